@@ -1,0 +1,1 @@
+"""Chain clients: deployment of the protocol, governance round trips, deployment manifests."""

@@ -1,0 +1,109 @@
+"""Deployment parameters of the governance core, with named profiles for local chains, testnets and mainnet."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+TOKEN_DECIMALS = 18
+ONE_TOKEN = 10**TOKEN_DECIMALS
+GENESIS_SUPPLY = 10_000_000 * ONE_TOKEN
+
+
+@dataclass(frozen=True)
+class GovernanceParams:
+    """Governor and timelock settings. Governor times are in blocks (the token's clock), the delay in seconds."""
+
+    voting_delay: int
+    voting_period: int
+    proposal_threshold: int
+    quorum_percent: int
+    late_quorum_extension: int
+    timelock_delay: int
+
+    def as_governor_params(self) -> tuple[int, int, int, int, int]:
+        return (
+            self.voting_delay,
+            self.voting_period,
+            self.proposal_threshold,
+            self.quorum_percent,
+            self.late_quorum_extension,
+        )
+
+
+@dataclass(frozen=True)
+class FeeParams:
+    max_fee_bps: int  # immutable hard cap, fixed at deployment
+    initial_fee_bps: int
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    governance: GovernanceParams
+    fees: FeeParams
+    # Share of the genesis supply kept by the timelock as the DAO treasury; the rest goes to `holders`.
+    treasury_share_bps: int = 6_000
+    genesis_supply: int = GENESIS_SUPPLY
+    holders: tuple[tuple[str, int], ...] = field(default=())  # (address, weight) for the non-treasury part
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PROFILES: dict[str, DeployConfig] = {
+    # Short periods so a whole proposal round trip takes seconds on anvil or the embedded chain.
+    "local": DeployConfig(
+        governance=GovernanceParams(
+            voting_delay=1,
+            voting_period=20,
+            proposal_threshold=1_000 * ONE_TOKEN,
+            quorum_percent=4,
+            late_quorum_extension=5,
+            timelock_delay=60,
+        ),
+        fees=FeeParams(max_fee_bps=1_000, initial_fee_bps=100),
+    ),
+    # About an hour of voting at 12 s blocks, a 10-minute timelock.
+    "testnet": DeployConfig(
+        governance=GovernanceParams(
+            voting_delay=5,
+            voting_period=300,
+            proposal_threshold=1_000 * ONE_TOKEN,
+            quorum_percent=4,
+            late_quorum_extension=50,
+            timelock_delay=600,
+        ),
+        fees=FeeParams(max_fee_bps=1_000, initial_fee_bps=100),
+    ),
+    # One day of delay, a week of voting, two days of late-quorum extension and a two-day timelock.
+    "mainnet": DeployConfig(
+        governance=GovernanceParams(
+            voting_delay=7_200,
+            voting_period=50_400,
+            proposal_threshold=10_000 * ONE_TOKEN,
+            quorum_percent=4,
+            late_quorum_extension=14_400,
+            timelock_delay=2 * 24 * 3600,
+        ),
+        fees=FeeParams(max_fee_bps=1_000, initial_fee_bps=100),
+    ),
+}
+
+
+def genesis_allocation(config: DeployConfig, treasury: str) -> tuple[list[str], list[int]]:
+    """Split the fixed genesis supply: the treasury share to the timelock, the rest by weight to `holders`.
+
+    Integer division leaves a remainder; it goes to the treasury so the total is exactly `genesis_supply`.
+    """
+    if not 0 <= config.treasury_share_bps <= 10_000:
+        raise ValueError(f"treasury_share_bps must be within 0..10000, got {config.treasury_share_bps}")
+    community = config.genesis_supply * (10_000 - config.treasury_share_bps) // 10_000
+    weights = [weight for _, weight in config.holders]
+    if community and not config.holders:
+        raise ValueError("holders must be given when the treasury does not keep the whole supply")
+    if any(weight <= 0 for weight in weights):
+        raise ValueError("every holder weight must be positive")
+    total_weight = sum(weights)
+    amounts = [community * weight // total_weight for weight in weights] if total_weight else []
+    recipients = [treasury] + [address for address, _ in config.holders]
+    treasury_amount = config.genesis_supply - sum(amounts)
+    return recipients, [treasury_amount, *amounts]

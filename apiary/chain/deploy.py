@@ -1,0 +1,114 @@
+"""Deploys the governance core (token, timelock, governor, fee vault) and hands every admin role to the timelock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .config import DeployConfig, genesis_allocation
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+class HandoverError(RuntimeError):
+    """After deployment some account other than the timelock/governor still holds a protocol role."""
+
+
+@dataclass
+class CoreDeployment:
+    token: Any
+    timelock: Any
+    governor: Any
+    vault: Any
+    start_block: int
+
+    def addresses(self) -> dict[str, str]:
+        return {
+            "ApiaryToken": self.token.address,
+            "ApiaryTimelock": self.timelock.address,
+            "ApiaryGovernor": self.governor.address,
+            "FeeVault": self.vault.address,
+        }
+
+
+def deploy_core(
+    project: Any,
+    deployer: Any,
+    config: DeployConfig,
+    log: Callable[[str], None] = lambda _msg: None,
+    **tx_kwargs: Any,
+) -> CoreDeployment:
+    """Deploy token → timelock → governor → vault, wire roles, renounce the deployer's admin role, then check.
+
+    `project` is ape's project manager (``from ape import project``); `tx_kwargs` go to every transaction.
+    """
+    from ape import chain
+
+    start_block = chain.blocks.height + 1
+    gov = config.governance
+    send = {"sender": deployer, **tx_kwargs}
+
+    # The deployer is the timelock's admin only until the wiring below is done.
+    timelock = project.ApiaryTimelock.deploy(gov.timelock_delay, [], [ZERO_ADDRESS], deployer.address, **send)
+    log(f"ApiaryTimelock  {timelock.address}  (min delay {gov.timelock_delay}s)")
+
+    recipients, amounts = genesis_allocation(config, timelock.address)
+    token = project.ApiaryToken.deploy(recipients, amounts, **send)
+    log(f"ApiaryToken     {token.address}  (supply {sum(amounts) / 1e18:,.0f} APY, treasury {amounts[0] / 1e18:,.0f})")
+
+    governor = project.ApiaryGovernor.deploy(token.address, timelock.address, gov.as_governor_params(), **send)
+    log(f"ApiaryGovernor  {governor.address}  (quorum {gov.quorum_percent}%, period {gov.voting_period} blocks)")
+
+    vault = project.FeeVault.deploy(
+        timelock.address, token.address, config.fees.max_fee_bps, config.fees.initial_fee_bps, **send
+    )
+    log(f"FeeVault        {vault.address}  (fee {config.fees.initial_fee_bps} bps, cap {config.fees.max_fee_bps} bps)")
+
+    timelock.grantRole(timelock.PROPOSER_ROLE(), governor.address, **send)
+    timelock.grantRole(timelock.CANCELLER_ROLE(), governor.address, **send)
+    timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), deployer.address, **send)
+    log("roles handed over: Governor proposes/cancels, anyone executes, the timelock administers itself")
+
+    deployment = CoreDeployment(token, timelock, governor, vault, start_block)
+    check_handover(deployment)
+    return deployment
+
+
+def role_holders(timelock: Any, start_block: int) -> dict[str, set[str]]:
+    """Current holders of every timelock role, rebuilt from RoleGranted events and checked with hasRole."""
+    from ape import chain
+
+    granted: dict[str, set[str]] = {}
+    for log in timelock.RoleGranted.range(start_block, chain.blocks.height + 1):
+        granted.setdefault(_role_hex(log.role), set()).add(str(log.account))
+    return {
+        role: {account for account in accounts if timelock.hasRole(role, account)}
+        for role, accounts in granted.items()
+    }
+
+
+def check_handover(deployment: CoreDeployment) -> None:
+    """Raise HandoverError unless only the protocol's own contracts (and the open executor) hold roles."""
+    timelock, governor, vault = deployment.timelock, deployment.governor, deployment.vault
+    allowed = {
+        _role_hex(timelock.DEFAULT_ADMIN_ROLE()): {timelock.address},
+        _role_hex(timelock.PROPOSER_ROLE()): {governor.address},
+        _role_hex(timelock.CANCELLER_ROLE()): {governor.address},
+        _role_hex(timelock.EXECUTOR_ROLE()): {ZERO_ADDRESS},
+    }
+    problems = []
+    for role, holders in role_holders(timelock, deployment.start_block).items():
+        unexpected = holders - allowed.get(role, set())
+        if unexpected:
+            problems.append(f"role {role} still held by {sorted(unexpected)}")
+    if vault.owner() != timelock.address:
+        problems.append(f"FeeVault owner is {vault.owner()}, not the timelock")
+    if governor.timelock() != timelock.address:
+        problems.append(f"Governor executes through {governor.timelock()}, not the timelock")
+    if problems:
+        raise HandoverError("admin handover incomplete: " + "; ".join(problems))
+
+
+def _role_hex(role: Any) -> str:
+    return "0x" + bytes(role).hex()

@@ -1,0 +1,33 @@
+"""Where the project keeps its tools, and the offline compiler set-up every entry point shares."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SOLC_VERSION = "0.8.28"
+SOLC_DIR = PROJECT_ROOT / "tools" / "solc"
+NODE_BIN = PROJECT_ROOT / "node_modules" / ".bin"
+DEPLOYMENTS_DIR = PROJECT_ROOT / "deployments"
+
+
+class ToolchainError(RuntimeError):
+    """The local toolchain is incomplete; the message says which command fixes it."""
+
+
+def use_project_toolchain() -> None:
+    """Point ape-solidity/py-solc-x at the project's solc-js stand-in and put the npm binaries (anvil) on PATH.
+
+    Never downloads: if the pinned compiler is missing, it says how to install it instead.
+    """
+    stand_in = SOLC_DIR / f"solc-v{SOLC_VERSION}"
+    solcjs = PROJECT_ROOT / "node_modules" / "solc" / "package.json"
+    if not stand_in.is_file() or not solcjs.is_file():
+        raise ToolchainError(
+            f"solc {SOLC_VERSION} (npm package `solc`) is not installed: run `npm ci` in {PROJECT_ROOT}"
+        )
+    os.environ.setdefault("SOLCX_BINARY_PATH", str(SOLC_DIR))
+    path = os.environ.get("PATH", "")
+    if str(NODE_BIN) not in path.split(os.pathsep):
+        os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{path}"
