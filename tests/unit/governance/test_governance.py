@@ -1,0 +1,193 @@
+"""Governor + Timelock as deployed by `deploy_core`: handover, access control, proposal rules."""
+
+import ape
+import pytest
+from eth_abi import encode
+
+from apiary.chain.config import ONE_TOKEN
+from apiary.chain.deploy import HandoverError, check_handover, role_holders
+from apiary.chain.governance import AGAINST, FOR, LocalProposalRunner, Proposal, call, proposal_state
+
+ZERO = "0x0000000000000000000000000000000000000000"
+
+
+@pytest.fixture
+def runner(core):
+    return LocalProposalRunner(core.governor, core.timelock)
+
+
+def fee_proposal(core, bps, description="set fee"):
+    return Proposal([call(core.vault, "setFeeBps", bps)], f"{description} {bps}")
+
+
+# ---------------------------------------------------------------- deployment handover
+
+
+def test_deploy__no_eoa_holds_any_role(core, deployer, accounts):
+    holders = role_holders(core.timelock, core.start_block)
+    everyone = {h for hs in holders.values() for h in hs}
+    assert everyone == {core.timelock.address, core.governor.address, ZERO}
+    for account in accounts:
+        for role in ("DEFAULT_ADMIN_ROLE", "PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE"):
+            assert not core.timelock.hasRole(getattr(core.timelock, role)(), account)
+    assert core.vault.owner() == core.timelock.address
+    check_handover(core)
+
+
+def test_deploy__treasury_holds_the_rest_of_genesis(core, whale, alice, bob, carol):
+    supply = core.token.totalSupply()
+    assert supply == 10_000_000 * ONE_TOKEN
+    assert core.token.balanceOf(whale) == 2_000_000 * ONE_TOKEN
+    assert core.token.balanceOf(alice) == 4_000_000 * ONE_TOKEN // 6
+    # The weight split's rounding remainder stays with the treasury: the total is exact.
+    others = sum(core.token.balanceOf(h) for h in (whale, alice, bob, carol))
+    assert core.token.balanceOf(core.timelock) == supply - others == 6_000_000 * ONE_TOKEN + 2
+    assert core.token.getVotes(alice) == core.token.balanceOf(alice)  # votes without delegating
+
+
+def test_check_handover__detects_a_leftover_admin(project, deployer, local_config):
+    from apiary.chain import deploy as deploy_module
+
+    timelock = project.ApiaryTimelock.deploy(60, [], [ZERO], deployer, sender=deployer)
+    recipients, amounts = deploy_module.genesis_allocation(local_config, timelock.address)
+    token = project.ApiaryToken.deploy(recipients, amounts, sender=deployer)
+    governor = project.ApiaryGovernor.deploy(token, timelock, (1, 20, 0, 4, 5), sender=deployer)
+    vault = project.FeeVault.deploy(timelock, token, 1_000, 100, sender=deployer)
+    half_done = deploy_module.CoreDeployment(token, timelock, governor, vault, start_block=0)
+    with pytest.raises(HandoverError, match=deployer.address):
+        check_handover(half_done)
+
+
+# ---------------------------------------------------------------- governance-only functions
+
+
+def governance_only_calls(core, attacker):
+    t, g, v = core.timelock, core.governor, core.vault
+    return [
+        (v, "setFeeBps", (0,), v.OwnableUnauthorizedAccount, {"account": attacker.address}),
+        (v, "spend", (core.token, attacker, 1), v.OwnableUnauthorizedAccount, {"account": attacker.address}),
+        (v, "distribute", (core.token, 1, 86_400), v.OwnableUnauthorizedAccount, {"account": attacker.address}),
+        (v, "sweepSurplus", (core.token, attacker), v.OwnableUnauthorizedAccount, {"account": attacker.address}),
+        (v, "transferOwnership", (attacker,), v.OwnableUnauthorizedAccount, {"account": attacker.address}),
+        (g, "setVotingPeriod", (1,), g.GovernorOnlyExecutor, {"account": attacker.address}),
+        (g, "setVotingDelay", (0,), g.GovernorOnlyExecutor, {"account": attacker.address}),
+        (g, "setProposalThreshold", (0,), g.GovernorOnlyExecutor, {"account": attacker.address}),
+        (g, "updateQuorumNumerator", (0,), g.GovernorOnlyExecutor, {"account": attacker.address}),
+        (g, "setLateQuorumVoteExtension", (0,), g.GovernorOnlyExecutor, {"account": attacker.address}),
+        (g, "updateTimelock", (attacker,), g.GovernorOnlyExecutor, {"account": attacker.address}),
+        (g, "relay", (core.token, 0, b""), g.GovernorOnlyExecutor, {"account": attacker.address}),
+        (t, "updateDelay", (0,), t.TimelockUnauthorizedCaller, {"caller": attacker.address}),
+        (t, "grantRole", (t.PROPOSER_ROLE(), attacker), t.AccessControlUnauthorizedAccount, {"account": attacker.address}),
+        (t, "schedule", (core.vault, 0, b"", b"\0" * 32, b"\0" * 32, 60), t.AccessControlUnauthorizedAccount, {"account": attacker.address}),
+        (t, "cancel", (b"\0" * 32,), t.AccessControlUnauthorizedAccount, {"account": attacker.address}),
+    ]
+
+
+def test_governance_only__every_function_called_directly__reverts(core, attacker, deployer):
+    for caller in (attacker, deployer):
+        for contract, method, args, error, fields in governance_only_calls(core, caller):
+            fields = {k: caller.address for k in fields}
+            with ape.reverts(error, **fields):
+                getattr(contract, method)(*args, sender=caller)
+    assert core.vault.feeBps() == 100
+    assert core.governor.votingPeriod() == 20
+
+
+# ---------------------------------------------------------------- proposal lifecycle rules
+
+
+def test_propose__below_threshold__reverts(core, attacker):
+    p = fee_proposal(core, 200)
+    with ape.reverts(core.governor.GovernorInsufficientProposerVotes, proposer=attacker.address, votes=0, threshold=1_000 * ONE_TOKEN):
+        core.governor.propose(p.targets, p.values, p.calldatas, p.description, sender=attacker)
+
+
+def test_execute__without_queue__reverts(core, runner, alice, whale):
+    p = fee_proposal(core, 200)
+    runner.propose(alice, p)
+    runner.vote(p, [whale])
+    from ape import chain
+
+    chain.mine(core.governor.proposalDeadline(p.proposal_id) - chain.blocks.height + 1)
+    assert proposal_state(core.governor, p.proposal_id) == "Succeeded"
+    op_id = core.timelock.hashOperationBatch(p.targets, p.values, p.calldatas, b"\0" * 32, _salt(core, p))
+    with ape.reverts(core.timelock.TimelockUnexpectedOperationState, operationId=op_id, expectedStates=_ready_state()):
+        core.governor.execute(*p.args(), sender=alice)
+    assert core.vault.feeBps() == 100
+
+
+def test_execute__before_delay__reverts(core, runner, alice, whale):
+    p = fee_proposal(core, 200)
+    runner.propose(alice, p)
+    runner.vote(p, [whale])
+    runner.queue(p, alice)
+    op_id = core.timelock.hashOperationBatch(p.targets, p.values, p.calldatas, b"\0" * 32, _salt(core, p))
+    with ape.reverts(core.timelock.TimelockUnexpectedOperationState, operationId=op_id, expectedStates=_ready_state()):
+        core.governor.execute(*p.args(), sender=alice)
+    assert core.vault.feeBps() == 100
+
+
+def test_queue__without_quorum__reverts(core, runner, alice, attacker, chain):
+    core.token.transfer(attacker, 300_000 * ONE_TOKEN, sender=alice)  # 3% of supply, quorum is 4%
+    chain.mine()
+    p = fee_proposal(core, 200)
+    runner.propose(attacker, p)
+    runner.vote(p, [attacker])
+    chain.mine(core.governor.proposalDeadline(p.proposal_id) - chain.blocks.height + 1)
+    assert proposal_state(core.governor, p.proposal_id) == "Defeated"
+    with ape.reverts(core.governor.GovernorUnexpectedProposalState):
+        core.governor.queue(*p.args(), sender=attacker)
+    assert core.vault.feeBps() == 100
+
+
+def test_vote__defeated_by_against__cannot_queue(core, runner, alice, whale, chain):
+    p = fee_proposal(core, 200)
+    runner.propose(alice, p)
+    runner.vote(p, [alice])
+    runner.vote(p, [whale], support=AGAINST)
+    chain.mine(core.governor.proposalDeadline(p.proposal_id) - chain.blocks.height + 1)
+    assert proposal_state(core.governor, p.proposal_id) == "Defeated"
+
+
+def test_vote__flash_loaned_tokens_have_no_weight(project, core, runner, alice, whale, attacker, chain):
+    lender = project.FlashLender.deploy(sender=attacker)
+    p = fee_proposal(core, 200)
+    runner.propose(alice, p)
+    chain.mine(core.governor.proposalSnapshot(p.proposal_id) - chain.blocks.height + 1)
+    core.token.transfer(lender, core.token.balanceOf(whale), sender=whale)  # liquidity arrives after the snapshot
+    borrower = project.FlashBorrower.deploy(lender, sender=attacker)
+    data = encode(["address", "bytes"], [core.governor.address, bytes(core.governor.castVote.encode_input(p.proposal_id, FOR))])
+    lender.flashLoan(core.token, core.token.balanceOf(lender), borrower, data, sender=attacker)
+    _against, for_votes, _abstain = core.governor.proposalVotes(p.proposal_id)
+    assert for_votes == 0
+    assert core.token.getVotes(borrower) == 0
+
+
+def test_vote__late_quorum_extends_deadline(core, runner, alice, chain):
+    p = fee_proposal(core, 200)
+    runner.propose(alice, p)
+    deadline = core.governor.proposalDeadline(p.proposal_id)
+    chain.mine(deadline - chain.blocks.height - 1)  # the vote lands in the deadline block
+    core.governor.castVote(p.proposal_id, FOR, sender=alice)
+    new_deadline = core.governor.proposalDeadline(p.proposal_id)
+    assert new_deadline == chain.blocks.height + core.governor.lateQuorumVoteExtension()
+    assert new_deadline > deadline
+
+
+def test_double_vote__reverts(core, runner, alice):
+    p = fee_proposal(core, 200)
+    runner.propose(alice, p)
+    runner.vote(p, [alice])
+    with ape.reverts(core.governor.GovernorAlreadyCastVote, voter=alice.address):
+        core.governor.castVote(p.proposal_id, FOR, sender=alice)
+
+
+def _salt(core, proposal):
+    # GovernorTimelockControl salts operations with the governor address xor the description hash.
+    gov = int(core.governor.address, 16)
+    return (gov ^ int.from_bytes(proposal.description_hash, "big")).to_bytes(32, "big")
+
+
+def _ready_state():
+    # TimelockController encodes the expected state as a bitmap: 1 << OperationState.Ready (2).
+    return (1 << 2).to_bytes(32, "big")
