@@ -1,0 +1,534 @@
+"""The ZKML pipeline: evaluation circuit → settings → keys → Solidity verifier → proofs → calldata.
+
+Layout:
+  verifiers/<circuit-id>/      committed, everything needed to audit and rebuild the verifier
+      spec.json                architecture, shapes, samples per chunk
+      model.onnx               the evaluation graph (placeholder weights: the architecture, nobody's model)
+      settings.json            ezkl settings (scale 0, polycommit inputs and params, public score)
+      vk.key                   verifying key
+      Verifier.sol             ezkl's verifier with the VK moved to code storage (see verifier.py)
+      vk.bin                   the VK bytes its constructor takes
+      manifest.json            sha256 of each file, the SRS it was built with, tool versions
+  build/zk/<circuit-id>/       build outputs, never committed: reference.compiled, pk.key, ezkl's raw verifier
+  build/srs/                   development SRS files (insecure, reproducible; see srs.py)
+
+Public statement of one proof (digits/iris circuits): proof bytes [0, 64) are the KZG commitment of the chunk's
+features X, [64, 128) of its one-hot labels Y, [128, 192) of the model's weights; instance 0 is the number of
+correctly classified samples. Contracts compare keccak256(proof[0:128]) with the chunk commitment and
+keccak256(proof[128:192]) with the registered model commitment — no hashing inside the circuit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("RUST_LOG", "error")  # ezkl's info logs (fidelity tables) would drown the progress lines
+
+import ezkl  # noqa: E402
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+
+from ..paths import PROJECT_ROOT, SOLC_VERSION  # noqa: E402
+from . import srs as srs_mod  # noqa: E402
+from .circuits import CircuitSpec, build_eval_graph, placeholder_model  # noqa: E402
+from .encoding import (  # noqa: E402
+    POINT_BYTES,
+    commitment_hash,
+    decompress_g1,
+    felt_to_int,
+    int_to_signed,
+    point_from_affine,
+    verify_calldata,
+)
+from .errors import ArtefactError, DataError, ModelError, ProofError, SrsError  # noqa: E402
+from .models import QuantisedModel, one_hot  # noqa: E402
+from .verifier import externalise_vk  # noqa: E402
+
+VERIFIERS_DIR = PROJECT_ROOT / "verifiers"
+BUILD_DIR = PROJECT_ROOT / "build"
+ARTEFACTS = ("spec.json", "model.onnx", "settings.json", "vk.key", "Verifier.sol", "vk.bin")
+
+# ezkl run arguments shared by every evaluation circuit. Scale 0: all values are integers (exact metric).
+# decomp_base^decomp_legs bounds the magnitude Relu/Sign can decide on; MAX_ABS_VALUE keeps a safety margin.
+RUN_ARGS = {
+    "input_visibility": "polycommit",
+    "param_visibility": "polycommit",
+    "output_visibility": "public",
+    "input_scale": 0,
+    "param_scale": 0,
+    # Range checks decompose values in base 1024 (a 1024-row table, so small circuits stay at 2^11..2^13 rows
+    # instead of the 2^15 a 16384 table forces) with three legs: |values| < 1024^3 / 2.
+    "decomp_base": 1024,
+    "decomp_legs": 3,
+}
+MAX_ABS_VALUE = 2**29
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_msg: str) -> None:
+    pass
+
+
+# ---------------------------------------------------------------- files
+
+
+def _write_atomic(path: Path, data: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ArtefactError(f"{path} is missing") from None
+    except ValueError as exc:
+        raise ArtefactError(f"{path} is corrupt: not JSON ({exc})") from None
+
+
+@contextmanager
+def _silenced_stdout():
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(devnull)
+        os.close(saved)
+
+
+@contextmanager
+def _step(progress: Progress, label: str):
+    progress(f"{label}…")
+    start = time.perf_counter()
+    yield
+    progress(f"{label}: done in {time.perf_counter() - start:.1f} s")
+
+
+# ---------------------------------------------------------------- circuit directory
+
+
+@dataclass
+class Circuit:
+    """A built evaluation circuit: committed artefacts plus local build outputs."""
+
+    root: Path
+
+    @property
+    def circuit_id(self) -> str:
+        return self.root.name
+
+    @property
+    def build(self) -> Path:
+        return BUILD_DIR / "zk" / self.circuit_id
+
+    @property
+    def spec(self) -> CircuitSpec:
+        return CircuitSpec(**_json(self.root / "spec.json"))
+
+    @property
+    def settings(self) -> dict:
+        return _json(self.root / "settings.json")
+
+    @property
+    def logrows(self) -> int:
+        return int(self.settings["run_args"]["logrows"])
+
+    @property
+    def manifest(self) -> dict:
+        return _json(self.root / "manifest.json")
+
+    @property
+    def pk(self) -> Path:
+        return self.build / "pk.key"
+
+    @property
+    def compiled(self) -> Path:
+        return self.build / "reference.compiled"
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def check_files(self) -> None:
+        """Every committed artefact is present and matches the manifest's hash."""
+        manifest = self.manifest
+        for name in ARTEFACTS:
+            path = self.root / name
+            if not path.is_file():
+                raise ArtefactError(f"{path} is missing: rebuild the circuit with `apiary zk build`")
+            if srs_mod.sha256_file(path) != manifest["files"].get(name):
+                raise ArtefactError(f"{path} does not match manifest.json (corrupt or edited): rebuild the circuit")
+
+
+def open_circuit(circuit_id_or_path: str | Path) -> Circuit:
+    path = Path(circuit_id_or_path)
+    root = path if path.is_dir() else VERIFIERS_DIR / str(circuit_id_or_path)
+    if not (root / "manifest.json").is_file():
+        known = sorted(p.name for p in VERIFIERS_DIR.iterdir() if (p / "manifest.json").is_file()) if VERIFIERS_DIR.is_dir() else []
+        raise ArtefactError(f"no circuit '{circuit_id_or_path}' (known: {', '.join(known) or 'none'}); build one with `apiary zk build`")
+    return Circuit(root)
+
+
+# ---------------------------------------------------------------- SRS
+
+
+def resolve_srs(logrows: int, srs_path: Path | None, progress: Progress = _quiet) -> Path:
+    """The SRS to use: the user's file (checked), or the reproducible development SRS (built once, cached)."""
+    if srs_path is not None:
+        srs_mod.check_srs(Path(srs_path), logrows)
+        return Path(srs_path)
+    path = srs_mod.dev_srs_path(BUILD_DIR / "srs", logrows)
+    if not path.is_file():
+        progress(f"building the INSECURE development SRS for 2^{logrows} rows (once; ~{max(1, 2 ** logrows // 2000)} s)")
+        srs_mod.ensure_dev_srs(BUILD_DIR / "srs", logrows)
+    return path
+
+
+def _srs_record(path: Path) -> dict:
+    dev = path.name.startswith("dev-insecure-")
+    return {"kind": "dev-insecure" if dev else "user", "file": path.name, "sha256": srs_mod.sha256_file(path)}
+
+
+def srs_for(circuit: Circuit, srs_path: Path | None, progress: Progress = _quiet) -> Path:
+    """The SRS a circuit was built with; refuses a different one (keys would not match the verifier)."""
+    path = resolve_srs(circuit.logrows, srs_path, progress)
+    expected = circuit.manifest["srs"]
+    if srs_mod.sha256_file(path) != expected["sha256"]:
+        hint = "omit --srs to use the development SRS" if expected["kind"] == "dev-insecure" else f"pass the SRS file {expected['file']}"
+        raise SrsError(f"{path} is not the SRS circuit {circuit.circuit_id} was built with ({expected['kind']}, sha256 {expected['sha256'][:12]}…): {hint}")
+    return path
+
+
+# ---------------------------------------------------------------- data
+
+
+def chunk_input(spec: CircuitSpec, features: np.ndarray, labels: np.ndarray) -> dict:
+    """ezkl input JSON for one chunk, after checking shapes and types."""
+    features = np.asarray(features)
+    labels = np.asarray(labels)
+    if features.shape != (spec.samples, spec.num_features):
+        raise DataError(f"chunk features have shape {features.shape}; circuit {spec.circuit_id} takes ({spec.samples}, {spec.num_features})")
+    if labels.shape != (spec.samples,):
+        raise DataError(f"chunk labels have shape {labels.shape}; circuit {spec.circuit_id} takes ({spec.samples},)")
+    if not np.issubdtype(features.dtype, np.integer) and not np.array_equal(features, np.round(features)):
+        raise DataError("features must be integers (quantise them first; see apiary.zk.models)")
+    y = one_hot(labels, spec.num_classes)
+    return {"input_data": [features.astype(np.int64).flatten().tolist(), y.flatten().tolist()]}
+
+
+def _check_range(model: QuantisedModel, features: np.ndarray) -> None:
+    h = np.asarray(features, dtype=np.int64)
+    peak = int(np.abs(h).max(initial=0))
+    for i, (w, b) in enumerate(zip(model.weights, model.biases)):
+        h = h @ w + b
+        peak = max(peak, int(np.abs(h).max(initial=0)))
+        if i < len(model.weights) - 1:
+            h = np.maximum(h, 0)
+    # Margins are differences of logits: up to twice the largest logit.
+    if 2 * peak >= MAX_ABS_VALUE:
+        raise ModelError(f"model values reach {peak}, beyond the circuit's range (±{MAX_ABS_VALUE // 2}): quantise with fewer weight bits")
+
+
+# ---------------------------------------------------------------- build
+
+
+def _run_args() -> ezkl.PyRunArgs:
+    args = ezkl.PyRunArgs()
+    for key, value in RUN_ARGS.items():
+        setattr(args, key, value)
+    return args
+
+
+def _generate_verifier(vk: Path, settings: Path, srs: Path, sol: Path) -> str:
+    """ezkl's per-circuit verifier source. ezkl also tries to compile it with a solc 0.8.20 that it would
+    download; a HOME whose svm folder holds a refusing stand-in stops that, and we compile with our own solc."""
+    with tempfile.TemporaryDirectory() as home:
+        fake = Path(home) / ".svm" / "0.8.20" / "solc-0.8.20"
+        fake.parent.mkdir(parents=True)
+        fake.write_text("#!/bin/sh\necho 'apiary compiles ezkl verifiers with its pinned solc' >&2\nexit 1\n")
+        fake.chmod(0o755)
+        old_home = os.environ.get("HOME")
+        os.environ["HOME"] = home
+        try:
+            async def generate() -> None:  # ezkl's futures need a running event loop when created
+                await ezkl.create_evm_verifier(str(vk), str(settings), str(sol), str(sol.with_suffix(".abi")),
+                                               srs_path=str(srs), reusable=False)
+
+            asyncio.run(generate())
+        except Exception as exc:  # ezkl raises after writing the source when its own compile step fails
+            if not sol.is_file() or "contract Halo2Verifier" not in sol.read_text():
+                raise ProofError(f"ezkl could not generate the verifier: {exc}") from None
+        finally:
+            if old_home is None:
+                os.environ.pop("HOME", None)
+            else:
+                os.environ["HOME"] = old_home
+    return sol.read_text()
+
+
+def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], srs_path: Path | None = None,
+                  out_dir: Path | None = None, progress: Progress = _quiet) -> Circuit:
+    """Build a circuit from scratch: graph, settings (calibrated logrows), keys, verifier, manifest.
+
+    `sample` is one chunk of real data, used only to calibrate logrows. Everything lands in a temporary
+    directory first and is moved into place at the end: a failure leaves no half-written circuit.
+    """
+    root = (out_dir or VERIFIERS_DIR) / spec.circuit_id
+    circuit = Circuit(root)
+    build = circuit.build
+    build.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root.parent if root.parent.exists() else None, prefix=f".{spec.circuit_id}."))
+    try:
+        (staging / "spec.json").write_text(json.dumps(spec.as_dict(), indent=2, sort_keys=True) + "\n")
+        onnx.save(build_eval_graph(spec, placeholder_model(spec)), str(staging / "model.onnx"))
+        data = build / "calibration.json"
+        data.write_text(json.dumps(chunk_input(spec, *sample)))
+        with _step(progress, "settings and calibration"):
+            if not ezkl.gen_settings(str(staging / "model.onnx"), str(staging / "settings.json"), py_run_args=_run_args()):
+                raise ProofError("ezkl rejected the evaluation graph")
+            with _silenced_stdout():  # calibration prints a fidelity table (always exact here: scale 0)
+                ezkl.calibrate_settings(str(data), str(staging / "model.onnx"), str(staging / "settings.json"), "resources", scales=[0])
+            settings = json.loads((staging / "settings.json").read_text())
+            settings.pop("timestamp", None)  # keep the committed settings reproducible
+            (staging / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+        logrows = settings["run_args"]["logrows"]
+        progress(f"circuit {spec.circuit_id}: 2^{logrows} rows, {settings['num_rows']} used")
+        srs = resolve_srs(logrows, srs_path, progress)
+        _keys_and_verifier(staging, build, srs, progress)
+        _write_manifest(staging, srs, spec.circuit_id)
+        if root.exists():
+            shutil.rmtree(root)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return circuit
+
+
+def _keys_and_verifier(artefacts: Path, build: Path, srs: Path, progress: Progress) -> None:
+    with _step(progress, "compile circuit"):
+        ezkl.compile_circuit(str(artefacts / "model.onnx"), str(build / "reference.compiled"), str(artefacts / "settings.json"))
+    with _step(progress, "key generation (setup)"):
+        tmp_pk = build / ".pk.key.tmp"
+        ezkl.setup(str(build / "reference.compiled"), str(artefacts / "vk.key"), str(tmp_pk), srs_path=str(srs))
+        os.replace(tmp_pk, build / "pk.key")
+    with _step(progress, "Solidity verifier"):
+        raw = _generate_verifier(artefacts / "vk.key", artefacts / "settings.json", srs, build / "Verifier.ezkl.sol")
+        source, vk_bytes = externalise_vk(raw)
+        (artefacts / "Verifier.sol").write_text(source)
+        (artefacts / "vk.bin").write_bytes(vk_bytes)
+
+
+def _write_manifest(artefacts: Path, srs: Path, circuit_id: str) -> None:
+    manifest = {
+        "circuit_id": circuit_id,
+        "files": {name: srs_mod.sha256_file(artefacts / name) for name in ARTEFACTS},
+        "srs": _srs_record(srs),
+        "tools": {"ezkl": _ezkl_version(), "solc": SOLC_VERSION},
+        "statement": {
+            "instances": ["score"],
+            "proof_commitments": {"features": [0, 64], "labels": [64, 128], "weights": [128, 192]},
+        },
+    }
+    (artefacts / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def _ezkl_version() -> str:
+    from importlib.metadata import version
+
+    return version("ezkl")
+
+
+def ensure_keys(circuit: Circuit, srs_path: Path | None = None, progress: Progress = _quiet) -> Path:
+    """Regenerate the proving key from the committed artefacts (build output), checking the VK matches."""
+    circuit.check_files()
+    if circuit.pk.is_file() and circuit.compiled.is_file():
+        return circuit.pk
+    srs = srs_for(circuit, srs_path, progress)
+    circuit.build.mkdir(parents=True, exist_ok=True)
+    with _step(progress, f"proving key for {circuit.circuit_id}"):
+        ezkl.compile_circuit(str(circuit.path("model.onnx")), str(circuit.compiled), str(circuit.path("settings.json")))
+        vk_tmp = circuit.build / "vk.regenerated"
+        pk_tmp = circuit.build / ".pk.key.tmp"
+        ezkl.setup(str(circuit.compiled), str(vk_tmp), str(pk_tmp), srs_path=str(srs))
+        if vk_tmp.read_bytes() != circuit.path("vk.key").read_bytes():
+            pk_tmp.unlink(missing_ok=True)
+            raise ArtefactError(f"regenerated verifying key differs from {circuit.path('vk.key')}: artefacts and SRS do not belong together")
+        os.replace(pk_tmp, circuit.pk)
+    return circuit.pk
+
+
+def rebuild_verifier(circuit: Circuit, srs_path: Path | None = None, progress: Progress = _quiet) -> bool:
+    """Rebuild VK and verifier source from the committed graph + settings; True when both match exactly."""
+    circuit.check_files()
+    srs = srs_for(circuit, srs_path, progress)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for name in ("model.onnx", "settings.json"):
+            shutil.copy(circuit.path(name), work / name)
+        _keys_and_verifier(work, work, srs, progress)
+        return all((work / name).read_bytes() == circuit.path(name).read_bytes() for name in ("vk.key", "Verifier.sol", "vk.bin"))
+
+
+# ---------------------------------------------------------------- commitments
+
+
+def _srs_and_vk(circuit: Circuit, srs_path: Path | None) -> tuple[str, str, str]:
+    return str(circuit.path("vk.key")), str(circuit.path("settings.json")), str(srs_for(circuit, srs_path))
+
+
+def chunk_points(circuit: Circuit, features: np.ndarray, labels: np.ndarray, srs_path: Path | None = None) -> tuple[bytes, bytes]:
+    """KZG commitments (EVM encoding) of a chunk's features and one-hot labels, as its proof will carry them."""
+    data = chunk_input(circuit.spec, features, labels)["input_data"]
+    vk, settings, srs = _srs_and_vk(circuit, srs_path)
+    points = []
+    for values in data:
+        felts = [ezkl.float_to_felt(float(v), 0) for v in values]
+        (point,) = ezkl.kzg_commit(felts, vk, settings, srs)
+        points.append(point_from_affine(point.x, point.y))
+    return points[0], points[1]
+
+
+def chunk_commitment(circuit: Circuit, features: np.ndarray, labels: np.ndarray, srs_path: Path | None = None) -> bytes:
+    """bytes32 identifying one test chunk on chain: keccak256(commit(X) ‖ commit(Y))."""
+    return commitment_hash(*chunk_points(circuit, features, labels, srs_path))
+
+
+def test_set_commitment(chunk_commitments: list[bytes]) -> bytes:
+    """bytes32 of an ordered list of chunks (what a sealed bounty commits to before revealing)."""
+    from eth_utils import keccak
+
+    return keccak(b"".join(chunk_commitments))
+
+
+# ---------------------------------------------------------------- proving
+
+
+@dataclass
+class ProofBundle:
+    proof: bytes
+    instances: list[int]
+
+    @property
+    def score(self) -> int:
+        return int_to_signed(self.instances[-1])
+
+    @property
+    def features_point(self) -> bytes:
+        return self.proof[0:POINT_BYTES]
+
+    @property
+    def labels_point(self) -> bytes:
+        return self.proof[POINT_BYTES : 2 * POINT_BYTES]
+
+    @property
+    def weights_point(self) -> bytes:
+        return self.proof[2 * POINT_BYTES : 3 * POINT_BYTES]
+
+    @property
+    def chunk_commitment(self) -> bytes:
+        return commitment_hash(self.features_point, self.labels_point)
+
+    @property
+    def model_commitment(self) -> bytes:
+        return commitment_hash(self.weights_point)
+
+    def calldata(self) -> bytes:
+        return verify_calldata(self.proof, self.instances)
+
+    def summary(self) -> dict:
+        return {
+            "score": self.score,
+            "chunk_commitment": "0x" + self.chunk_commitment.hex(),
+            "model_commitment": "0x" + self.model_commitment.hex(),
+            "proof_bytes": len(self.proof),
+            "instances": [hex(i) for i in self.instances],
+        }
+
+
+def load_proof(path: Path) -> ProofBundle:
+    """Read an ezkl proof.json, refusing anything malformed with a message that says so."""
+    body = _json(Path(path))
+    try:
+        proof = bytes.fromhex(body["hex_proof"].removeprefix("0x"))
+        instances = [felt_to_int(felt) for felt in body["instances"][0]]
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise ArtefactError(f"{path} is not an ezkl proof ({type(exc).__name__}: {exc}); prove again with `apiary zk prove`") from None
+    if len(proof) < 3 * POINT_BYTES or len(proof) % 32:
+        raise ArtefactError(f"{path}: proof of {len(proof)} bytes is truncated")
+    return ProofBundle(proof, instances)
+
+
+def model_commitment(circuit: Circuit, model: QuantisedModel, srs_path: Path | None = None) -> bytes:
+    """bytes32 a model registers under: keccak256 of the KZG commitment of its weights in this circuit."""
+    spec = circuit.spec
+    spec.check_model(model)
+    zeros = (np.zeros((spec.samples, spec.num_features), dtype=np.int64), np.zeros(spec.samples, dtype=np.int64))
+    with tempfile.TemporaryDirectory() as tmp:
+        witness = _witness(circuit, model, zeros, Path(tmp), srs_path)
+    return commitment_hash(decompress_g1(witness["processed_params"]["polycommit"][0][0]))
+
+
+def _witness(circuit: Circuit, model: QuantisedModel, chunk: tuple[np.ndarray, np.ndarray], work: Path, srs_path: Path | None) -> dict:
+    spec = circuit.spec
+    spec.check_model(model)
+    data = chunk_input(spec, *chunk)
+    onnx.save(build_eval_graph(spec, model), str(work / "model.onnx"))
+    (work / "input.json").write_text(json.dumps(data))
+    ezkl.compile_circuit(str(work / "model.onnx"), str(work / "model.compiled"), str(circuit.path("settings.json")))
+    vk, _settings, srs = _srs_and_vk(circuit, srs_path)
+    ezkl.gen_witness(str(work / "input.json"), str(work / "model.compiled"), str(work / "witness.json"), vk_path=vk, srs_path=srs)
+    return json.loads((work / "witness.json").read_text())
+
+
+def prove(circuit: Circuit, model: QuantisedModel, features: np.ndarray, labels: np.ndarray, out: Path,
+          srs_path: Path | None = None, progress: Progress = _quiet) -> ProofBundle:
+    """Prove that `model` scores what it scores on this chunk. Writes `out` (ezkl proof.json) atomically."""
+    _check_range(model, features)
+    expected = model.score(features, labels)
+    pk = ensure_keys(circuit, srs_path, progress)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        with _step(progress, "witness"):
+            witness = _witness(circuit, model, (features, labels), work, srs_path)
+        in_circuit = int_to_signed(felt_to_int(witness["outputs"][0][0]))
+        if in_circuit != expected:
+            raise ProofError(f"circuit computed score {in_circuit} but the model scores {expected}: values out of range?")
+        with _step(progress, f"proof ({circuit.circuit_id}, 2^{circuit.logrows} rows)"):
+            ezkl.prove(str(work / "witness.json"), str(work / "model.compiled"), str(pk), str(work / "proof.json"),
+                       srs_path=str(srs_for(circuit, srs_path)))
+        bundle = load_proof(work / "proof.json")
+        _write_atomic(Path(out), (work / "proof.json").read_bytes())
+    return bundle
+
+
+def verify_local(circuit: Circuit, proof_path: Path, srs_path: Path | None = None) -> bool:
+    """Off-chain verification with ezkl (the same check the Solidity verifier makes)."""
+    load_proof(proof_path)
+    try:
+        return bool(ezkl.verify(str(proof_path), str(circuit.path("settings.json")), str(circuit.path("vk.key")),
+                                srs_path=str(srs_for(circuit, srs_path))))
+    except Exception as exc:  # ezkl raises on invalid proofs rather than returning False
+        raise ProofError(f"proof {proof_path} does not verify: {str(exc).splitlines()[0][:200]}") from None
