@@ -142,7 +142,11 @@ class Circuit:
 
     @property
     def build(self) -> Path:
-        return BUILD_DIR / "zk" / self.circuit_id
+        # Committed circuits keep build outputs under build/zk/; circuits built elsewhere (tests, experiments)
+        # keep them beside themselves, so they never overwrite each other's keys.
+        if self.root.parent.resolve() == VERIFIERS_DIR.resolve():
+            return BUILD_DIR / "zk" / self.circuit_id
+        return self.root.parent / "_build" / self.circuit_id
 
     @property
     def spec(self) -> CircuitSpec:
@@ -506,6 +510,8 @@ def _witness(circuit: Circuit, model: QuantisedModel, chunk: tuple[np.ndarray, n
 def prove(circuit: Circuit, model: QuantisedModel, features: np.ndarray, labels: np.ndarray, out: Path,
           srs_path: Path | None = None, progress: Progress = _quiet) -> ProofBundle:
     """Prove that `model` scores what it scores on this chunk. Writes `out` (ezkl proof.json) atomically."""
+    circuit.spec.check_model(model)
+    chunk_input(circuit.spec, features, labels)  # shapes, integer features, label range — before any work
     _check_range(model, features)
     expected = model.score(features, labels)
     pk = ensure_keys(circuit, srs_path, progress)
