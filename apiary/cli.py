@@ -186,6 +186,18 @@ def calldata(proof, out):
 
 
 @zk.command()
+@click.option("--explore", is_flag=True, help="Also build and measure digits-mlp16 variants (chunk sizes, range-check decomposition).")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
+def bench(explore, out_dir):
+    """Measure every reference circuit (proof time, memory, sizes, gas) and write reports/zk-bench.{md,json}."""
+    from .zk import bench as bench_mod
+
+    md, js = bench_mod.run(out_dir, explore, log=_echo)
+    click.echo(md.read_text())
+    click.echo(f"report: {md} and {js}")
+
+
+@zk.command()
 @click.option("--logrows", type=click.IntRange(1, 24), required=True)
 def srs(logrows):
     """Build the reproducible, INSECURE development SRS for 2^LOGROWS rows (cached under build/srs)."""

@@ -326,6 +326,7 @@ def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], s
             shutil.rmtree(root)
         root.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging, root)
+        root.chmod(0o755)  # mkdtemp made it private
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return circuit

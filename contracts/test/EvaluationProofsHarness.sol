@@ -16,7 +16,7 @@ contract EvaluationProofsHarness {
         bytes32 model,
         uint256 samples
     ) external returns (uint256 score) {
-        score = EvaluationProofs.verify(verifier, proof, instances, chunk, model, samples);
+        score = EvaluationProofs.verify(verifier, proof, instances, EvaluationProofs.Statement(chunk, model, samples));
         lastScore = score;
     }
 }

@@ -21,6 +21,13 @@ library EvaluationProofs {
     uint256 internal constant STATEMENT_BYTES = 3 * POINT_BYTES;
     uint256 internal constant NUM_INSTANCES = 1;
 
+    /// @notice What a proof must state: which chunk, which model, and how many samples the chunk has.
+    struct Statement {
+        bytes32 chunk;
+        bytes32 model;
+        uint256 samples;
+    }
+
     error EvaluationProofTooShort(uint256 length, uint256 minimum);
     error EvaluationProofWrongChunk(bytes32 expected, bytes32 actual);
     error EvaluationProofWrongModel(bytes32 expected, bytes32 actual);
@@ -41,24 +48,20 @@ library EvaluationProofs {
         return keccak256(proof[2 * POINT_BYTES:STATEMENT_BYTES]);
     }
 
-    /// @notice Verify that the model committed as `model` scores `score` on the chunk committed as `chunk`.
-    /// @param samples The chunk's sample count: a score above it is impossible and rejected.
-    function verify(
-        IHalo2Verifier verifier,
-        bytes calldata proof,
-        uint256[] calldata instances,
-        bytes32 chunk,
-        bytes32 model,
-        uint256 samples
-    ) internal returns (uint256 score) {
+    /// @notice Verify that the model committed as `st.model` scores `score` on the chunk committed as `st.chunk`;
+    /// a score above `st.samples` is impossible and rejected.
+    function verify(IHalo2Verifier verifier, bytes calldata proof, uint256[] calldata instances, Statement memory st)
+        internal
+        returns (uint256 score)
+    {
         bytes32 provenChunk = chunkOf(proof);
-        if (provenChunk != chunk) revert EvaluationProofWrongChunk(chunk, provenChunk);
+        if (provenChunk != st.chunk) revert EvaluationProofWrongChunk(st.chunk, provenChunk);
         bytes32 provenModel = modelOf(proof);
-        if (provenModel != model) revert EvaluationProofWrongModel(model, provenModel);
+        if (provenModel != st.model) revert EvaluationProofWrongModel(st.model, provenModel);
         if (instances.length != NUM_INSTANCES) revert EvaluationProofInstanceCount(instances.length, NUM_INSTANCES);
         score = instances[0];
         if (score >= FIELD_MODULUS) revert EvaluationProofInstanceOutOfField(0, score);
-        if (score > samples) revert EvaluationProofScoreAboveSamples(score, samples);
+        if (score > st.samples) revert EvaluationProofScoreAboveSamples(score, st.samples);
         // The verifier returns true or reverts with empty data; both failure shapes become one named error.
         try verifier.verifyProof(proof, instances) returns (bool ok) {
             if (!ok) revert EvaluationProofInvalid(address(verifier));

@@ -1,0 +1,150 @@
+"""Benchmark of the evaluation circuits: size, time, memory and gas, written as a Markdown + JSON report.
+
+Not a test: numbers depend on the machine. Proving runs in a fresh process so its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import circuits, evm, models, pipeline
+
+PAIRING_FLOOR_GAS = 150_000  # ~ two-pairing KZG check + a few MSMs: the physical floor of one verification
+REFERENCE = [
+    # (dataset, architecture, hidden, samples): the committed circuits
+    ("digits", "mlp", 16, 64),
+    ("digits", "logreg", 0, 64),
+    ("iris", "logreg", 0, 8),
+]
+EXPLORE_SAMPLES = [16, 32, 64, 128]
+EXPLORE_DECOMP = [(1024, 3), (16384, 2)]
+
+
+@dataclass
+class Row:
+    circuit: str
+    variant: str
+    samples: int
+    logrows: int
+    rows_used: int
+    proof_bytes: int
+    instances: int
+    prove_s: float
+    prove_peak_mb: int
+    verifier_runtime_bytes: int
+    ezkl_raw_runtime_bytes: int
+    deploy_gas: int
+    verify_gas: int
+    gas_per_sample: float
+    floor_ratio: float
+    score: int
+    python_score: int
+
+
+def _prove_in_child(circuit_root: str, model_path: str, chunk: tuple, out: str, queue) -> None:
+    import resource
+
+    circuit = pipeline.Circuit(Path(circuit_root))
+    model = models.QuantisedModel.load(Path(model_path))
+    start = time.perf_counter()
+    bundle = pipeline.prove(circuit, model, *chunk, Path(out))
+    queue.put((time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, bundle.score))
+
+
+def measure(circuit: pipeline.Circuit, model: models.QuantisedModel, chunk, variant: str, work: Path) -> Row:
+    pipeline.ensure_keys(circuit)
+    model_path = work / f"{circuit.circuit_id}.model.json"
+    model.save(model_path)
+    proof_path = work / f"{circuit.circuit_id}.{variant}.proof.json"
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_prove_in_child, args=(str(circuit.root), str(model_path), chunk, str(proof_path), queue))
+    child.start()
+    seconds, peak_mb, score = queue.get()
+    child.join()
+    bundle = pipeline.load_proof(proof_path)
+    compiled = evm.compile_verifier(circuit.path("Verifier.sol"), circuit.build)
+    raw = circuit.build / "Verifier.ezkl.sol"
+    raw_size = evm.compile_verifier(raw, circuit.build).runtime_size if raw.is_file() else 0
+    chain = evm.PyEvmChain()
+    address, deploy_gas = chain.deploy_verifier(compiled, circuit.path("vk.bin").read_bytes())
+    gas = chain.verify_gas(address, bundle.calldata())
+    settings = circuit.settings
+    spec = circuit.spec
+    return Row(circuit.circuit_id, variant, spec.samples, circuit.logrows, settings["num_rows"], len(bundle.proof),
+               len(bundle.instances), round(seconds, 2), peak_mb, compiled.runtime_size, raw_size, deploy_gas, gas,
+               round(gas / spec.samples, 1), round(gas / PAIRING_FLOOR_GAS, 2), score, model.score(*chunk))
+
+
+def _model_for(dataset: models.Dataset, arch: str, hidden: int, test_size: int) -> models.QuantisedModel:
+    return models.train(dataset, arch, len(dataset.labels) - test_size, hidden=hidden or 16)
+
+
+def run(out_dir: Path, explore: bool, log: Callable[[str], None] = print) -> tuple[Path, Path]:
+    rows: list[Row] = []
+    work = Path(tempfile.mkdtemp(prefix="apiary-bench-"))
+    try:
+        for dataset_name, arch, hidden, samples in REFERENCE:
+            ds = models.load_dataset(dataset_name)
+            model = _model_for(ds, arch, hidden, samples * 4)
+            circuit = pipeline.open_circuit(circuits.spec_for(model, dataset_name, samples).circuit_id)
+            log(f"reference {circuit.circuit_id}")
+            rows.append(measure(circuit, model, models.test_chunks(ds, samples, 4)[0], "reference", work))
+        if explore:
+            ds = models.load_dataset("digits")
+            for samples in EXPLORE_SAMPLES:
+                for base, legs in EXPLORE_DECOMP:
+                    if (base, legs) != EXPLORE_DECOMP[0] and samples != 64:
+                        continue  # the decomposition is compared at the reference chunk size only
+                    variant = f"samples={samples} decomp={base}^{legs}"
+                    log(f"explore digits-mlp16 {variant}")
+                    model = _model_for(ds, "mlp", 16, samples * 4)
+                    chunk = models.test_chunks(ds, samples, 4)[0]
+                    spec = circuits.spec_for(model, "digits", samples)
+                    saved = dict(pipeline.RUN_ARGS)
+                    pipeline.RUN_ARGS.update(decomp_base=base, decomp_legs=legs)
+                    try:
+                        circuit = pipeline.build_circuit(spec, sample=chunk, out_dir=work / f"v{len(rows)}")
+                    finally:
+                        pipeline.RUN_ARGS.clear()
+                        pipeline.RUN_ARGS.update(saved)
+                    rows.append(measure(circuit, model, chunk, variant, work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return _write(rows, out_dir)
+
+
+def _write(rows: list[Row], out_dir: Path) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    machine = f"{platform.machine()}, {multiprocessing.cpu_count()} cores, Python {platform.python_version()}"
+    json_path = out_dir / "zk-bench.json"
+    json_path.write_text(json.dumps({"machine": machine, "rows": [asdict(r) for r in rows]}, indent=2) + "\n")
+    head = ("| circuit | variant | samples | logrows (used) | proof B | inst. | prove s | peak MB | verifier B "
+            "(ezkl raw) | verify gas | gas/sample | × floor | score (python) |")
+    lines = [
+        "# ZK evaluation circuits — benchmark",
+        "",
+        f"Machine: {machine}. Gas measured on py-evm (eth-tester, default EIP-170 limit) for a whole transaction "
+        f"calling `verifyProof` (21k base and calldata included). Floor: {PAIRING_FLOOR_GAS:,} gas for a 2-pairing "
+        "KZG check. Proving runs in a fresh process; peak MB is that process's max RSS.",
+        "",
+        head,
+        "|" + "|".join(["---"] * (head.count("|") - 1)) + "|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.circuit} | {r.variant} | {r.samples} | {r.logrows} ({r.rows_used:,}) | {r.proof_bytes:,} | {r.instances} "
+            f"| {r.prove_s} | {r.prove_peak_mb:,} | {r.verifier_runtime_bytes:,} ({r.ezkl_raw_runtime_bytes:,}) "
+            f"| {r.verify_gas:,} | {r.gas_per_sample:,.0f} | {r.floor_ratio} | {r.score} ({r.python_score}) |"
+        )
+    md_path = out_dir / "zk-bench.md"
+    md_path.write_text("\n".join(lines) + "\n")
+    return md_path, json_path

@@ -1,0 +1,108 @@
+"""VerifierRegistry (governance-only) and ModelRegistry (commit–reveal registration, no duplicates)."""
+
+import ape
+
+from apiary.chain.market import register_model
+
+ZERO = "0x" + "00" * 20
+
+
+def test_verifier_registry__governance_only(verifiers, attacker, mock_verifier, circuit):
+    with ape.reverts(verifiers.OwnableUnauthorizedAccount, account=attacker.address):
+        verifiers.register("evil", mock_verifier, b"\0" * 32, 8, sender=attacker)
+    with ape.reverts(verifiers.OwnableUnauthorizedAccount, account=attacker.address):
+        verifiers.retire(circuit, sender=attacker)
+    assert not verifiers.circuit(circuit).retired
+
+
+def test_verifier_registry__rejects_bad_entries(verifiers, gov, mock_verifier, alice, circuit):
+    with ape.reverts(verifiers.VerifierRegistryAlreadyRegistered, id=circuit):
+        verifiers.register("mock-n8", mock_verifier, b"\0" * 32, 8, sender=gov)
+    with ape.reverts(verifiers.VerifierRegistryNotAContract, verifier=alice.address):
+        verifiers.register("eoa", alice, b"\0" * 32, 8, sender=gov)
+    with ape.reverts(verifiers.VerifierRegistryZeroAddress):
+        verifiers.register("zero", ZERO, b"\0" * 32, 8, sender=gov)
+    with ape.reverts(verifiers.VerifierRegistryZeroSamples):
+        verifiers.register("nos", mock_verifier, b"\0" * 32, 0, sender=gov)
+    with ape.reverts(verifiers.VerifierRegistryUnknownCircuit, id=b"\x01" * 32):
+        verifiers.circuit(b"\x01" * 32)
+
+
+def test_verifier_registry__retire_once(verifiers, gov, circuit):
+    verifiers.retire(circuit, sender=gov)
+    with ape.reverts(verifiers.VerifierRegistryRetired, id=circuit):
+        verifiers.retire(circuit, sender=gov)
+    with ape.reverts(verifiers.VerifierRegistryRetired, id=circuit):
+        verifiers.activeCircuit(circuit)
+
+
+def test_model_registry__commit_reveal_mints_to_owner(models, alice, circuit):
+    model_id = register_model(models, alice, circuit, b"\x07" * 32, "ipfs://m")
+    assert models.ownerOf(model_id) == alice.address
+    m = models.model(model_id)
+    assert m.circuitId == circuit and m.commitment == b"\x07" * 32 and m.uri == "ipfs://m"
+    assert models.tokenURI(model_id) == "ipfs://m"
+
+
+def test_model_registry__reveal_without_commit__reverts(models, alice, circuit):
+    with ape.reverts(models.ModelRegistryUnknownSeal):
+        models.register(circuit, b"\x07" * 32, b"\x01" * 32, "", sender=alice)
+
+
+def test_model_registry__reveal_in_commit_block__reverts(models, alice, circuit, chain):
+    seal = models.seal(alice, circuit, b"\x07" * 32, b"\x01" * 32)
+    chain.provider.auto_mine = False
+    try:
+        models.commit(seal, sender=alice, gas=200_000)
+        models.register(circuit, b"\x07" * 32, b"\x01" * 32, "", sender=alice, gas=500_000)
+        chain.mine()
+    finally:
+        chain.provider.auto_mine = True
+    assert models.totalModels() == 0  # the same-block reveal failed (SealTooNew)
+
+
+def test_model_registry__front_run_copy_of_reveal__fails(models, alice, attacker, circuit):
+    seal = models.seal(alice, circuit, b"\x07" * 32, b"\x01" * 32)
+    models.commit(seal, sender=alice)
+    # The attacker copies Alice's reveal from the mempool: the seal binds Alice's address, so it is unknown.
+    with ape.reverts(models.ModelRegistryUnknownSeal, seal=models.seal(attacker, circuit, b"\x07" * 32, b"\x01" * 32)):
+        models.register(circuit, b"\x07" * 32, b"\x01" * 32, "", sender=attacker)
+    models.register(circuit, b"\x07" * 32, b"\x01" * 32, "", sender=alice)
+    assert models.ownerOf(1) == alice.address
+
+
+def test_model_registry__attacker_with_own_late_seal_hits_duplicate(models, alice, attacker, circuit):
+    register_model(models, alice, circuit, b"\x07" * 32)
+    seal = models.seal(attacker, circuit, b"\x07" * 32, b"\x02" * 32)
+    models.commit(seal, sender=attacker)
+    with ape.reverts(models.ModelRegistryDuplicate, circuitId=circuit, commitment=b"\x07" * 32, existingId=1):
+        models.register(circuit, b"\x07" * 32, b"\x02" * 32, "", sender=attacker)
+
+
+def test_model_registry__seal_cannot_be_refreshed_or_reused(models, alice, attacker, circuit):
+    seal = models.seal(alice, circuit, b"\x07" * 32, b"\x01" * 32)
+    models.commit(seal, sender=alice)
+    with ape.reverts(models.ModelRegistrySealExists, seal=seal):
+        models.commit(seal, sender=attacker)
+
+
+def test_model_registry__expired_seal__reverts(models, alice, circuit, chain):
+    seal = models.seal(alice, circuit, b"\x07" * 32, b"\x01" * 32)
+    models.commit(seal, sender=alice)
+    chain.mine(models.MAX_SEAL_AGE() + 1)
+    with ape.reverts(models.ModelRegistrySealExpired):
+        models.register(circuit, b"\x07" * 32, b"\x01" * 32, "", sender=alice)
+
+
+def test_model_registry__unknown_circuit_or_zero_commitment__reverts(models, verifiers, alice):
+    seal = models.seal(alice, b"\x05" * 32, b"\x07" * 32, b"\x01" * 32)
+    models.commit(seal, sender=alice)
+    with ape.reverts(verifiers.VerifierRegistryUnknownCircuit, id=b"\x05" * 32):
+        models.register(b"\x05" * 32, b"\x07" * 32, b"\x01" * 32, "", sender=alice)
+    with ape.reverts(models.ModelRegistryZeroCommitment):
+        models.register(b"\x05" * 32, b"\0" * 32, b"\x01" * 32, "", sender=alice)
+
+
+def test_model_registry__unknown_model__reverts(models):
+    with ape.reverts(models.ModelRegistryUnknownModel, id=9):
+        models.model(9)
