@@ -10,7 +10,7 @@ import click
 from ape import accounts, networks, project
 from ape.cli import ConnectedProviderCommand
 
-from apiary.chain.demo import governance_round_trip
+from apiary.chain.demo import governance_round_trip, model_market_round_trip
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="Run the end-to-end demo on a local chain")
@@ -18,5 +18,7 @@ def cli(ecosystem, network):
     if network.name not in ("local",):
         raise click.UsageError(f"the demo uses unlocked test accounts; run it on a local network, not {network.name}")
     click.secho(f"Apiary demo on {ecosystem.name}:{network.name} ({networks.provider.name}, chain id {networks.provider.chain_id})", bold=True)
-    governance_round_trip(project, accounts.test_accounts, log=click.echo)
+    actors = accounts.test_accounts
+    core = governance_round_trip(project, actors, log=click.echo)
+    model_market_round_trip(project, actors, core, log=click.echo)
     click.secho("demo finished: every step above was a real transaction on the local node", fg="green")

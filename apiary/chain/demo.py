@@ -59,3 +59,33 @@ def governance_round_trip(project: Any, actors: Sequence[Any], log: Callable[[st
     log(f"   carol's grant: {usd.balanceOf(carol) / ONE:,.2f} dUSD; treasury share stays claimable by governance")
     log(f"   vault ledger: unallocated {vault.unallocated(usd) / ONE:,.4f}, reserved {vault.reserved(usd) / ONE:,.4f}, held {usd.balanceOf(vault) / ONE:,.4f} dUSD")
     return core
+
+
+def model_market_round_trip(project: Any, actors: Sequence[Any], core: CoreDeployment,
+                            log: Callable[[str], None] = print) -> dict:
+    """A sealed digits-8×8 bounty with real ZK proofs, paid through the fee vault."""
+    from . import bounty_demo
+    from .market import deploy_market
+
+    deployer, alice, bob, carol, market_actor = actors[:5]
+    sponsor, submitter_a, submitter_b = actors[5], actors[6], actors[7]
+    log("5. Model market: deploy the registries and the bounty contract")
+    market = deploy_market(project, deployer, core, log=lambda m: log(f"   {m}"))
+    log("6. Two submitters train digits-8x8 MLPs and prove their scores on each test chunk")
+    scenario = bounty_demo.prepare([submitter_a, submitter_b], log=log)
+    log("7. Sealed bounty: commit, reveal, prove, finalize")
+    reward_token = project.MockERC20.deploy("Bounty USD", "bUSD", sender=sponsor)
+    reward = 10_000 * ONE
+    reward_token.mint(sponsor, reward, sender=sponsor)
+    fees_before = core.vault.unallocated(reward_token)
+    bounty_id = bounty_demo.sealed_round(project, core, market, scenario, sponsor, [alice, bob], reward_token, reward,
+                                         threshold=100, log=log)
+    b = market.bounties.bounty(bounty_id)
+    winner = next(c for c in scenario.contestants if c.model_id == b.best)
+    owed = market.bounties.owed(winner.account, reward_token)
+    market.bounties.withdraw(reward_token, sender=winner.account)
+    fee = core.vault.unallocated(reward_token) - fees_before
+    log(f"   winner: {winner.name} (model #{winner.model_id}, {b.bestScore} correct) withdrew {owed / ONE:,.2f} bUSD")
+    log(f"   fee vault received {fee / ONE:,.2f} bUSD ({core.vault.feeBps()} bps); the bounty is settled for good")
+    return {"market": market, "bounty_id": bounty_id, "winner": winner, "scenario": scenario, "fee": fee,
+            "payout": owed, "reward_token": reward_token}

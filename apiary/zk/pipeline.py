@@ -105,18 +105,24 @@ def _json(path: Path) -> dict:
 
 @contextmanager
 def _silenced_stdout():
+    """ezkl prints notes ("low scale values…", fidelity tables) straight to the process's stdout/stderr; with
+    scale 0 they never apply here, so they are hidden at the file-descriptor level while ezkl runs."""
     import sys
 
     sys.stdout.flush()
-    saved = os.dup(1)
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
         yield
     finally:
-        os.dup2(saved, 1)
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
         os.close(devnull)
-        os.close(saved)
+        for fd in saved:
+            os.close(fd)
 
 
 @contextmanager
@@ -309,11 +315,10 @@ def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], s
         onnx.save(build_eval_graph(spec, placeholder_model(spec)), str(staging / "model.onnx"))
         data = build / "calibration.json"
         data.write_text(json.dumps(chunk_input(spec, *sample)))
-        with _step(progress, "settings and calibration"):
+        with _step(progress, "settings and calibration"), _silenced_stdout():
             if not ezkl.gen_settings(str(staging / "model.onnx"), str(staging / "settings.json"), py_run_args=_run_args()):
                 raise ProofError("ezkl rejected the evaluation graph")
-            with _silenced_stdout():  # calibration prints a fidelity table (always exact here: scale 0)
-                ezkl.calibrate_settings(str(data), str(staging / "model.onnx"), str(staging / "settings.json"), "resources", scales=[0])
+            ezkl.calibrate_settings(str(data), str(staging / "model.onnx"), str(staging / "settings.json"), "resources", scales=[0])
             settings = json.loads((staging / "settings.json").read_text())
             settings.pop("timestamp", None)  # keep the committed settings reproducible
             (staging / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
@@ -333,7 +338,7 @@ def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], s
 
 
 def _keys_and_verifier(artefacts: Path, build: Path, srs: Path, progress: Progress) -> None:
-    with _step(progress, "compile circuit"):
+    with _step(progress, "compile circuit"), _silenced_stdout():
         ezkl.compile_circuit(str(artefacts / "model.onnx"), str(build / "reference.compiled"), str(artefacts / "settings.json"))
     with _step(progress, "key generation (setup)"):
         tmp_pk = build / ".pk.key.tmp"
@@ -374,7 +379,8 @@ def ensure_keys(circuit: Circuit, srs_path: Path | None = None, progress: Progre
     srs = srs_for(circuit, srs_path, progress)
     circuit.build.mkdir(parents=True, exist_ok=True)
     with _step(progress, f"proving key for {circuit.circuit_id}"):
-        ezkl.compile_circuit(str(circuit.path("model.onnx")), str(circuit.compiled), str(circuit.path("settings.json")))
+        with _silenced_stdout():
+            ezkl.compile_circuit(str(circuit.path("model.onnx")), str(circuit.compiled), str(circuit.path("settings.json")))
         vk_tmp = circuit.build / "vk.regenerated"
         pk_tmp = circuit.build / ".pk.key.tmp"
         ezkl.setup(str(circuit.compiled), str(vk_tmp), str(pk_tmp), srs_path=str(srs))
@@ -502,8 +508,9 @@ def _witness(circuit: Circuit, model: QuantisedModel, chunk: tuple[np.ndarray, n
     data = chunk_input(spec, *chunk)
     onnx.save(build_eval_graph(spec, model), str(work / "model.onnx"))
     (work / "input.json").write_text(json.dumps(data))
-    ezkl.compile_circuit(str(work / "model.onnx"), str(work / "model.compiled"), str(circuit.path("settings.json")))
     vk, _settings, srs = _srs_and_vk(circuit, srs_path)
+    with _silenced_stdout():
+        ezkl.compile_circuit(str(work / "model.onnx"), str(work / "model.compiled"), str(circuit.path("settings.json")))
     ezkl.gen_witness(str(work / "input.json"), str(work / "model.compiled"), str(work / "witness.json"), vk_path=vk, srs_path=srs)
     return json.loads((work / "witness.json").read_text())
 

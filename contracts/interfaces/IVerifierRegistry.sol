@@ -38,6 +38,9 @@ interface IVerifierRegistry {
 
     function circuit(bytes32 id) external view returns (Circuit memory);
 
+    /// @notice Whether `id` is registered (retired or not).
+    function isRegistered(bytes32 id) external view returns (bool);
+
     /// @notice The circuit, reverting unless it is registered and not retired.
     function activeCircuit(bytes32 id) external view returns (Circuit memory);
 }

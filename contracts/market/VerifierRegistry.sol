@@ -47,6 +47,11 @@ contract VerifierRegistry is IVerifierRegistry, Ownable {
     }
 
     /// @inheritdoc IVerifierRegistry
+    function isRegistered(bytes32 id) external view returns (bool) {
+        return address(_circuits[id].verifier) != address(0);
+    }
+
+    /// @inheritdoc IVerifierRegistry
     function activeCircuit(bytes32 id) external view returns (Circuit memory) {
         Circuit storage c = _known(id);
         if (c.retired) revert VerifierRegistryRetired(id);
