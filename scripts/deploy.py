@@ -1,4 +1,4 @@
-"""Deploy the Apiary governance core (token, timelock, governor, fee vault) to any network.
+"""Deploy the Apiary protocol (token, timelock, governor, fee vault, verifier/model registries, bounties).
 
     ape run deploy --network ethereum:sepolia:node --account my-keyfile-alias --profile testnet
     ape run deploy --network ethereum:local:foundry --account TEST::0 --profile local --yes
@@ -15,6 +15,7 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from apiary.chain.config import PROFILES, DeployConfig
 from apiary.chain.deploy import deploy_core
+from apiary.chain.market import deploy_market
 from apiary.chain.manifest import write_manifest
 from apiary.paths import DEPLOYMENTS_DIR
 
@@ -52,6 +53,8 @@ def cli(ecosystem, network, account, profile, holders, treasury_share, yes):
         raise click.Abort()
 
     core = deploy_core(project, account, config, log=lambda msg: click.echo(f"  {msg}"))
+    market = deploy_market(project, account, core, log=lambda msg: click.echo(f"  {msg}"))
     path = DEPLOYMENTS_DIR / f"{ecosystem.name}-{network.name}.json"
-    write_manifest(path, target, networks.provider.chain_id, core.addresses(), {"profile": profile, **config.as_dict()})
+    write_manifest(path, target, networks.provider.chain_id, {**core.addresses(), **market.addresses()},
+                   {"profile": profile, **config.as_dict()})
     click.secho(f"deployed; no EOA holds an admin role; manifest written to {path}", fg="green")

@@ -1,0 +1,77 @@
+"""Gas per model-market call, on the embedded chain: `ape run bench_market` (also run by `./dev bench`).
+
+Writes reports/market-gas.md. "Excluding the verifier" uses a mock verifier (its own ~2.5k gas included);
+"including it" submits real digits-mlp16-n64 proofs (cached under build/demo/ by the demo or the tests).
+"""
+
+from __future__ import annotations
+
+import click
+from ape import accounts, chain, project
+from ape.cli import ConnectedProviderCommand
+
+from apiary.chain import bounty_demo
+from apiary.chain.config import PROFILES, DeployConfig
+from apiary.chain.deploy import deploy_core
+from apiary.chain.market import deploy_market, register_circuit_by_governance, register_model
+from apiary.paths import PROJECT_ROOT
+
+DAY = 24 * 3600
+
+
+@click.command(cls=ConnectedProviderCommand)
+def cli(ecosystem, network):
+    a = accounts.test_accounts
+    deployer, alice, bob, sponsor = a[0], a[1], a[2], a[3]
+    base = PROFILES["local"]
+    core = deploy_core(project, deployer, DeployConfig(base.governance, base.fees, holders=((alice.address, 1), (bob.address, 1))))
+    market = deploy_market(project, deployer, core)
+    rows: list[tuple[str, int]] = []
+
+    def gas(label, receipt):
+        rows.append((label, receipt.gas_used))
+        return receipt
+
+    mock = project.MockHalo2Verifier.deploy(sender=deployer)
+    register_circuit_by_governance(core, market, "mock-n64", mock.address, b"\0" * 32, 64, alice, [alice, bob])
+    mock_id = market.verifiers.circuitId("mock-n64")
+    scenario = bounty_demo.prepare([alice, bob], log=lambda m: click.echo(m, err=True))
+    real = bounty_demo.deploy_verifier(project, scenario.circuit, deployer)
+    register_circuit_by_governance(core, market, bounty_demo.CIRCUIT, real.address, bounty_demo.manifest_hash(scenario.circuit),
+                                   64, alice, [alice, bob])
+    real_id = market.verifiers.circuitId(bounty_demo.CIRCUIT)
+
+    usd = project.MockERC20.deploy("USD", "USD", sender=sponsor)
+    usd.mint(sponsor, 10**30, sender=sponsor)
+    usd.approve(market.bounties, 2**256 - 1, sender=sponsor)
+
+    seal = market.models.seal(alice.address, mock_id, scenario.contestants[0].commitment, b"\x01" * 32)
+    gas("ModelRegistry.commit", market.models.commit(seal, sender=alice))
+    gas("ModelRegistry.register", market.models.register(mock_id, scenario.contestants[0].commitment, b"\x01" * 32, "ipfs://m", sender=alice))
+    alice_real = register_model(market.models, alice, real_id, scenario.contestants[0].commitment)
+    alice_mock = 1
+
+    now = chain.pending_timestamp
+    chunks = scenario.chunk_commitments
+    gas("createOpen (2 chunks)", market.bounties.createOpen((usd, 10**21, mock_id, chunks, 100, 0, now + 7 * DAY), sender=sponsor))
+    commitment = market.bounties.testSetCommitment(chunks, b"\x02" * 32)
+    gas("createSealed", market.bounties.createSealed((usd, 10**21, real_id, commitment, 2, 100, 0, now + DAY, now + 2 * DAY, now + 3 * DAY), sender=sponsor))
+    gas("commitModel", market.bounties.commitModel(1, alice_real, sender=alice))
+    chain.mine(1, timestamp=now + DAY + 1)
+    gas("reveal (2 chunks)", market.bounties.reveal(1, chunks, b"\x02" * 32, "uri", sender=sponsor))
+
+    p0, p1 = scenario.contestants[0].proofs
+    gas("submitChunk, mock verifier (first chunk)", market.bounties.submitChunk(0, alice_mock, 0, p0.proof, p0.instances, sender=bob))
+    gas("submitChunk, mock verifier (last chunk: win + fee + credit)", market.bounties.submitChunk(0, alice_mock, 1, p1.proof, p1.instances, sender=bob))
+    gas("submitChunk, real verifier (digits-mlp16-n64)", market.bounties.submitChunk(1, alice_real, 0, p0.proof, p0.instances, sender=bob))
+    gas("submitChunk, real verifier (last chunk, takes the lead)", market.bounties.submitChunk(1, alice_real, 1, p1.proof, p1.instances, sender=bob))
+    chain.mine(1, timestamp=now + 3 * DAY + 1)
+    gas("finalize (sealed, pays winner)", market.bounties.finalize(1, sender=sponsor))
+    gas("withdraw", market.bounties.withdraw(usd, sender=alice))
+
+    out = PROJECT_ROOT / "reports" / "market-gas.md"
+    out.parent.mkdir(exist_ok=True)
+    lines = ["# Model market — gas per call (py-evm, whole transaction)", "", "| call | gas |", "|---|---|"]
+    lines += [f"| {label} | {g:,} |" for label, g in rows]
+    out.write_text("\n".join(lines) + "\n")
+    click.echo(out.read_text())
