@@ -374,6 +374,8 @@ def _ezkl_version() -> str:
 def ensure_keys(circuit: Circuit, srs_path: Path | None = None, progress: Progress = _quiet) -> Path:
     """Regenerate the proving key from the committed artefacts (build output), checking the VK matches."""
     circuit.check_files()
+    if srs_path is not None:
+        srs_for(circuit, srs_path)  # an explicit SRS is always checked, even when keys are cached
     if circuit.pk.is_file() and circuit.compiled.is_file():
         return circuit.pk
     srs = srs_for(circuit, srs_path, progress)

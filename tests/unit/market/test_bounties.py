@@ -350,3 +350,26 @@ def test_direct_transfers__change_no_accounting(bounties, open_bounty, reward_to
     assert bounties.escrowed(reward_token) == 1_000_000
     with ape.reverts():
         alice.transfer(bounties, 1)
+
+
+def test_create__token_returning_false__rejected(project, bounties, sponsor, circuit, chunks, chain):
+    bad = project.FalseReturnToken.deploy(sender=sponsor)
+    bad.mint(sponsor, 100, sender=sponsor)
+    bad.approve(bounties, 100, sender=sponsor)
+    with ape.reverts(bounties.SafeERC20FailedOperation, token=bad.address):
+        bounties.createOpen((bad, 100, circuit, chunks, 10, 0, chain.pending_timestamp + DAY), sender=sponsor)
+    assert bounties.bountyCount() == 0 and bounties.escrowed(bad) == 0
+
+
+def test_create__token_without_return_value__works_end_to_end(project, bounties, sponsor, circuit, chunks, chain, proofs,
+                                                              alice_model, alice, vault):
+    usdt = project.NoReturnToken.deploy(sender=sponsor)
+    usdt.mint(sponsor, 10_000, sender=sponsor)
+    usdt.approve(bounties, 10_000, sender=sponsor)
+    bounties.createOpen((usdt, 10_000, circuit, chunks, 12, 0, chain.pending_timestamp + DAY), sender=sponsor)
+    submit(bounties, 0, alice_model, 0, proofs(0, "alice", 8), alice)
+    submit(bounties, 0, alice_model, 1, proofs(1, "alice", 8), alice)
+    bounties.withdraw(usdt, sender=alice)
+    assert usdt.balanceOf(alice) == 10_000 - vault.feeOn(10_000)
+    assert usdt.balanceOf(vault) == vault.feeOn(10_000)
+    assert bounties.escrowed(usdt) == usdt.balanceOf(bounties) == 0
