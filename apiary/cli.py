@@ -39,8 +39,8 @@ def zk() -> None:
 
 
 @zk.command()
-@click.option("--dataset", type=click.Choice(["digits", "iris"]), required=True)
-@click.option("--arch", type=click.Choice(["logreg", "mlp"]), required=True)
+@click.option("--dataset", type=click.Choice(["digits", "iris", "diabetes"]), required=True)
+@click.option("--arch", type=click.Choice(["logreg", "mlp", "linreg"]), required=True, help="linreg for diabetes (regression).")
 @click.option("--hidden", type=click.IntRange(1, 256), default=16, show_default=True, help="MLP hidden units.")
 @click.option("--train-size", type=int, default=None, help="Samples to train on (default: all but the last 20%).")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -55,12 +55,16 @@ def train(dataset, arch, hidden, train_size, seed, weight_bits, out):
     model = models.train(ds, arch, size, hidden=hidden, seed=seed, weight_bits=weight_bits)
     held_out = ds.features[size:], ds.labels[size:]
     model.save(out)
-    click.echo(f"{arch} on {dataset}: {model.score(*held_out)}/{len(held_out[1])} held-out samples correct; written to {out}")
+    if model.is_regression:
+        summary = f"squared error {model.score(*held_out) / 2 ** (2 * models.TARGET_BITS):,.0f} over {len(held_out[1])} held-out samples"
+    else:
+        summary = f"{model.score(*held_out)}/{len(held_out[1])} held-out samples correct"
+    click.echo(f"{arch} on {dataset}: {summary}; written to {out}")
 
 
 @zk.command()
-@click.option("--dataset", type=click.Choice(["digits", "iris"]), required=True)
-@click.option("--arch", type=click.Choice(["logreg", "mlp"]), required=True)
+@click.option("--dataset", type=click.Choice(["digits", "iris", "diabetes"]), required=True)
+@click.option("--arch", type=click.Choice(["logreg", "mlp", "linreg"]), required=True, help="linreg for diabetes (regression).")
 @click.option("--hidden", type=click.IntRange(1, 256), default=16, show_default=True)
 @click.option("--samples", type=click.IntRange(1, 1024), required=True, help="Test samples per chunk (per proof).")
 @click.option("--srs", type=click.Path(path_type=Path), default=None, help=SRS_HELP)

@@ -84,7 +84,10 @@ def propose_circuit(ecosystem, network, account, circuit, verifier):
     governor = project.ApiaryGovernor.at(manifest["ApiaryGovernor"])
     registry = project.VerifierRegistry.at(manifest["VerifierRegistry"])
     c = _circuit(circuit)
-    proposal = Proposal([call(registry, "register", circuit, verifier, hashlib.sha256(c.path("manifest.json").read_bytes()).digest(), c.spec.samples)],
+    from apiary.chain.market import METRIC
+
+    proposal = Proposal([call(registry, "register", circuit, verifier, hashlib.sha256(c.path("manifest.json").read_bytes()).digest(),
+                              c.spec.samples, METRIC[c.spec.metric])],
                         f"Register circuit {circuit} (verifier {verifier})")
     proposal_id = LocalProposalRunner(governor, None, log=click.echo).propose(account, proposal)
     click.echo(f"proposal {proposal_id}: vote with castVote({proposal_id}, 1), then queue and execute")
@@ -112,7 +115,8 @@ def register_model_cmd(ecosystem, network, account, circuit, model_path, uri):
 @click.option("--circuit", required=True)
 @click.option("--token", required=True, help="Reward token address.")
 @click.option("--reward", type=float, required=True, help="Reward in whole tokens (18 decimals).")
-@click.option("--threshold", type=int, required=True, help="Total correct predictions needed over all chunks.")
+@click.option("--threshold", type=int, required=True,
+              help="Total over all chunks: correct predictions needed (classification) or the largest squared error (regression).")
 @click.option("--chunks", type=click.IntRange(1, 64), default=1, show_default=True)
 @click.option("--sealed", is_flag=True, help="Commit to the test set now, reveal after commitments close.")
 @click.option("--days", type=click.IntRange(1, 365), default=7, show_default=True, help="Proving window (sealed: each phase).")
@@ -127,16 +131,17 @@ def create(ecosystem, network, account, circuit, token, reward, threshold, chunk
     contracts = _contracts(ecosystem, network)
     bounties, cid = contracts["ModelBounties"], contracts["VerifierRegistry"].circuitId(circuit)
     amount = int(reward * 10**18)
+    direction = 1 if c.spec.is_regression else 0  # squared error: at most the threshold
     token_contract = project.MockERC20.at(token)  # any ERC20: only approve is used
     token_contract.approve(bounties, amount, sender=account)
     now = chain.pending_timestamp
     if sealed:
         salt = secrets.token_bytes(32)
         commitment = bounties.testSetCommitment(commitments, salt)
-        bounties.createSealed((token, amount, cid, commitment, chunks, threshold, 0, now + days * 86400,
+        bounties.createSealed((token, amount, cid, commitment, chunks, threshold, direction, now + days * 86400,
                                now + 2 * days * 86400, now + 3 * days * 86400), sender=account)
     else:
-        bounties.createOpen((token, amount, cid, commitments, threshold, 0, now + days * 86400), sender=account)
+        bounties.createOpen((token, amount, cid, commitments, threshold, direction, now + days * 86400), sender=account)
     bounty_id = bounties.bountyCount() - 1
     if sealed:
         SECRETS.mkdir(parents=True, exist_ok=True)

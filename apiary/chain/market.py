@@ -13,6 +13,7 @@ from .deploy import CoreDeployment
 from .governance import LocalProposalRunner, Proposal, call
 
 MODE = ("open", "sealed")
+METRIC = {"correct": 0, "sse": 1}  # IVerifierRegistry.Metric
 DIRECTION = ("at-least", "at-most")
 STATUS = ("active", "won", "refunded", "forfeited")
 
@@ -47,10 +48,10 @@ def circuit_id(name: str) -> bytes:
 
 def register_circuit_by_governance(core: CoreDeployment, market: MarketDeployment, name: str, verifier: str,
                                    manifest_hash: bytes, samples: int, proposer: Any, voters: Sequence[Any],
-                                   log: Callable[[str], None] = lambda _m: None) -> bytes:
+                                   log: Callable[[str], None] = lambda _m: None, metric: str = "correct") -> bytes:
     """Local chains only: a full proposal round trip that registers a circuit's verifier."""
     runner = LocalProposalRunner(core.governor, core.timelock, log=log)
-    proposal = Proposal([call(market.verifiers, "register", name, verifier, manifest_hash, samples)],
+    proposal = Proposal([call(market.verifiers, "register", name, verifier, manifest_hash, samples, METRIC[metric])],
                         f"Register circuit {name} (verifier {verifier})")
     runner.run(proposer, voters, proposal)
     return circuit_id(name)
@@ -85,9 +86,10 @@ def leaderboard(bounties: Any, models: Any, bounty_id: int, model_ids: Sequence[
 def describe(bounties: Any, bounty_id: int) -> str:
     b = bounties.bounty(bounty_id)
     op = "≥" if b.direction == 0 else "≤"
+    what = "correct" if b.direction == 0 else "squared error"
     lines = [
         f"bounty #{bounty_id}: {MODE[b.mode]}, {STATUS[b.status]}; reward {b.reward} of {b.token}",
-        f"  test: total score {op} {b.threshold} over {b.numChunks} chunk(s) of {b.samples} samples",
+        f"  test: total {what} {op} {b.threshold} over {b.numChunks} chunk(s) of {b.samples} samples",
         f"  deadlines: commit {b.commitDeadline or '-'}, reveal {b.revealDeadline or '-'}, proofs {b.deadline}",
     ]
     if b.best:

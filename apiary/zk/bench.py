@@ -23,6 +23,7 @@ REFERENCE = [
     ("digits", "mlp", 16, 64),
     ("digits", "logreg", 0, 64),
     ("iris", "logreg", 0, 8),
+    ("diabetes", "linreg", 0, 64),
 ]
 EXPLORE_SAMPLES = [16, 32, 64, 128]
 EXPLORE_DECOMP = [(1024, 3), (16384, 2)]
@@ -85,7 +86,7 @@ def measure(circuit: pipeline.Circuit, model: models.QuantisedModel, chunk, vari
 
 
 def _model_for(dataset: models.Dataset, arch: str, hidden: int, test_size: int) -> models.QuantisedModel:
-    return models.train(dataset, arch, len(dataset.labels) - test_size, hidden=hidden or 16)
+    return models.train(dataset, arch, min(len(dataset.labels) - test_size, 1400), hidden=hidden or 16)
 
 
 def run(out_dir: Path, explore: bool, log: Callable[[str], None] = print) -> tuple[Path, Path]:
@@ -94,10 +95,11 @@ def run(out_dir: Path, explore: bool, log: Callable[[str], None] = print) -> tup
     try:
         for dataset_name, arch, hidden, samples in REFERENCE:
             ds = models.load_dataset(dataset_name)
-            model = _model_for(ds, arch, hidden, samples * 4)
+            chunks = 2 if dataset_name == "diabetes" else 4  # diabetes has 442 samples
+            model = _model_for(ds, arch, hidden, samples * chunks)
             circuit = pipeline.open_circuit(circuits.spec_for(model, dataset_name, samples).circuit_id)
             log(f"reference {circuit.circuit_id}")
-            rows.append(measure(circuit, model, models.test_chunks(ds, samples, 4)[0], "reference", work))
+            rows.append(measure(circuit, model, models.test_chunks(ds, samples, chunks)[0], "reference", work))
         if explore:
             ds = models.load_dataset("digits")
             for samples in EXPLORE_SAMPLES:

@@ -9,7 +9,10 @@ Formulation (cheap in ezkl: no ArgMax, no Equal, no Cast, no lookup tables):
     score = n − wrong                 the public output: number of correct predictions
 
 ArgMax + Equal + Cast (the naive graph) add lookups and confuse ezkl's output scale; Relu and Sign on integers at
-scale 0 become range checks and the output is the exact integer. Visibility: X and Y are *hashed* inputs (their
+scale 0 become range checks and the output is the exact integer.
+
+Regression (linreg on diabetes): `score = Σ (X·W + b − 2^8·y)²`, the sum of squared errors in units of 2^-16
+(predictions are integers at scale 2^8). No non-linearity, so no range checks at all; lower is better. Visibility: X and Y are *hashed* inputs (their
 Poseidon hashes are public instances: the chunk of the test set), the weights are *hashed* params (their hash is
 the model commitment), the score is a public output.
 """
@@ -23,7 +26,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .errors import ModelError
-from .models import QuantisedModel
+from .models import TARGET_BITS, QuantisedModel
 
 OPSET = 13
 
@@ -40,6 +43,19 @@ class CircuitSpec:
     hidden: int = 0
 
     @property
+    def is_regression(self) -> bool:
+        return self.architecture == "linreg"
+
+    @property
+    def metric(self) -> str:
+        """`correct` (count, higher is better) or `sse` (sum of squared errors, lower is better)."""
+        return "sse" if self.is_regression else "correct"
+
+    @property
+    def label_width(self) -> int:
+        return 1 if self.is_regression else self.num_classes
+
+    @property
     def circuit_id(self) -> str:
         arch = self.architecture if not self.hidden else f"{self.architecture}{self.hidden}"
         return f"{self.dataset}-{arch}-n{self.samples}"
@@ -48,7 +64,7 @@ class CircuitSpec:
         return asdict(self)
 
     def layer_shapes(self) -> list[tuple[int, int]]:
-        if self.architecture == "logreg":
+        if self.architecture in ("logreg", "linreg"):
             return [(self.num_features, self.num_classes)]
         return [(self.num_features, self.hidden), (self.hidden, self.num_classes)]
 
@@ -88,7 +104,7 @@ def placeholder_model(spec: CircuitSpec) -> QuantisedModel:
 def build_eval_graph(spec: CircuitSpec, model: QuantisedModel) -> onnx.ModelProto:
     """The evaluation graph of `model` over `spec.samples` samples (inputs X: n×F, Y: n×C one-hot)."""
     spec.check_model(model)
-    n, f, c = spec.samples, spec.num_features, spec.num_classes
+    n, f, c = spec.samples, spec.num_features, spec.label_width
     inits = [numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
              numpy_helper.from_array(np.array([float(n)], dtype=np.float32), "n")]
     nodes = []
@@ -102,6 +118,17 @@ def build_eval_graph(spec: CircuitSpec, model: QuantisedModel) -> onnx.ModelProt
         if i < len(model.weights) - 1:
             nodes.append(helper.make_node("Relu", [h], [f"h{i}"]))
             h = f"h{i}"
+    if spec.is_regression:
+        # score = Σ (prediction − 2^TARGET_BITS · y)²: exact integers, no non-linearity at all.
+        inits.append(numpy_helper.from_array(np.array([float(1 << TARGET_BITS)], dtype=np.float32), "target_scale"))
+        nodes += [
+            helper.make_node("Mul", ["Y", "target_scale"], ["target"]),
+            helper.make_node("Sub", [h, "target"], ["error"]),
+            helper.make_node("Mul", ["error", "error"], ["squared"]),
+            helper.make_node("ReduceSum", ["squared"], ["score"], keepdims=0),
+        ]
+        inits = [i for i in inits if i.name != "n"]
+        return _finish(spec, nodes, inits, n, f, c)
     nodes += [
         helper.make_node("Mul", [h, "Y"], ["masked"]),
         helper.make_node("ReduceSum", ["masked", "axis1"], ["true_logit"], keepdims=1),
@@ -112,6 +139,10 @@ def build_eval_graph(spec: CircuitSpec, model: QuantisedModel) -> onnx.ModelProt
         helper.make_node("ReduceSum", ["wrong"], ["wrong_count"], keepdims=0),
         helper.make_node("Sub", ["n", "wrong_count"], ["score"]),
     ]
+    return _finish(spec, nodes, inits, n, f, c)
+
+
+def _finish(spec: CircuitSpec, nodes: list, inits: list, n: int, f: int, c: int) -> onnx.ModelProto:
     graph = helper.make_graph(
         nodes,
         f"apiary-eval-{spec.circuit_id}",

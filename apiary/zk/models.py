@@ -15,8 +15,12 @@ import numpy as np
 
 from .errors import DataError, ModelError
 
-DATASETS = ("digits", "iris")
-ARCHITECTURES = ("logreg", "mlp")
+DATASETS = ("digits", "iris", "diabetes")
+ARCHITECTURES = ("logreg", "mlp", "linreg")
+REGRESSION_DATASETS = ("diabetes",)
+# Regression: predictions and targets both live at scale 2^TARGET_BITS inside the circuit, so the squared
+# error is exact in units of 2^(-2·TARGET_BITS).
+TARGET_BITS = 8
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,16 @@ def load_dataset(name: str) -> Dataset:
     elif name == "iris":
         raw = datasets.load_iris()
         features = np.round(raw.data * 10).astype(np.int64)  # millimetres
+    elif name == "diabetes":
+        raw = datasets.load_diabetes()  # standardised features (|x| < 0.25), integer targets 25..346
+        features = np.round(raw.data * 1000).astype(np.int64)
     else:
         raise DataError(f"unknown data set '{name}': choose one of {', '.join(DATASETS)}")
     # A fixed shuffle so train and test sets mix all classes, identical on every machine.
     order = np.random.default_rng(7).permutation(len(raw.target))
     labels = raw.target.astype(np.int64)[order]
-    return Dataset(name, features[order], labels, int(labels.max()) + 1)
+    num_classes = 1 if name in REGRESSION_DATASETS else int(labels.max()) + 1
+    return Dataset(name, features[order], labels, num_classes)
 
 
 @dataclass
@@ -81,8 +89,16 @@ class QuantisedModel:
         true = np.take_along_axis(logits, np.asarray(labels)[:, None], axis=1)
         return np.all(logits <= true, axis=1)
 
+    @property
+    def is_regression(self) -> bool:
+        return self.architecture == "linreg"
+
     def score(self, features: np.ndarray, labels: np.ndarray) -> int:
-        """The metric the circuit outputs: the number of correctly classified samples."""
+        """The metric the circuit outputs: correctly classified samples, or for regression the squared error
+        Σ (prediction − 2^TARGET_BITS · target)², predictions being integers at scale 2^TARGET_BITS."""
+        if self.is_regression:
+            errors = self.logits(features)[:, 0] - (np.asarray(labels, dtype=np.int64) << TARGET_BITS)
+            return int(np.sum(errors * errors))
         return int(self.correct(features, labels).sum())
 
     def save(self, path: Path) -> None:
@@ -116,7 +132,7 @@ def train(dataset: Dataset, architecture: str, train_size: int, *, hidden: int =
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LinearRegression, LogisticRegression
     from sklearn.neural_network import MLPClassifier
 
     if architecture not in ARCHITECTURES:
@@ -128,7 +144,16 @@ def train(dataset: Dataset, architecture: str, train_size: int, *, hidden: int =
     scale = float(1 << weight_bits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if architecture == "logreg":
+        if architecture == "linreg":
+            if dataset.name not in REGRESSION_DATASETS:
+                raise ModelError(f"linreg needs a regression data set ({', '.join(REGRESSION_DATASETS)})")
+            reg = LinearRegression().fit(x, y)
+            target = float(1 << TARGET_BITS)
+            weights = [np.round(reg.coef_.reshape(-1, 1) * target).astype(np.int64)]
+            biases = [np.round(np.array([reg.intercept_]) * target).astype(np.int64)]
+        elif dataset.name in REGRESSION_DATASETS:
+            raise ModelError(f"{dataset.name} is a regression data set: use --arch linreg")
+        elif architecture == "logreg":
             clf = LogisticRegression(max_iter=max_iter, random_state=seed).fit(x, y)
             coef = clf.coef_.T
             intercept = clf.intercept_

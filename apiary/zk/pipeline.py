@@ -71,6 +71,9 @@ RUN_ARGS = {
     "decomp_legs": 3,
 }
 MAX_ABS_VALUE = 2**29
+# ezkl also range-checks the public output; a sum of squared errors needs more legs: |score| < 1024^5 / 2.
+REGRESSION_DECOMP_LEGS = 5
+MAX_REGRESSION_SCORE = 2**49
 
 Progress = Callable[[str], None]
 
@@ -244,7 +247,12 @@ def chunk_input(spec: CircuitSpec, features: np.ndarray, labels: np.ndarray) -> 
         raise DataError(f"chunk labels have shape {labels.shape}; circuit {spec.circuit_id} takes ({spec.samples},)")
     if not np.issubdtype(features.dtype, np.integer) and not np.array_equal(features, np.round(features)):
         raise DataError("features must be integers (quantise them first; see apiary.zk.models)")
-    y = one_hot(labels, spec.num_classes)
+    if spec.is_regression:
+        if not np.array_equal(labels, np.round(labels)):
+            raise DataError("regression targets must be integers")
+        y = np.asarray(labels, dtype=np.int64).reshape(-1, 1)
+    else:
+        y = one_hot(labels, spec.num_classes)
     return {"input_data": [features.astype(np.int64).flatten().tolist(), y.flatten().tolist()]}
 
 
@@ -256,18 +264,27 @@ def _check_range(model: QuantisedModel, features: np.ndarray) -> None:
         peak = max(peak, int(np.abs(h).max(initial=0)))
         if i < len(model.weights) - 1:
             h = np.maximum(h, 0)
-    # Margins are differences of logits: up to twice the largest logit.
+    # Margins are differences of logits: up to twice the largest logit. (Regression has no range-checked op,
+    # but the same bound keeps every squared error far below the field modulus.)
     if 2 * peak >= MAX_ABS_VALUE:
         raise ModelError(f"model values reach {peak}, beyond the circuit's range (±{MAX_ABS_VALUE // 2}): quantise with fewer weight bits")
+
+
+def _check_score_range(model: QuantisedModel, features: np.ndarray, labels: np.ndarray) -> None:
+    if model.is_regression and model.score(features, labels) >= MAX_REGRESSION_SCORE:
+        raise ModelError(f"squared error {model.score(features, labels)} exceeds what the circuit can range-check "
+                         f"({MAX_REGRESSION_SCORE}): the model is far off on this chunk")
 
 
 # ---------------------------------------------------------------- build
 
 
-def _run_args() -> ezkl.PyRunArgs:
+def _run_args(spec: CircuitSpec) -> ezkl.PyRunArgs:
     args = ezkl.PyRunArgs()
     for key, value in RUN_ARGS.items():
         setattr(args, key, value)
+    if spec.is_regression:
+        args.decomp_legs = REGRESSION_DECOMP_LEGS
     return args
 
 
@@ -316,7 +333,7 @@ def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], s
         data = build / "calibration.json"
         data.write_text(json.dumps(chunk_input(spec, *sample)))
         with _step(progress, "settings and calibration"), _silenced_stdout():
-            if not ezkl.gen_settings(str(staging / "model.onnx"), str(staging / "settings.json"), py_run_args=_run_args()):
+            if not ezkl.gen_settings(str(staging / "model.onnx"), str(staging / "settings.json"), py_run_args=_run_args(spec)):
                 raise ProofError("ezkl rejected the evaluation graph")
             ezkl.calibrate_settings(str(data), str(staging / "model.onnx"), str(staging / "settings.json"), "resources", scales=[0])
             settings = json.loads((staging / "settings.json").read_text())
@@ -352,6 +369,7 @@ def _keys_and_verifier(artefacts: Path, build: Path, srs: Path, progress: Progre
 
 
 def _write_manifest(artefacts: Path, srs: Path, circuit_id: str) -> None:
+    spec_metric = CircuitSpec(**json.loads((artefacts / "spec.json").read_text())).metric
     manifest = {
         "circuit_id": circuit_id,
         "files": {name: srs_mod.sha256_file(artefacts / name) for name in ARTEFACTS},
@@ -359,6 +377,7 @@ def _write_manifest(artefacts: Path, srs: Path, circuit_id: str) -> None:
         "tools": {"ezkl": _ezkl_version(), "solc": SOLC_VERSION},
         "statement": {
             "instances": ["score"],
+            "metric": spec_metric,
             "proof_commitments": {"features": [0, 64], "labels": [64, 128], "weights": [128, 192]},
         },
     }
@@ -523,6 +542,7 @@ def prove(circuit: Circuit, model: QuantisedModel, features: np.ndarray, labels:
     circuit.spec.check_model(model)
     chunk_input(circuit.spec, features, labels)  # shapes, integer features, label range — before any work
     _check_range(model, features)
+    _check_score_range(model, features, labels)
     expected = model.score(features, labels)
     pk = ensure_keys(circuit, srs_path, progress)
     with tempfile.TemporaryDirectory() as tmp:

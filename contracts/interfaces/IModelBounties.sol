@@ -102,6 +102,8 @@ interface IModelBounties {
     error BountyBadChunk(uint256 index);
     error BountyDuplicateChunk(uint256 index, uint256 earlierIndex);
     error BountyUnreachableThreshold(uint256 threshold, uint256 maxScore, Direction direction);
+    /// @notice Correct-count circuits take AtLeast thresholds, error-sum circuits AtMost.
+    error BountyWrongDirection(Direction given, Direction required);
     error BountyBadDeadlines(uint256 now_, uint256 commitDeadline, uint256 revealDeadline, uint256 deadline);
     error BountyUnknown(uint256 bountyId);
     error BountyNotActive(uint256 bountyId, Status status);

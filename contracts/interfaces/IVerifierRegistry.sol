@@ -8,10 +8,17 @@ import {IHalo2Verifier} from "./IHalo2Verifier.sol";
 /// + the samples per chunk its proofs cover. Only governance (the timelock, its owner) adds or retires
 /// circuits. Anyone can rebuild a verifier from the published artefacts and compare it with the deployed code.
 interface IVerifierRegistry {
+    /// @notice What a circuit's single public instance measures.
+    enum Metric {
+        CorrectCount, // correctly classified samples of the chunk: higher is better, at most `samples`
+        SquaredError // sum of squared errors over the chunk (fixed-point): lower is better, unbounded
+    }
+
     struct Circuit {
         IHalo2Verifier verifier;
         bytes32 manifestHash; // sha256 of the circuit's manifest.json
         uint32 samples; // test samples per chunk proof
+        Metric metric;
         bool retired;
     }
 
@@ -22,14 +29,16 @@ interface IVerifierRegistry {
     error VerifierRegistryUnknownCircuit(bytes32 id);
     error VerifierRegistryRetired(bytes32 id);
 
-    event CircuitRegistered(bytes32 indexed id, string name, IHalo2Verifier verifier, bytes32 manifestHash, uint256 samples);
+    event CircuitRegistered(
+        bytes32 indexed id, string name, IHalo2Verifier verifier, bytes32 manifestHash, uint256 samples, Metric metric
+    );
     event CircuitRetired(bytes32 indexed id);
 
     /// @notice Id of a circuit name: keccak256 of its UTF-8 bytes (e.g. "digits-mlp16-n64").
     function circuitId(string calldata name) external pure returns (bytes32);
 
     /// @notice Registers a circuit. Owner (timelock) only.
-    function register(string calldata name, IHalo2Verifier verifier, bytes32 manifestHash, uint256 samples)
+    function register(string calldata name, IHalo2Verifier verifier, bytes32 manifestHash, uint256 samples, Metric metric)
         external
         returns (bytes32 id);
 

@@ -93,10 +93,13 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
         if (address(token) == address(0)) revert BountyZeroAddress();
         if (amount == 0) revert BountyZeroAmount();
         IVerifierRegistry.Circuit memory c = verifiers.activeCircuit(circuitId);
-        uint256 maxScore = numChunks * c.samples;
-        // AtLeast 0 would pay anything; AtMost maxScore likewise: both thresholds must exclude some models.
-        if (direction == Direction.AtLeast ? (threshold == 0 || threshold > maxScore) : threshold >= maxScore) {
-            revert BountyUnreachableThreshold(threshold, maxScore, direction);
+        Direction required =
+            c.metric == IVerifierRegistry.Metric.CorrectCount ? Direction.AtLeast : Direction.AtMost;
+        if (direction != required) revert BountyWrongDirection(direction, required);
+        if (direction == Direction.AtLeast) {
+            // 0 would pay any model; above numChunks × samples nobody can ever qualify.
+            uint256 maxScore = numChunks * c.samples;
+            if (threshold == 0 || threshold > maxScore) revert BountyUnreachableThreshold(threshold, maxScore, direction);
         }
 
         // Credit what arrives, not the nominal amount (fee-on-transfer tokens).
@@ -342,7 +345,9 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
         if (_proven[bountyId][modelId] & (1 << chunkIndex) != 0) {
             revert BountyChunkAlreadyProven(bountyId, modelId, chunkIndex);
         }
-        return EvaluationProofs.Statement(_chunks[bountyId][chunkIndex], commitment, b.samples);
+        // Error sums have no bound but the field (checked in EvaluationProofs); counts cannot exceed the samples.
+        uint256 maxScore = b.direction == Direction.AtLeast ? b.samples : type(uint256).max;
+        return EvaluationProofs.Statement(_chunks[bountyId][chunkIndex], commitment, maxScore);
     }
 
     function _known(uint256 bountyId) private view returns (Bounty storage) {

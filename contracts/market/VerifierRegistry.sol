@@ -19,7 +19,7 @@ contract VerifierRegistry is IVerifierRegistry, Ownable {
     }
 
     /// @inheritdoc IVerifierRegistry
-    function register(string calldata name, IHalo2Verifier verifier, bytes32 manifestHash, uint256 samples)
+    function register(string calldata name, IHalo2Verifier verifier, bytes32 manifestHash, uint256 samples, Metric metric)
         external
         onlyOwner
         returns (bytes32 id)
@@ -29,8 +29,9 @@ contract VerifierRegistry is IVerifierRegistry, Ownable {
         if (samples == 0 || samples > type(uint32).max) revert VerifierRegistryZeroSamples();
         id = circuitId(name);
         if (address(_circuits[id].verifier) != address(0)) revert VerifierRegistryAlreadyRegistered(id);
-        _circuits[id] = Circuit({verifier: verifier, manifestHash: manifestHash, samples: uint32(samples), retired: false});
-        emit CircuitRegistered(id, name, verifier, manifestHash, samples);
+        _circuits[id] =
+            Circuit({verifier: verifier, manifestHash: manifestHash, samples: uint32(samples), metric: metric, retired: false});
+        emit CircuitRegistered(id, name, verifier, manifestHash, samples, metric);
     }
 
     /// @inheritdoc IVerifierRegistry

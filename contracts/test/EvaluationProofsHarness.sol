@@ -14,9 +14,9 @@ contract EvaluationProofsHarness {
         uint256[] calldata instances,
         bytes32 chunk,
         bytes32 model,
-        uint256 samples
+        uint256 maxScore
     ) external returns (uint256 score) {
-        score = EvaluationProofs.verify(verifier, proof, instances, EvaluationProofs.Statement(chunk, model, samples));
+        score = EvaluationProofs.verify(verifier, proof, instances, EvaluationProofs.Statement(chunk, model, maxScore));
         lastScore = score;
     }
 }

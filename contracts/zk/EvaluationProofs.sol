@@ -21,11 +21,12 @@ library EvaluationProofs {
     uint256 internal constant STATEMENT_BYTES = 3 * POINT_BYTES;
     uint256 internal constant NUM_INSTANCES = 1;
 
-    /// @notice What a proof must state: which chunk, which model, and how many samples the chunk has.
+    /// @notice What a proof must state: which chunk, which model, and the largest score it can honestly have
+    /// (the chunk's sample count for correct counts; no bound beyond the field for error sums).
     struct Statement {
         bytes32 chunk;
         bytes32 model;
-        uint256 samples;
+        uint256 maxScore;
     }
 
     error EvaluationProofTooShort(uint256 length, uint256 minimum);
@@ -33,7 +34,7 @@ library EvaluationProofs {
     error EvaluationProofWrongModel(bytes32 expected, bytes32 actual);
     error EvaluationProofInstanceCount(uint256 count, uint256 expected);
     error EvaluationProofInstanceOutOfField(uint256 index, uint256 value);
-    error EvaluationProofScoreAboveSamples(uint256 score, uint256 samples);
+    error EvaluationProofScoreAboveMax(uint256 score, uint256 maxScore);
     error EvaluationProofInvalid(address verifier);
 
     /// @notice The chunk commitment a proof carries: keccak256 of its features and labels commitments.
@@ -49,7 +50,7 @@ library EvaluationProofs {
     }
 
     /// @notice Verify that the model committed as `st.model` scores `score` on the chunk committed as `st.chunk`;
-    /// a score above `st.samples` is impossible and rejected.
+    /// a score above `st.maxScore` is impossible and rejected.
     function verify(IHalo2Verifier verifier, bytes calldata proof, uint256[] calldata instances, Statement memory st)
         internal
         returns (uint256 score)
@@ -61,7 +62,7 @@ library EvaluationProofs {
         if (instances.length != NUM_INSTANCES) revert EvaluationProofInstanceCount(instances.length, NUM_INSTANCES);
         score = instances[0];
         if (score >= FIELD_MODULUS) revert EvaluationProofInstanceOutOfField(0, score);
-        if (score > st.samples) revert EvaluationProofScoreAboveSamples(score, st.samples);
+        if (score > st.maxScore) revert EvaluationProofScoreAboveMax(score, st.maxScore);
         // The verifier returns true or reverts with empty data; both failure shapes become one named error.
         try verifier.verifyProof(proof, instances) returns (bool ok) {
             if (!ok) revert EvaluationProofInvalid(address(verifier));

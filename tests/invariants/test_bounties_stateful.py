@@ -61,7 +61,7 @@ def test_bounties__any_sequence_keeps_escrow_and_pays_at_most_once(
             self.snap = chain.snapshot()
             self.verifier = project.MockHalo2Verifier.deploy(sender=deployer)
             self.registry = project.VerifierRegistry.deploy(gov, sender=deployer)
-            self.registry.register("mock-n8", self.verifier, b"\x11" * 32, SAMPLES, sender=gov)
+            self.registry.register("mock-n8", self.verifier, b"\x11" * 32, SAMPLES, 0, sender=gov)
             self.cid = self.registry.circuitId("mock-n8")
             self.models = project.ModelRegistry.deploy(self.registry, sender=deployer)
             self.vault = project.FeeVault.deploy(gov, token, 1_000, 100, sender=deployer)

@@ -101,7 +101,7 @@ def test_statement__malformed_proofs__rejected(harness, iris_verifier, prove_iri
 
 def test_statement__score_above_sample_count__rejected(harness, iris_verifier, prove_iris, strong_model, iris_chunks, deployer):
     bundle, _ = prove_iris(strong_model, iris_chunks[0], "strong0")
-    with ape.reverts(harness.EvaluationProofScoreAboveSamples, score=bundle.score, samples=bundle.score - 1):
+    with ape.reverts(harness.EvaluationProofScoreAboveMax, score=bundle.score, maxScore=bundle.score - 1):
         harness.verify(iris_verifier, bundle.proof, bundle.instances, bundle.chunk_commitment, bundle.model_commitment, bundle.score - 1, sender=deployer)
 
 

@@ -71,7 +71,7 @@ def test_artefacts__edited_file_is_detected(iris_circuit, tmp_path):
 
 
 def test_artefacts__committed_reference_circuits_are_intact():
-    for circuit_id in ("digits-mlp16-n64", "digits-logreg-n64", "iris-logreg-n8"):
+    for circuit_id in ("digits-mlp16-n64", "digits-logreg-n64", "iris-logreg-n8", "diabetes-linreg-n64"):
         pipeline.open_circuit(circuit_id).check_files()
 
 

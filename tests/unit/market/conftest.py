@@ -39,7 +39,7 @@ def mock_verifier(project, deployer):
 @pytest.fixture
 def verifiers(project, deployer, gov, mock_verifier):
     registry = project.VerifierRegistry.deploy(gov, sender=deployer)
-    registry.register(CIRCUIT, mock_verifier, b"\x11" * 32, SAMPLES, sender=gov)
+    registry.register(CIRCUIT, mock_verifier, b"\x11" * 32, SAMPLES, 0, sender=gov)
     return registry
 
 

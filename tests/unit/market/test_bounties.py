@@ -158,7 +158,7 @@ def test_open__claim_after_deadline__rejected(bounties, open_bounty, proofs, ali
 
 def test_open__model_of_another_circuit__rejected(project, bounties, verifiers, gov, deployer, open_bounty, models, alice, proofs):
     other = project.MockHalo2Verifier.deploy(sender=deployer)
-    verifiers.register("other-n8", other, b"\x22" * 32, 8, sender=gov)
+    verifiers.register("other-n8", other, b"\x22" * 32, 8, 0, sender=gov)
     other_id = verifiers.circuitId("other-n8")
     model_id = register_model(models, alice, other_id, proofs(0, "alice", 0).model)
     bounty_id = open_bounty()
@@ -183,11 +183,25 @@ def test_open__expired_without_winner__refunds_exactly_once(bounties, open_bount
     ledger_ok(bounties, reward_token)
 
 
-def test_open__at_most_direction_for_error_metrics(bounties, open_bounty, proofs, alice_model, alice):
-    bounty_id = open_bounty(threshold=3, direction=1)
-    submit(bounties, bounty_id, alice_model, 0, proofs(0, "alice", 2), alice)
-    submit(bounties, bounty_id, alice_model, 1, proofs(1, "alice", 1), alice)
-    assert bounties.bounty(bounty_id).status == 1
+def test_open__error_metric_circuit__at_most_threshold_and_no_sample_bound(project, bounties, verifiers, gov, deployer, models,
+                                                                          reward_token, sponsor, chunks, chain, proofs, alice):
+    sse = project.MockHalo2Verifier.deploy(sender=deployer)
+    verifiers.register("mock-sse", sse, b"\x33" * 32, 8, 1, sender=gov)
+    cid = verifiers.circuitId("mock-sse")
+    model_id = register_model(models, alice, cid, proofs(0, "alice-sse", 0).model)
+    deadline = chain.pending_timestamp + DAY
+    with ape.reverts(bounties.BountyWrongDirection, given=0, required=1):
+        bounties.createOpen((reward_token, 100, cid, chunks, 10**9, 0, deadline), sender=sponsor)
+    bounties.createOpen((reward_token, 100, cid, chunks, 10**9, 1, deadline), sender=sponsor)
+    # Scores far above the sample count are fine for error sums; the total must stay at or below the threshold.
+    submit(bounties, 0, model_id, 0, proofs(0, "alice-sse", 4 * 10**8), alice)
+    submit(bounties, 0, model_id, 1, proofs(1, "alice-sse", 6 * 10**8), alice)
+    assert bounties.bounty(0).status == 1
+
+
+def test_open__count_circuit_rejects_at_most_direction(bounties, reward_token, sponsor, circuit, chunks, chain):
+    with ape.reverts(bounties.BountyWrongDirection, given=1, required=0):
+        bounties.createOpen((reward_token, 100, circuit, chunks, 3, 1, chain.pending_timestamp + DAY), sender=sponsor)
 
 
 def test_withdraw__reentrancy_through_reward_token__blocked(project, bounties, sponsor, circuit, chunks, chain, proofs, alice_model, alice):

@@ -9,7 +9,7 @@ ZERO = "0x" + "00" * 20
 
 def test_verifier_registry__governance_only(verifiers, attacker, mock_verifier, circuit):
     with ape.reverts(verifiers.OwnableUnauthorizedAccount, account=attacker.address):
-        verifiers.register("evil", mock_verifier, b"\0" * 32, 8, sender=attacker)
+        verifiers.register("evil", mock_verifier, b"\0" * 32, 8, 0, sender=attacker)
     with ape.reverts(verifiers.OwnableUnauthorizedAccount, account=attacker.address):
         verifiers.retire(circuit, sender=attacker)
     assert not verifiers.circuit(circuit).retired
@@ -17,13 +17,13 @@ def test_verifier_registry__governance_only(verifiers, attacker, mock_verifier, 
 
 def test_verifier_registry__rejects_bad_entries(verifiers, gov, mock_verifier, alice, circuit):
     with ape.reverts(verifiers.VerifierRegistryAlreadyRegistered, id=circuit):
-        verifiers.register("mock-n8", mock_verifier, b"\0" * 32, 8, sender=gov)
+        verifiers.register("mock-n8", mock_verifier, b"\0" * 32, 8, 0, sender=gov)
     with ape.reverts(verifiers.VerifierRegistryNotAContract, verifier=alice.address):
-        verifiers.register("eoa", alice, b"\0" * 32, 8, sender=gov)
+        verifiers.register("eoa", alice, b"\0" * 32, 8, 0, sender=gov)
     with ape.reverts(verifiers.VerifierRegistryZeroAddress):
-        verifiers.register("zero", ZERO, b"\0" * 32, 8, sender=gov)
+        verifiers.register("zero", ZERO, b"\0" * 32, 8, 0, sender=gov)
     with ape.reverts(verifiers.VerifierRegistryZeroSamples):
-        verifiers.register("nos", mock_verifier, b"\0" * 32, 0, sender=gov)
+        verifiers.register("nos", mock_verifier, b"\0" * 32, 0, 0, sender=gov)
     with ape.reverts(verifiers.VerifierRegistryUnknownCircuit, id=b"\x01" * 32):
         verifiers.circuit(b"\x01" * 32)
 
