@@ -48,6 +48,9 @@ interface IModelRegistry is IERC721 {
 
     function model(uint256 id) external view returns (Model memory);
 
+    /// @notice Circuit and weight commitment of a model, without copying its URI (what bounties need).
+    function commitmentOf(uint256 id) external view returns (bytes32 circuitId, bytes32 commitment);
+
     /// @notice Token id of a registered (circuit, commitment), 0 if none.
     function modelIdOf(bytes32 circuitId, bytes32 commitment) external view returns (uint256);
 

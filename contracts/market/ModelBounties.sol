@@ -337,7 +337,7 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
     {
         if (block.timestamp > b.deadline) revert BountyProvingClosed(bountyId, b.deadline);
         if (!b.revealed) revert BountyNotRevealed(bountyId);
-        bytes32 commitment = _checkModel(b, modelId).commitment;
+        bytes32 commitment = _checkModel(b, modelId);
         if (b.mode == Mode.Sealed && _entries[bountyId][modelId].commitIndex == 0) {
             revert BountyModelNotCommitted(bountyId, modelId);
         }
@@ -360,9 +360,11 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
         if (b.status != Status.Active) revert BountyNotActive(bountyId, b.status);
     }
 
-    function _checkModel(Bounty storage b, uint256 modelId) private view returns (IModelRegistry.Model memory m) {
-        m = models.model(modelId); // reverts for unknown models
-        if (m.circuitId != b.circuitId) revert BountyWrongCircuit(modelId, m.circuitId, b.circuitId);
+    /// @dev The model's weight commitment, after checking it belongs to the bounty's circuit.
+    function _checkModel(Bounty storage b, uint256 modelId) private view returns (bytes32 commitment) {
+        bytes32 circuitId;
+        (circuitId, commitment) = models.commitmentOf(modelId); // reverts for unknown models
+        if (circuitId != b.circuitId) revert BountyWrongCircuit(modelId, circuitId, b.circuitId);
     }
 
     function _checkChunks(bytes32[] calldata chunks, uint256 expected) private pure {

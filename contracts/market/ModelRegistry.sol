@@ -70,6 +70,13 @@ contract ModelRegistry is ERC721, IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function commitmentOf(uint256 id) external view returns (bytes32 circuitId, bytes32 commitment) {
+        if (id == 0 || id > _count) revert ModelRegistryUnknownModel(id);
+        Model storage m = _models[id];
+        return (m.circuitId, m.commitment);
+    }
+
+    /// @inheritdoc IModelRegistry
     function modelIdOf(bytes32 circuitId, bytes32 commitment) external view returns (uint256) {
         return _byCommitment[circuitId][commitment];
     }

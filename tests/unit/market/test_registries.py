@@ -106,3 +106,12 @@ def test_model_registry__unknown_circuit_or_zero_commitment__reverts(models, ver
 def test_model_registry__unknown_model__reverts(models):
     with ape.reverts(models.ModelRegistryUnknownModel, id=9):
         models.model(9)
+    with ape.reverts(models.ModelRegistryUnknownModel, id=0):
+        models.commitmentOf(0)
+
+
+def test_bounty__unknown_model__reverts(bounties, models, open_bounty, proofs, alice):
+    bounty_id = open_bounty()
+    p = proofs(0, "alice", 8)
+    with ape.reverts(models.ModelRegistryUnknownModel, id=42):
+        bounties.submitChunk(bounty_id, 42, 0, p.proof, p.instances, sender=alice)
