@@ -20,6 +20,11 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 ///   `revealDeadline` it is split equally among the committed models (minus the protocol fee), or refunded only
 ///   if nobody committed.
 ///
+/// Known limit: the reveal publishes chunk *commitments*; the data itself travels off chain (`dataUri`). A sponsor
+/// who reveals the right commitments but withholds the data leaves nobody able to prove and is refunded. Making
+/// data availability enforceable (posting the data with a hash bound into the sealed commitment, plus a
+/// challenge for data that does not match its KZG commitment) is future work.
+///
 /// Proofs pay the model's owner (the ERC-721 holder at settlement), never the sender, so a proof copied from the
 /// mempool pays its rightful owner. Payouts are credited and withdrawn (pull): a payee that cannot receive
 /// blocks nobody. Every payout pays the fee vault `vault.feeOn(reward)` first. Expired bounties without a winner

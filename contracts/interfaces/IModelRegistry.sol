@@ -6,7 +6,7 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 /// @title Model registry
 /// @notice Models as ERC-721 tokens: (circuit id, weight commitment, metadata URI). The weight commitment is
 /// `keccak256(commit(W))`, the hash of the KZG commitment of the integer weights that every evaluation proof of
-/// this model carries (apiary/zk/pipeline.py). A commitment can be registered once per circuit, and whoever
+/// this model carries (apiary/zk/pipeline.py). A commitment can be registered once, for one circuit, and whoever
 /// registered it (or holds the token now) is paid for its proofs — whoever sends them.
 ///
 /// Registration is commit–reveal so a registration seen in the mempool cannot be front-run: first

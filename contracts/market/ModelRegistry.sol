@@ -18,7 +18,9 @@ contract ModelRegistry is ERC721, IModelRegistry {
     IVerifierRegistry public immutable verifiers;
 
     mapping(bytes32 seal => uint256 blockNumber) private _seals;
-    mapping(bytes32 circuitId => mapping(bytes32 commitment => uint256 id)) private _byCommitment;
+    // Global, not per circuit: circuits with the same parameter layout give the same weight commitment, so a
+    // commitment seen in someone's reveal must not be registrable again under a sibling circuit.
+    mapping(bytes32 commitment => uint256 id) private _byCommitment;
     mapping(uint256 id => Model) private _models;
     uint256 private _count;
 
@@ -51,12 +53,12 @@ contract ModelRegistry is ERC721, IModelRegistry {
         if (block.number < committedAt + MIN_SEAL_AGE) revert ModelRegistrySealTooNew(s, committedAt, block.number);
         if (block.number > committedAt + MAX_SEAL_AGE) revert ModelRegistrySealExpired(s, committedAt, block.number);
         verifiers.activeCircuit(circuitId); // reverts for unknown or retired circuits
-        uint256 existing = _byCommitment[circuitId][commitment];
+        uint256 existing = _byCommitment[commitment];
         if (existing != 0) revert ModelRegistryDuplicate(circuitId, commitment, existing);
 
         delete _seals[s];
         id = ++_count;
-        _byCommitment[circuitId][commitment] = id;
+        _byCommitment[commitment] = id;
         _models[id] = Model({circuitId: circuitId, commitment: commitment, registeredAt: uint64(block.number), uri: uri});
         // _mint, not _safeMint: no receiver callback, so registration cannot be re-entered.
         _mint(msg.sender, id);
@@ -78,7 +80,8 @@ contract ModelRegistry is ERC721, IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function modelIdOf(bytes32 circuitId, bytes32 commitment) external view returns (uint256) {
-        return _byCommitment[circuitId][commitment];
+        uint256 id = _byCommitment[commitment];
+        return id != 0 && _models[id].circuitId == circuitId ? id : 0;
     }
 
     /// @inheritdoc IModelRegistry

@@ -115,3 +115,18 @@ def test_bounty__unknown_model__reverts(bounties, models, open_bounty, proofs, a
     p = proofs(0, "alice", 8)
     with ape.reverts(models.ModelRegistryUnknownModel, id=42):
         bounties.submitChunk(bounty_id, 42, 0, p.proof, p.instances, sender=alice)
+
+
+def test_model_registry__commitment_seen_in_a_reveal_cannot_be_taken_for_a_sibling_circuit(
+    project, models, verifiers, gov, deployer, alice, attacker, circuit
+):
+    sibling = project.MockHalo2Verifier.deploy(sender=deployer)
+    verifiers.register("mock-n8-sibling", sibling, b"\x44" * 32, 8, 0, sender=gov)
+    sibling_id = verifiers.circuitId("mock-n8-sibling")
+    register_model(models, alice, circuit, b"\x07" * 32)
+    seal = models.seal(attacker, sibling_id, b"\x07" * 32, b"\x03" * 32)
+    models.commit(seal, sender=attacker)
+    with ape.reverts(models.ModelRegistryDuplicate, circuitId=sibling_id, commitment=b"\x07" * 32, existingId=1):
+        models.register(sibling_id, b"\x07" * 32, b"\x03" * 32, "", sender=attacker)
+    assert models.modelIdOf(sibling_id, b"\x07" * 32) == 0
+    assert models.modelIdOf(circuit, b"\x07" * 32) == 1
