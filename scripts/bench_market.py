@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 from ape import accounts, chain, project
+from eth_utils import keccak
 from ape.cli import ConnectedProviderCommand
 
 from apiary.chain import bounty_demo
@@ -45,9 +46,13 @@ def cli(ecosystem, network):
     usd.mint(sponsor, 10**30, sender=sponsor)
     usd.approve(market.bounties, 2**256 - 1, sender=sponsor)
 
-    seal = market.models.seal(alice.address, mock_id, scenario.contestants[0].commitment, b"\x01" * 32)
+    # Weight commitments are unique across circuits: the mock-circuit model gets its own weights point, and its
+    # "proofs" are the real ones with that point swapped in (the mock verifier accepts any bytes).
+    mock_point = keccak(b"mock weights") * 2
+    mock_commitment = keccak(mock_point)
+    seal = market.models.seal(alice.address, mock_id, mock_commitment, b"\x01" * 32)
     gas("ModelRegistry.commit", market.models.commit(seal, sender=alice))
-    gas("ModelRegistry.register", market.models.register(mock_id, scenario.contestants[0].commitment, b"\x01" * 32, "ipfs://m", sender=alice))
+    gas("ModelRegistry.register", market.models.register(mock_id, mock_commitment, b"\x01" * 32, "ipfs://m", sender=alice))
     alice_real = register_model(market.models, alice, real_id, scenario.contestants[0].commitment)
     alice_mock = 1
 
@@ -61,8 +66,9 @@ def cli(ecosystem, network):
     gas("reveal (2 chunks)", market.bounties.reveal(1, chunks, b"\x02" * 32, "uri", sender=sponsor))
 
     p0, p1 = scenario.contestants[0].proofs
-    gas("submitChunk, mock verifier (first chunk)", market.bounties.submitChunk(0, alice_mock, 0, p0.proof, p0.instances, sender=bob))
-    gas("submitChunk, mock verifier (last chunk: win + fee + credit)", market.bounties.submitChunk(0, alice_mock, 1, p1.proof, p1.instances, sender=bob))
+    m0, m1 = (p.proof[:128] + mock_point + p.proof[192:] for p in (p0, p1))
+    gas("submitChunk, mock verifier (first chunk)", market.bounties.submitChunk(0, alice_mock, 0, m0, p0.instances, sender=bob))
+    gas("submitChunk, mock verifier (last chunk: win + fee + credit)", market.bounties.submitChunk(0, alice_mock, 1, m1, p1.instances, sender=bob))
     gas("submitChunk, real verifier (digits-mlp16-n64)", market.bounties.submitChunk(1, alice_real, 0, p0.proof, p0.instances, sender=bob))
     gas("submitChunk, real verifier (last chunk, takes the lead)", market.bounties.submitChunk(1, alice_real, 1, p1.proof, p1.instances, sender=bob))
     chain.mine(1, timestamp=now + 3 * DAY + 1)
