@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -10,6 +11,22 @@ SOLC_VERSION = "0.8.28"
 SOLC_DIR = PROJECT_ROOT / "tools" / "solc"
 NODE_BIN = PROJECT_ROOT / "node_modules" / ".bin"
 DEPLOYMENTS_DIR = PROJECT_ROOT / "deployments"
+
+
+def write_atomic(path: Path, data: bytes | str) -> Path:
+    """Write `data` to `path` through a temporary file and a rename: readers never see half a file, and a
+    failure leaves the old file (or none) in place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 class ToolchainError(RuntimeError):

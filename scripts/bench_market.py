@@ -16,6 +16,7 @@ from apiary.chain.config import PROFILES, DeployConfig
 from apiary.chain.deploy import deploy_core
 from apiary.chain.market import deploy_market, register_circuit_by_governance, register_model
 from apiary.paths import PROJECT_ROOT
+from apiary.zk import evm
 
 DAY = 24 * 3600
 
@@ -37,8 +38,8 @@ def cli(ecosystem, network):
     register_circuit_by_governance(core, market, "mock-n64", mock.address, b"\0" * 32, 64, alice, [alice, bob])
     mock_id = market.verifiers.circuitId("mock-n64")
     scenario = bounty_demo.prepare([alice, bob], log=lambda m: click.echo(m, err=True))
-    real = bounty_demo.deploy_verifier(project, scenario.circuit, deployer)
-    register_circuit_by_governance(core, market, bounty_demo.CIRCUIT, real.address, bounty_demo.manifest_hash(scenario.circuit),
+    real = evm.deploy_with_ape(scenario.circuit, deployer)
+    register_circuit_by_governance(core, market, bounty_demo.CIRCUIT, real.address, scenario.circuit.manifest_sha256,
                                    64, alice, [alice, bob])
     real_id = market.verifiers.circuitId(bounty_demo.CIRCUIT)
 

@@ -24,7 +24,7 @@ import secrets
 from pathlib import Path
 
 import click
-from ape import chain, networks, project
+from ape import chain, project
 from ape.cli import ConnectedProviderCommand, account_option
 
 from apiary.chain.manifest import read_manifest
@@ -59,15 +59,13 @@ def cli():
 @click.option("--circuit", required=True, help="Circuit id under verifiers/.")
 def deploy_verifier(ecosystem, network, account, circuit):
     """Deploy a circuit's verifier (compiled with the pinned solc) and print what to register."""
-    import hashlib
-
-    from apiary.chain.bounty_demo import deploy_verifier as deploy
+    from apiary.zk import evm
 
     c = _circuit(circuit)
     c.check_files()
-    verifier = deploy(project, c, account)
+    verifier = evm.deploy_with_ape(c, account)
     click.echo(json.dumps({"circuit": circuit, "verifier": verifier.address, "samples": c.spec.samples,
-                           "manifest_sha256": hashlib.sha256(c.path("manifest.json").read_bytes()).hexdigest()}, indent=2))
+                           "manifest_sha256": c.manifest_sha256.hex()}, indent=2))
 
 
 @cli.command(cls=ConnectedProviderCommand)
@@ -76,8 +74,6 @@ def deploy_verifier(ecosystem, network, account, circuit):
 @click.option("--verifier", required=True, help="Address printed by deploy-verifier.")
 def propose_circuit(ecosystem, network, account, circuit, verifier):
     """Open a governance proposal that registers the circuit in the VerifierRegistry (vote and execute after)."""
-    import hashlib
-
     from apiary.chain.governance import LocalProposalRunner, Proposal, call
 
     manifest = read_manifest(DEPLOYMENTS_DIR / f"{ecosystem.name}-{network.name}.json")["contracts"]
@@ -86,7 +82,7 @@ def propose_circuit(ecosystem, network, account, circuit, verifier):
     c = _circuit(circuit)
     from apiary.chain.market import METRIC
 
-    proposal = Proposal([call(registry, "register", circuit, verifier, hashlib.sha256(c.path("manifest.json").read_bytes()).digest(),
+    proposal = Proposal([call(registry, "register", circuit, verifier, c.manifest_sha256,
                               c.spec.samples, METRIC[c.spec.metric])],
                         f"Register circuit {circuit} (verifier {verifier})")
     proposal_id = LocalProposalRunner(governor, None, log=click.echo).propose(account, proposal)

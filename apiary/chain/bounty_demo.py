@@ -8,10 +8,8 @@ the data, not on the chain, so a rerun (or the other chain in the tests) reuses 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..zk import evm, models, pipeline
@@ -74,20 +72,6 @@ def prepare(accounts: Sequence[Any], log: Callable[[str], None] = print) -> Scen
     return Scenario(circuit, chunks, chunk_commitments, contestants)
 
 
-def deploy_verifier(project: Any, circuit: pipeline.Circuit, deployer: Any) -> Any:
-    import ape
-
-    compiled = evm.compile_verifier(circuit.path("Verifier.sol"), circuit.build)
-    container = ape.contracts.ContractContainer(compiled.contract_type("Halo2Verifier_" + circuit.circuit_id.replace("-", "_")))
-    return container.deploy(circuit.path("vk.bin").read_bytes(), sender=deployer)
-
-
-def manifest_hash(circuit: pipeline.Circuit) -> bytes:
-    import hashlib
-
-    return hashlib.sha256(circuit.path("manifest.json").read_bytes()).digest()
-
-
 def sealed_round(project: Any, core: CoreDeployment, market: MarketDeployment, scenario: Scenario, sponsor: Any,
                  voters: Sequence[Any], reward_token: Any, reward: int, threshold: int,
                  log: Callable[[str], None] = print) -> int:
@@ -96,12 +80,12 @@ def sealed_round(project: Any, core: CoreDeployment, market: MarketDeployment, s
 
     circuit = scenario.circuit
     log("   deploying the verifier and registering it through a governance proposal")
-    verifier = deploy_verifier(project, circuit, sponsor)
+    verifier = evm.deploy_with_ape(circuit, sponsor)
     cid = circuit_id(CIRCUIT)
     if market.verifiers.circuitId(CIRCUIT) != cid:
         raise RuntimeError("circuit id mismatch between Python and the registry")
     if not market.verifiers.isRegistered(cid):
-        register_circuit_by_governance(core, market, CIRCUIT, verifier.address, manifest_hash(circuit),
+        register_circuit_by_governance(core, market, CIRCUIT, verifier.address, circuit.manifest_sha256,
                                        circuit.spec.samples, voters[0], voters, log=lambda m: log(f"   {m}"))
 
     for c in scenario.contestants:
@@ -133,10 +117,3 @@ def sealed_round(project: Any, core: CoreDeployment, market: MarketDeployment, s
     market.bounties.finalize(bounty_id, sender=sponsor)
     return bounty_id
 
-
-def clear_cache() -> None:
-    shutil.rmtree(CACHE, ignore_errors=True)
-
-
-def cache_dir() -> Path:
-    return CACHE

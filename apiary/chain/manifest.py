@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..paths import write_atomic
+
 
 def write_manifest(path: Path, network: str, chain_id: int, addresses: dict[str, str], params: dict[str, Any]) -> Path:
-    """Write the manifest as JSON; a temporary file plus rename means no half-written manifest on failure."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the manifest as JSON, atomically: no half-written manifest on failure."""
     body = {
         "network": network,
         "chain_id": chain_id,
@@ -20,16 +19,7 @@ def write_manifest(path: Path, network: str, chain_id: int, addresses: dict[str,
         "contracts": addresses,
         "params": params,
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(body, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, json.dumps(body, indent=2, sort_keys=True) + "\n")
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..paths import SOLC_VERSION, use_project_toolchain
+from ..paths import SOLC_VERSION, use_project_toolchain, write_atomic
 from .errors import ProofError
 
 EIP170_LIMIT = 24_576
@@ -60,11 +59,18 @@ def compile_verifier(source_path: Path, cache_dir: Path) -> CompiledVerifier:
         contract = out["contracts"]["Verifier.sol"]["Halo2Verifier"]
         body = {"abi": contract["abi"], "bytecode": contract["evm"]["bytecode"]["object"],
                 "runtime": contract["evm"]["deployedBytecode"]["object"]}
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_text(json.dumps(body))
-        os.replace(tmp, cache)
+        write_atomic(cache, json.dumps(body))
     return CompiledVerifier(body["abi"], bytes.fromhex(body["bytecode"]), bytes.fromhex(body["runtime"]))
+
+
+def deploy_with_ape(circuit, sender, name: str | None = None):
+    """Deploy a circuit's verifier on ape's connected network; its constructor takes the circuit's vk.bin."""
+    import ape
+
+    compiled = compile_verifier(circuit.path("Verifier.sol"), circuit.build)
+    contract_name = name or "Halo2Verifier_" + circuit.circuit_id.replace("-", "_")
+    container = ape.contracts.ContractContainer(compiled.contract_type(contract_name))
+    return container.deploy(circuit.path("vk.bin").read_bytes(), sender=sender)
 
 
 class PyEvmChain:

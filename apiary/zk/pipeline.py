@@ -37,7 +37,7 @@ import ezkl  # noqa: E402
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 
-from ..paths import PROJECT_ROOT, SOLC_VERSION  # noqa: E402
+from ..paths import PROJECT_ROOT, SOLC_VERSION, write_atomic  # noqa: E402
 from . import srs as srs_mod  # noqa: E402
 from .circuits import CircuitSpec, build_eval_graph, placeholder_model  # noqa: E402
 from .encoding import (  # noqa: E402
@@ -83,18 +83,6 @@ def _quiet(_msg: str) -> None:
 
 
 # ---------------------------------------------------------------- files
-
-
-def _write_atomic(path: Path, data: bytes | str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _json(path: Path) -> dict:
@@ -172,6 +160,13 @@ class Circuit:
     @property
     def manifest(self) -> dict:
         return _json(self.root / "manifest.json")
+
+    @property
+    def manifest_sha256(self) -> bytes:
+        """What the VerifierRegistry records for this circuit."""
+        import hashlib
+
+        return hashlib.sha256((self.root / "manifest.json").read_bytes()).digest()
 
     @property
     def pk(self) -> Path:
@@ -270,9 +265,9 @@ def _check_range(model: QuantisedModel, features: np.ndarray) -> None:
         raise ModelError(f"model values reach {peak}, beyond the circuit's range (±{MAX_ABS_VALUE // 2}): quantise with fewer weight bits")
 
 
-def _check_score_range(model: QuantisedModel, features: np.ndarray, labels: np.ndarray) -> None:
-    if model.is_regression and model.score(features, labels) >= MAX_REGRESSION_SCORE:
-        raise ModelError(f"squared error {model.score(features, labels)} exceeds what the circuit can range-check "
+def _check_score_range(model: QuantisedModel, score: int) -> None:
+    if model.is_regression and score >= MAX_REGRESSION_SCORE:
+        raise ModelError(f"squared error {score} exceeds what the circuit can range-check "
                          f"({MAX_REGRESSION_SCORE}): the model is far off on this chunk")
 
 
@@ -448,11 +443,13 @@ def chunk_commitment(circuit: Circuit, features: np.ndarray, labels: np.ndarray,
     return commitment_hash(*chunk_points(circuit, features, labels, srs_path))
 
 
-def test_set_commitment(chunk_commitments: list[bytes]) -> bytes:
-    """bytes32 of an ordered list of chunks (what a sealed bounty commits to before revealing)."""
+def test_set_commitment(chunk_commitments: list[bytes], salt: bytes = bytes(32)) -> bytes:
+    """bytes32 of an ordered list of chunks: `ModelBounties.testSetCommitment(chunks, salt)`, computed off chain
+    (a sealed bounty commits to it with a secret salt; open bounties store it with a zero salt)."""
+    from eth_abi import encode
     from eth_utils import keccak
 
-    return keccak(b"".join(chunk_commitments))
+    return keccak(encode(["bytes32[]", "bytes32"], [chunk_commitments, salt]))
 
 
 # ---------------------------------------------------------------- proving
@@ -517,16 +514,16 @@ def model_commitment(circuit: Circuit, model: QuantisedModel, srs_path: Path | N
     """bytes32 a model registers under: keccak256 of the KZG commitment of its weights in this circuit."""
     spec = circuit.spec
     spec.check_model(model)
-    zeros = (np.zeros((spec.samples, spec.num_features), dtype=np.int64), np.zeros(spec.samples, dtype=np.int64))
+    zeros = chunk_input(spec, np.zeros((spec.samples, spec.num_features), dtype=np.int64), np.zeros(spec.samples, dtype=np.int64))
     with tempfile.TemporaryDirectory() as tmp:
         witness = _witness(circuit, model, zeros, Path(tmp), srs_path)
     return commitment_hash(decompress_g1(witness["processed_params"]["polycommit"][0][0]))
 
 
-def _witness(circuit: Circuit, model: QuantisedModel, chunk: tuple[np.ndarray, np.ndarray], work: Path, srs_path: Path | None) -> dict:
+def _witness(circuit: Circuit, model: QuantisedModel, data: dict, work: Path, srs_path: Path | None) -> dict:
+    """ezkl witness of `model` on one chunk; `data` is `chunk_input`'s already validated JSON."""
     spec = circuit.spec
     spec.check_model(model)
-    data = chunk_input(spec, *chunk)
     onnx.save(build_eval_graph(spec, model), str(work / "model.onnx"))
     (work / "input.json").write_text(json.dumps(data))
     vk, _settings, srs = _srs_and_vk(circuit, srs_path)
@@ -540,15 +537,15 @@ def prove(circuit: Circuit, model: QuantisedModel, features: np.ndarray, labels:
           srs_path: Path | None = None, progress: Progress = _quiet) -> ProofBundle:
     """Prove that `model` scores what it scores on this chunk. Writes `out` (ezkl proof.json) atomically."""
     circuit.spec.check_model(model)
-    chunk_input(circuit.spec, features, labels)  # shapes, integer features, label range — before any work
+    data = chunk_input(circuit.spec, features, labels)  # shapes, integer features, label range — before any work
     _check_range(model, features)
-    _check_score_range(model, features, labels)
     expected = model.score(features, labels)
+    _check_score_range(model, expected)
     pk = ensure_keys(circuit, srs_path, progress)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         with _step(progress, "witness"):
-            witness = _witness(circuit, model, (features, labels), work, srs_path)
+            witness = _witness(circuit, model, data, work, srs_path)
         in_circuit = int_to_signed(felt_to_int(witness["outputs"][0][0]))
         if in_circuit != expected:
             raise ProofError(f"circuit computed score {in_circuit} but the model scores {expected}: values out of range?")
@@ -556,7 +553,7 @@ def prove(circuit: Circuit, model: QuantisedModel, features: np.ndarray, labels:
             ezkl.prove(str(work / "witness.json"), str(work / "model.compiled"), str(pk), str(work / "proof.json"),
                        srs_path=str(srs_for(circuit, srs_path)))
         bundle = load_proof(work / "proof.json")
-        _write_atomic(Path(out), (work / "proof.json").read_bytes())
+        write_atomic(Path(out), (work / "proof.json").read_bytes())
     return bundle
 
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from eth_utils import keccak
 
+from ..paths import write_atomic
 from .errors import SrsError
 
 # BN254: base field P, scalar field R, G1 = (1, 2) on y^2 = x^3 + 3; R has 2-adicity 28 with generator 7.
@@ -224,17 +224,7 @@ def ensure_dev_srs(directory: Path, k: int, progress: Progress | None = None) ->
     path = dev_srs_path(directory, k)
     if path.is_file() and path.stat().st_size == srs_size(k):
         return path
-    directory.mkdir(parents=True, exist_ok=True)
-    data = build_dev_srs(k, progress)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, build_dev_srs(k, progress))
 
 
 def srs_size(k: int) -> int:

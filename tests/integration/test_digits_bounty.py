@@ -13,6 +13,7 @@ from ape import networks
 from apiary.chain import bounty_demo
 from apiary.chain.demo import governance_round_trip, model_market_round_trip
 from apiary.chain.market import deploy_market, register_circuit_by_governance, register_model
+from apiary.zk import evm
 
 ONE = 10**18
 DAY = 24 * 3600
@@ -30,9 +31,9 @@ def market(project, deployer, core):
 
 @pytest.fixture
 def registered(project, core, market, scenario, deployer, alice, whale):
-    verifier = bounty_demo.deploy_verifier(project, scenario.circuit, deployer)
+    verifier = evm.deploy_with_ape(scenario.circuit, deployer)
     cid = register_circuit_by_governance(core, market, bounty_demo.CIRCUIT, verifier.address,
-                                         bounty_demo.manifest_hash(scenario.circuit), 64, alice, [alice, whale])
+                                         scenario.circuit.manifest_sha256, 64, alice, [alice, whale])
     for c in scenario.contestants:
         c.model_id = register_model(market.models, c.account, cid, c.commitment)
     return cid

@@ -9,7 +9,7 @@ DAY = 24 * 3600
 
 
 def test_lifecycle__vote_changes_fee_routes_and_spends(core, usd, alice, bob, carol, whale, attacker, chain):
-    token, vault, governor = core.token, core.vault, core.governor
+    vault, governor = core.vault, core.governor
     # A market pays 1,000 mUSD of fees.
     usd.mint(attacker, 1_000 * ONE_TOKEN, sender=attacker)
     usd.approve(vault, 1_000 * ONE_TOKEN, sender=attacker)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import ape
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
@@ -118,7 +117,6 @@ def test_vault__any_sequence_keeps_ledger_and_shares(chain, project, deployer, g
             account = holders[holder]
             dist_id = pick % len(self.dists)
             d = self.dists[dist_id]
-            token = self.tokens[0] if d.token == self.tokens[0].address else self.tokens[1]
             now = chain.pending_timestamp
             if now > d.deadline:
                 with ape.reverts(self.vault.FeeVaultClaimPeriodOver, id=dist_id):

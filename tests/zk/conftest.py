@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ape
 import pytest
 
 from apiary.zk import circuits, evm, models, pipeline
@@ -54,12 +53,7 @@ def prove_iris(iris_circuit, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def deploy_verifier():
-    def deploy(circuit, sender):
-        compiled = evm.compile_verifier(circuit.path("Verifier.sol"), circuit.build)
-        container = ape.contracts.ContractContainer(compiled.contract_type(f"Verifier_{circuit.circuit_id.replace('-', '_')}"))
-        return container.deploy(circuit.path("vk.bin").read_bytes(), sender=sender)
-
-    return deploy
+    return evm.deploy_with_ape
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import ape
 import pytest
 
 from apiary.zk import pipeline
-from apiary.zk.encoding import verify_calldata
 from apiary.zk.srs import R
 
 

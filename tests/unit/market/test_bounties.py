@@ -387,3 +387,11 @@ def test_create__token_without_return_value__works_end_to_end(project, bounties,
     assert usdt.balanceOf(alice) == 10_000 - vault.feeOn(10_000)
     assert usdt.balanceOf(vault) == vault.feeOn(10_000)
     assert bounties.escrowed(usdt) == usdt.balanceOf(bounties) == 0
+
+
+def test_test_set_commitment__python_equals_contract(bounties, chunks):
+    from apiary.zk import pipeline  # module import: the function's name would look like a test to pytest
+
+    salt = b"\x42" * 32
+    assert pipeline.test_set_commitment(chunks, salt) == bounties.testSetCommitment(chunks, salt)
+    assert pipeline.test_set_commitment(chunks) == bounties.testSetCommitment(chunks, b"\0" * 32)

@@ -1,7 +1,6 @@
 """ApiaryToken: fixed genesis supply, votes without a self-delegation step, explicit delegation, history."""
 
 import ape
-import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 

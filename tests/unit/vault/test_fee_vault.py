@@ -5,7 +5,6 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from apiary.chain.config import ONE_TOKEN
 
 ZERO = "0x0000000000000000000000000000000000000000"
 DAY = 24 * 3600
