@@ -11,11 +11,12 @@ from ape import accounts, chain, project
 from eth_utils import keccak
 from ape.cli import ConnectedProviderCommand
 
-from apiary.chain import bounty_demo
-from apiary.chain.config import PROFILES, DeployConfig
-from apiary.chain.deploy import deploy_core
-from apiary.chain.market import deploy_market, register_circuit_by_governance, register_model
+from apiary.demo import bounty_demo
+from apiary.deploy.config import PROFILES, DeployConfig
+from apiary.deploy.deploy import deploy_core
+from apiary.deploy.market import deploy_market, register_circuit_by_governance
 from apiary.paths import PROJECT_ROOT
+from apiary.sdk.market import register_model
 from apiary.zk import evm
 
 DAY = 24 * 3600

@@ -10,7 +10,7 @@ import click
 from ape import accounts, networks, project
 from ape.cli import ConnectedProviderCommand
 
-from apiary.chain.demo import governance_round_trip, model_market_round_trip
+from apiary.demo.demo import governance_round_trip, model_market_round_trip
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="Run the end-to-end demo on a local chain")

@@ -13,10 +13,10 @@ import click
 from ape import networks, project
 from ape.cli import ConnectedProviderCommand, account_option
 
-from apiary.chain.config import PROFILES, DeployConfig
-from apiary.chain.deploy import deploy_core
-from apiary.chain.market import deploy_market
-from apiary.chain.manifest import write_manifest
+from apiary.deploy.config import PROFILES, DeployConfig
+from apiary.deploy.deploy import deploy_core
+from apiary.deploy.market import deploy_market
+from apiary.sdk.manifest import write_manifest
 from apiary.paths import DEPLOYMENTS_DIR
 
 

@@ -13,8 +13,8 @@ from apiary.paths import use_project_toolchain
 
 use_project_toolchain()
 
-from apiary.chain.config import ONE_TOKEN, PROFILES, DeployConfig  # noqa: E402
-from apiary.chain.deploy import deploy_core  # noqa: E402
+from apiary.deploy.config import ONE_TOKEN, PROFILES, DeployConfig  # noqa: E402
+from apiary.deploy.deploy import deploy_core  # noqa: E402
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 

@@ -1,1 +1,2 @@
-"""Chain clients: deployment of the protocol, governance round trips, deployment manifests."""
+"""Compatibility shims for the old `apiary.chain` package: the code now lives in `apiary.deploy` (deployment,
+governance), `apiary.demo` (the demo) and `apiary.sdk` (manifest, market reads). Import from those."""

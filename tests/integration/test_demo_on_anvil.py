@@ -5,7 +5,7 @@ import shutil
 import pytest
 from ape import networks
 
-from apiary.chain.demo import governance_round_trip
+from apiary.demo.demo import governance_round_trip
 
 
 @pytest.mark.anvil

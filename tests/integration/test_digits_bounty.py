@@ -10,9 +10,10 @@ import ape
 import pytest
 from ape import networks
 
-from apiary.chain import bounty_demo
-from apiary.chain.demo import governance_round_trip, model_market_round_trip
-from apiary.chain.market import deploy_market, register_circuit_by_governance, register_model
+from apiary.demo import bounty_demo
+from apiary.demo.demo import governance_round_trip, model_market_round_trip
+from apiary.deploy.market import deploy_market, register_circuit_by_governance
+from apiary.sdk.market import register_model
 from apiary.zk import evm
 
 ONE = 10**18

@@ -2,8 +2,8 @@
 
 import ape
 
-from apiary.chain.config import ONE_TOKEN
-from apiary.chain.governance import LocalProposalRunner, Proposal, call, proposal_state
+from apiary.deploy.config import ONE_TOKEN
+from apiary.deploy.governance import LocalProposalRunner, Proposal, call, proposal_state
 
 DAY = 24 * 3600
 

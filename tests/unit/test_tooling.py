@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from apiary.chain.config import GENESIS_SUPPLY, PROFILES, DeployConfig, genesis_allocation
-from apiary.chain.manifest import read_manifest, write_manifest
+from apiary.deploy.config import GENESIS_SUPPLY, PROFILES, DeployConfig, genesis_allocation
+from apiary.sdk.manifest import read_manifest, write_manifest
 from apiary.paths import SOLC_DIR, SOLC_VERSION
 
 TREASURY = "0x" + "11" * 20

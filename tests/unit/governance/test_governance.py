@@ -4,9 +4,9 @@ import ape
 import pytest
 from eth_abi import encode
 
-from apiary.chain.config import ONE_TOKEN
-from apiary.chain.deploy import HandoverError, check_handover, role_holders
-from apiary.chain.governance import AGAINST, FOR, LocalProposalRunner, Proposal, call, proposal_state
+from apiary.deploy.config import ONE_TOKEN
+from apiary.deploy.deploy import HandoverError, check_handover, role_holders
+from apiary.deploy.governance import AGAINST, FOR, LocalProposalRunner, Proposal, call, proposal_state
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -46,7 +46,7 @@ def test_deploy__treasury_holds_the_rest_of_genesis(core, whale, alice, bob, car
 
 
 def test_check_handover__detects_a_leftover_admin(project, deployer, local_config):
-    from apiary.chain import deploy as deploy_module
+    from apiary.deploy import deploy as deploy_module
 
     timelock = project.ApiaryTimelock.deploy(60, [], [ZERO], deployer, sender=deployer)
     recipients, amounts = deploy_module.genesis_allocation(local_config, timelock.address)

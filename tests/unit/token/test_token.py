@@ -4,7 +4,7 @@ import ape
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from apiary.chain.config import ONE_TOKEN
+from apiary.deploy.config import ONE_TOKEN
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .config import PROFILES, DeployConfig
-from .deploy import CoreDeployment, deploy_core
-from .governance import LocalProposalRunner, Proposal, call, proposal_state
+from ..deploy.config import PROFILES, DeployConfig
+from ..deploy.deploy import CoreDeployment, deploy_core
+from ..deploy.governance import LocalProposalRunner, Proposal, call, proposal_state
 
 DAY = 24 * 3600
 ONE = 10**18
@@ -65,7 +65,7 @@ def model_market_round_trip(project: Any, actors: Sequence[Any], core: CoreDeplo
                             log: Callable[[str], None] = print) -> dict:
     """A sealed digits-8×8 bounty with real ZK proofs, paid through the fee vault."""
     from . import bounty_demo
-    from .market import deploy_market
+    from ..deploy.market import deploy_market
 
     deployer, alice, bob, carol, market_actor = actors[:5]
     sponsor, submitter_a, submitter_b = actors[5], actors[6], actors[7]

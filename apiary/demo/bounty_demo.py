@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..deploy.deploy import CoreDeployment
+from ..deploy.market import MarketDeployment, register_circuit_by_governance
+from ..sdk.market import circuit_id, leaderboard, register_model
 from ..zk import evm, models, pipeline
-from .deploy import CoreDeployment
-from .market import MarketDeployment, circuit_id, leaderboard, register_circuit_by_governance, register_model
 
 CIRCUIT = "digits-mlp16-n64"
 CHUNKS = 2

@@ -1,0 +1,47 @@
+"""Model market deployment: the registries and the bounty contract, and a local governance round trip that
+registers a circuit's verifier."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..sdk.market import METRIC, circuit_id
+from .deploy import CoreDeployment
+from .governance import LocalProposalRunner, Proposal, call
+
+
+@dataclass
+class MarketDeployment:
+    verifiers: Any
+    models: Any
+    bounties: Any
+
+    def addresses(self) -> dict[str, str]:
+        return {"VerifierRegistry": self.verifiers.address, "ModelRegistry": self.models.address,
+                "ModelBounties": self.bounties.address}
+
+
+def deploy_market(project: Any, deployer: Any, core: CoreDeployment, log: Callable[[str], None] = lambda _m: None,
+                  **tx: Any) -> MarketDeployment:
+    """VerifierRegistry (owned by the timelock), ModelRegistry and ModelBounties (no admin at all)."""
+    send = {"sender": deployer, **tx}
+    verifiers = project.VerifierRegistry.deploy(core.timelock.address, **send)
+    models = project.ModelRegistry.deploy(verifiers.address, **send)
+    bounties = project.ModelBounties.deploy(verifiers.address, models.address, core.vault.address, **send)
+    log(f"VerifierRegistry {verifiers.address}  (owner: timelock)")
+    log(f"ModelRegistry    {models.address}  (no admin)")
+    log(f"ModelBounties    {bounties.address}  (no admin; fees to {core.vault.address})")
+    return MarketDeployment(verifiers, models, bounties)
+
+
+def register_circuit_by_governance(core: CoreDeployment, market: MarketDeployment, name: str, verifier: str,
+                                   manifest_hash: bytes, samples: int, proposer: Any, voters: Sequence[Any],
+                                   log: Callable[[str], None] = lambda _m: None, metric: str = "correct") -> bytes:
+    """Local chains only: a full proposal round trip that registers a circuit's verifier."""
+    runner = LocalProposalRunner(core.governor, core.timelock, log=log)
+    proposal = Proposal([call(market.verifiers, "register", name, verifier, manifest_hash, samples, METRIC[metric])],
+                        f"Register circuit {name} (verifier {verifier})")
+    runner.run(proposer, voters, proposal)
+    return circuit_id(name)
