@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -85,13 +86,34 @@ def _quiet(_msg: str) -> None:
 # ---------------------------------------------------------------- files
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+MAX_JSON_DEPTH = 64
+
+
+def _json_depth(text: str) -> int:
+    depth = peak = 0
+    for ch in re.findall(r"[\[\]{}]", _JSON_STRING.sub("", text)):
+        depth += 1 if ch in "[{" else -1
+        peak = max(peak, depth)
+    return peak
+
+
 def _json(path: Path) -> dict:
+    """A JSON artefact. Nesting is bounded before parsing: json's C parser recurses, and a process whose recursion
+    limit was raised (ape raises it) would overflow the C stack on a file of 100,000 brackets."""
     try:
-        return json.loads(path.read_text())
+        text = path.read_text()
+        if _json_depth(text) > MAX_JSON_DEPTH:
+            raise ArtefactError(f"{path} is corrupt: not JSON written by this project (nested deeper than {MAX_JSON_DEPTH} levels)")
+        return json.loads(text)
     except FileNotFoundError:
         raise ArtefactError(f"{path} is missing") from None
-    except ValueError as exc:
-        raise ArtefactError(f"{path} is corrupt: not JSON ({exc})") from None
+    except UnicodeDecodeError:
+        raise ArtefactError(f"{path} is corrupt: binary data, not JSON") from None
+    except (ValueError, RecursionError) as exc:
+        raise ArtefactError(f"{path} is corrupt: not JSON ({str(exc)[:120] or type(exc).__name__})") from None
+    except OSError as exc:
+        raise ArtefactError(f"{path} cannot be read: {exc.strerror or exc}") from None
 
 
 @contextmanager
@@ -443,13 +465,13 @@ def chunk_commitment(circuit: Circuit, features: np.ndarray, labels: np.ndarray,
     return commitment_hash(*chunk_points(circuit, features, labels, srs_path))
 
 
-def test_set_commitment(chunk_commitments: list[bytes], salt: bytes = bytes(32)) -> bytes:
-    """bytes32 of an ordered list of chunks: `ModelBounties.testSetCommitment(chunks, salt)`, computed off chain
-    (a sealed bounty commits to it with a secret salt; open bounties store it with a zero salt)."""
+def test_set_commitment(chunk_commitments: list[bytes], test_data_hash: bytes, salt: bytes = bytes(32)) -> bytes:
+    """bytes32 a bounty commits to: `ModelBounties.testSetCommitment(chunks, keccak256(testData), salt)`, computed
+    off chain (a sealed bounty commits to it with a secret salt; open bounties store it with a zero salt)."""
     from eth_abi import encode
     from eth_utils import keccak
 
-    return keccak(encode(["bytes32[]", "bytes32"], [chunk_commitments, salt]))
+    return keccak(encode(["bytes32[]", "bytes32", "bytes32"], [chunk_commitments, test_data_hash, salt]))
 
 
 # ---------------------------------------------------------------- proving
@@ -457,6 +479,8 @@ def test_set_commitment(chunk_commitments: list[bytes], salt: bytes = bytes(32))
 
 @dataclass
 class ProofBundle:
+    """A proof's bytes and public instances: the one thing that is verified off chain and sent on chain."""
+
     proof: bytes
     instances: list[int]
 
@@ -487,6 +511,19 @@ class ProofBundle:
     def calldata(self) -> bytes:
         return verify_calldata(self.proof, self.instances)
 
+    def ezkl_json(self) -> dict:
+        """The canonical proof.json of exactly these bytes and instances: what `verify_bundle` hands to ezkl."""
+        return {
+            "protocol": None,
+            "instances": [[value.to_bytes(32, "little").hex() for value in self.instances]],
+            "proof": list(self.proof),
+            "hex_proof": "0x" + self.proof.hex(),
+            "split": None,
+            "pretty_public_inputs": None,
+            "timestamp": None,
+            "version": None,
+        }
+
     def summary(self) -> dict:
         return {
             "score": self.score,
@@ -497,14 +534,115 @@ class ProofBundle:
         }
 
 
-def load_proof(path: Path) -> ProofBundle:
-    """Read an ezkl proof.json, refusing anything malformed with a message that says so."""
-    body = _json(Path(path))
+# Every top-level field ezkl 23 writes into proof.json. ezkl's verifier reads only `proof` (a byte list) and
+# `instances` (little-endian hex field elements); the rest are copies (`hex_proof`, `pretty_public_inputs`),
+# aggregation/split data this project never uses (`protocol`, `split`: must be null) or metadata.
+_PROOF_FIELDS = frozenset({"protocol", "instances", "proof", "hex_proof", "split", "pretty_public_inputs", "timestamp", "version"})
+_PRETTY_FIELDS = frozenset({"inputs", "rescaled_inputs", "processed_inputs", "processed_params", "processed_outputs",
+                            "outputs", "rescaled_outputs"})
+_LE_FELT = re.compile(r"[0-9a-f]{64}")
+_BE_FELT = re.compile(r"0x[0-9a-f]{64}")
+
+
+class _Malformed(Exception):
+    pass
+
+
+def _string_rows(value, what: str) -> list[str]:
+    """ezkl's Vec<Vec<String>>, flattened."""
+    if not isinstance(value, list) or not all(isinstance(row, list) for row in value):
+        raise _Malformed(f"'{what}' is not a list of lists")
+    flat = [item for row in value for item in row]
+    if not all(isinstance(item, str) for item in flat):
+        raise _Malformed(f"'{what}' holds something other than strings")
+    return flat
+
+
+def _decimal(text: str):
+    from decimal import Decimal, InvalidOperation
+
     try:
-        proof = bytes.fromhex(body["hex_proof"].removeprefix("0x"))
-        instances = [felt_to_int(felt) for felt in body["instances"][0]]
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise ArtefactError(f"{path} is not an ezkl proof ({type(exc).__name__}: {exc}); prove again with `apiary zk prove`") from None
+        return Decimal(text[:100])
+    except InvalidOperation:
+        return None
+
+
+def _proof_fields(body) -> tuple[bytes, list[int], list[str]]:
+    """(proof bytes, instances, names of the redundant fields that disagree with them)."""
+    if not isinstance(body, dict):
+        raise _Malformed(f"a JSON {type(body).__name__}, not an object")
+    unknown = sorted(set(body) - _PROOF_FIELDS)
+    if unknown:
+        raise _Malformed(f"unknown field '{unknown[0][:40]}'")
+    for key in ("protocol", "split"):
+        if body.get(key) is not None:
+            raise _Malformed(f"'{key}' is set (aggregated and split proofs are not supported)")
+    raw = body.get("proof")
+    if raw is None:
+        raise _Malformed("no 'proof' field")
+    if not isinstance(raw, list) or not all(type(b) is int and 0 <= b < 256 for b in raw):
+        raise _Malformed("'proof' is not a list of bytes")
+    proof = bytes(raw)
+    if "instances" not in body:
+        raise _Malformed("no 'instances' field")
+    columns = body["instances"]
+    if not isinstance(columns, list) or len(columns) != 1:
+        raise _Malformed("'instances' must hold exactly one column")
+    felts = _string_rows(columns, "instances")
+    if not felts:
+        raise _Malformed("no public instances")
+    for felt in felts:
+        if not _LE_FELT.fullmatch(felt):
+            raise _Malformed(f"instance {felt[:70]!r} is not 64 lowercase hex digits")
+    instances = [felt_to_int(felt) for felt in felts]
+    for key in ("timestamp", "version"):  # metadata, read by nobody: only its type is checked
+        value = body.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, str))):
+            raise _Malformed(f"'{key}' is neither a number nor a string")
+
+    disagree = []
+    hex_proof = body.get("hex_proof")
+    if hex_proof is not None and (not isinstance(hex_proof, str) or hex_proof.lower() != "0x" + proof.hex()):
+        disagree.append("'hex_proof' != 'proof'")
+    pretty = body.get("pretty_public_inputs")
+    if pretty is not None:
+        if not isinstance(pretty, dict):
+            raise _Malformed("'pretty_public_inputs' is not an object")
+        unknown = sorted(set(pretty) - _PRETTY_FIELDS)
+        if unknown:
+            raise _Malformed(f"unknown field 'pretty_public_inputs.{unknown[0][:40]}'")
+        # Only the score is public (inputs and weights are polycommit): every other public-value list is empty.
+        for key in sorted(_PRETTY_FIELDS - {"outputs", "rescaled_outputs"}):
+            if key in pretty and _string_rows(pretty[key], f"pretty_public_inputs.{key}"):
+                disagree.append(f"'pretty_public_inputs.{key}' is not empty")
+        if "outputs" in pretty:
+            outputs = _string_rows(pretty["outputs"], "pretty_public_inputs.outputs")
+            if len(outputs) != len(instances) or any(
+                    not _BE_FELT.fullmatch(o) or int(o, 16) != i for o, i in zip(outputs, instances)):
+                disagree.append("'pretty_public_inputs.outputs' != 'instances'")
+        if "rescaled_outputs" in pretty:  # scale 0: the rescaled outputs are the signed instances
+            rescaled = _string_rows(pretty["rescaled_outputs"], "pretty_public_inputs.rescaled_outputs")
+            if len(rescaled) != len(instances) or any(
+                    _decimal(r) != int_to_signed(i) for r, i in zip(rescaled, instances)):
+                disagree.append("'pretty_public_inputs.rescaled_outputs' != 'instances'")
+    return proof, instances, disagree
+
+
+def load_proof(path: Path) -> ProofBundle:
+    """Read an ezkl proof.json: its `proof` bytes and `instances`, exactly what ezkl verifies.
+
+    Every redundant copy ezkl writes (`hex_proof`, the `pretty_public_inputs` values) must agree with them: a
+    file whose fields disagree was edited and is refused, so what verifies off chain is what is sent on chain.
+    """
+    path = Path(path)
+    body = _json(path)
+    try:
+        proof, instances, disagree = _proof_fields(body)
+    except (_Malformed, ArtefactError) as exc:
+        raise ArtefactError(f"{path} is not an ezkl proof ({exc}); prove again with `apiary zk prove`") from None
+    if disagree:
+        raise ArtefactError(f"{path}: its fields disagree ({'; '.join(disagree)}), so what verifies is not what "
+                            "would be sent on chain (an edited file?): refused; prove again with `apiary zk prove`")
     if len(proof) < 3 * POINT_BYTES or len(proof) % 32:
         raise ArtefactError(f"{path}: proof of {len(proof)} bytes is truncated")
     return ProofBundle(proof, instances)
@@ -557,11 +695,27 @@ def prove(circuit: Circuit, model: QuantisedModel, features: np.ndarray, labels:
     return bundle
 
 
-def verify_local(circuit: Circuit, proof_path: Path, srs_path: Path | None = None) -> bool:
-    """Off-chain verification with ezkl (the same check the Solidity verifier makes)."""
-    load_proof(proof_path)
-    try:
-        return bool(ezkl.verify(str(proof_path), str(circuit.path("settings.json")), str(circuit.path("vk.key")),
-                                srs_path=str(srs_for(circuit, srs_path))))
-    except Exception as exc:  # ezkl raises on invalid proofs rather than returning False
-        raise ProofError(f"proof {proof_path} does not verify: {str(exc).splitlines()[0][:200]}") from None
+def verify_local(circuit: Circuit, proof_path: Path, srs_path: Path | None = None) -> ProofBundle:
+    """Off-chain verification with ezkl (the same check the Solidity verifier makes); returns what verified.
+
+    ezkl is handed a canonical proof.json rebuilt from the loaded `ProofBundle`, never the file itself: the
+    bytes and instances it verifies are exactly those `ProofBundle.calldata()` sends.
+    """
+    bundle = load_proof(proof_path)
+    verify_bundle(circuit, bundle, srs_path, name=str(proof_path))
+    return bundle
+
+
+def verify_bundle(circuit: Circuit, bundle: ProofBundle, srs_path: Path | None = None, *, name: str = "proof") -> None:
+    """Raise ProofError unless ezkl accepts exactly `bundle.proof` with `bundle.instances`."""
+    srs = srs_for(circuit, srs_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        canonical = Path(tmp) / "proof.json"
+        canonical.write_text(json.dumps(bundle.ezkl_json()))
+        try:
+            ok = ezkl.verify(str(canonical), str(circuit.path("settings.json")), str(circuit.path("vk.key")), srs_path=str(srs))
+        except Exception as exc:  # ezkl raises on invalid proofs rather than returning False
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise ProofError(f"proof {name} does not verify: {first}") from None
+    if not ok:
+        raise ProofError(f"proof {name} does not verify")
