@@ -56,6 +56,16 @@ HINTS = {
 }
 
 
+PROPOSAL_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
+OPERATION_STATES = ("Unset", "Waiting", "Ready", "Done")  # TimelockController.OperationState
+# Arguments that are enums or bitmaps of enum values, printed by name.
+_NAMED_ARGS = {
+    ("GovernorUnexpectedProposalState", "current"): ("enum", PROPOSAL_STATES),
+    ("GovernorUnexpectedProposalState", "expectedStates"): ("bitmap", PROPOSAL_STATES),
+    ("TimelockUnexpectedOperationState", "expectedStates"): ("bitmap", OPERATION_STATES),
+}
+
+
 class ApiaryCliError(click.ClickException):
     """A failure explained in one line; CLI commands print it as `error: …` and exit 1."""
 
@@ -201,9 +211,20 @@ def decode_revert(data: bytes, depth: int = 0) -> str:
         return f"Panic(0x{code:02x}: {PANIC_CODES.get(code, 'unknown panic code')})"
     if sig.name == "Error":
         return f"Error({json.dumps(values[0], ensure_ascii=False)})"
-    args = ", ".join(f"{name or f'arg{i}'}={format_value(t, v, depth)}"
+    args = ", ".join(f"{name or f'arg{i}'}={_named(sig.name, name, t, v, depth)}"
                      for i, (name, t, v) in enumerate(zip(sig.names, sig.types, values)))
     return f"{sig.name}({args})"
+
+
+def _named(error: str, arg: str, kind: str, value: Any, depth: int) -> str:
+    named = _NAMED_ARGS.get((error, arg))
+    if named is None:
+        return format_value(kind, value, depth)
+    style, labels = named
+    number = int.from_bytes(value, "big") if isinstance(value, (bytes, bytearray)) else int(value)
+    if style == "enum":
+        return labels[number] if number < len(labels) else str(number)
+    return "|".join(label for i, label in enumerate(labels) if number >> i & 1) or "none"
 
 
 def error_name(data: bytes) -> str | None:
@@ -344,7 +365,7 @@ def _explain_revert(exc: BaseException) -> str:
         # ape already decoded a custom error: format it our way (checksums, hex bytes, nested reasons).
         abi = exc.abi
         types = [i.canonical_type for i in abi.inputs]
-        args = ", ".join(f"{i.name}={format_value(t, exc.inputs.get(i.name))}" for i, t in zip(abi.inputs, types))
+        args = ", ".join(f"{i.name}={_named(abi.name, i.name, t, exc.inputs.get(i.name), 0)}" for i, t in zip(abi.inputs, types))
         name, text = abi.name, f"{abi.name}({args})"
     elif (data := revert_data(exc)) is not None:
         name, text = error_name(data), decode_revert(data)
