@@ -11,6 +11,7 @@ deployment manifests, plus `Error(string)` and `Panic(uint256)` with Solidity's 
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterable
@@ -258,6 +259,13 @@ def revert_data(exc: BaseException) -> bytes | None:
             if isinstance(data, str) and _HEX.fullmatch(data):
                 return bytes.fromhex(data[2:])
         for text in (getattr(err, "revert_message", None), *(a for a in getattr(err, "args", ()) if isinstance(a, str))):
+            if isinstance(text, str) and text[:2] in ("b'", 'b"'):  # eth-tester puts repr(bytes) in the message
+                try:
+                    candidate = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    candidate = b""
+                if isinstance(candidate, bytes) and len(candidate) >= 4:
+                    return candidate
             if isinstance(text, str) and (match := _HEX.search(text)) and len(match.group()) % 2 == 0:
                 candidate = bytes.fromhex(match.group()[2:])
                 if candidate[:4] in selector_table():

@@ -1,0 +1,176 @@
+"""CLI plumbing for `ape run` scripts: one-line errors, `--verbose`, and options defined once.
+
+    from apiary.sdk.cli import ConnectedCommand, bounty_option, amount_option, token_option
+
+    @cli.command(cls=ConnectedCommand)
+    @account_option()
+    @bounty_option()
+    def finalize(ecosystem, network, account, bounty_id): ...
+
+`ConnectedCommand` is ape's `ConnectedProviderCommand` plus `--verbose`: any exception — while connecting to
+the node too — prints one line `error: …` on stderr (the traceback only with `--verbose`) and exits 1.
+`Command` is the same for commands that need no network.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import click
+from ape.cli import ConnectedProviderCommand
+
+from ..paths import PROJECT_ROOT
+from .amounts import AmountType
+from .errors import explain
+
+VERIFIERS_DIR = PROJECT_ROOT / "verifiers"
+_VERBOSE = "apiary_verbose"
+
+
+def _network_choice(ctx: click.Context) -> str | None:
+    value = ctx.params.get("network")
+    if isinstance(value, str):
+        return value
+    network = getattr(value, "network", None)  # a ProviderAPI
+    if network is not None:
+        return f"{network.ecosystem.name}:{network.name}:{value.name}"
+    try:
+        from ape import networks
+
+        return networks.provider.network.choice if networks.active_provider else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+class _OneLineErrors:
+    """Mixin for click commands: `--verbose`, and every exception reported as one line with exit status 1."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.params.append(click.Option(["--verbose"], is_flag=True, expose_value=False, is_eager=True,
+                                        callback=_remember_verbose, help="Print the traceback of a failure."))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        network = _network_choice(ctx)
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except (click.exceptions.Exit, click.exceptions.Abort, click.UsageError):
+            raise  # click's own: usage errors already print one line and exit 2
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the point of this class: no traceback as the only output
+            fail(ctx, exc, network)
+
+
+def _remember_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    ctx.meta[_VERBOSE] = value
+
+
+def fail(ctx: click.Context | None, exc: BaseException, network: str | None = None) -> None:
+    """Print `error: <one line>` (and the traceback with --verbose) and exit 1."""
+    if ctx is not None and ctx.meta.get(_VERBOSE):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    click.echo(f"error: {explain(exc, network=network)}", err=True)
+    if ctx is not None:
+        ctx.exit(1)
+    raise SystemExit(1)
+
+
+class ConnectedCommand(_OneLineErrors, ConnectedProviderCommand):
+    """ape's ConnectedProviderCommand with one-line errors and `--verbose`."""
+
+
+class Command(_OneLineErrors, click.Command):
+    """A click command with one-line errors and `--verbose` (no network)."""
+
+
+def echo_step(message: str) -> None:
+    click.echo(f"  {message}")
+
+
+# ------------------------------------------------------------------ parameter types
+
+class AddressType(click.ParamType):
+    """A 0x-prefixed 20-byte address; returned checksummed."""
+
+    name = "address"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from eth_utils import is_hex_address, to_checksum_address
+
+        text = str(value).strip()
+        if not is_hex_address(text):
+            self.fail(f"'{value}' is not an address (0x followed by 40 hex digits)", param, ctx)
+        return to_checksum_address(text)
+
+
+def known_circuits() -> list[str]:
+    """Circuit ids: the folders under verifiers/ with a manifest.json (see apiary.zk.pipeline.open_circuit)."""
+    if not VERIFIERS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in VERIFIERS_DIR.iterdir() if (p / "manifest.json").is_file())
+
+
+class CircuitType(click.ParamType):
+    """A circuit id under verifiers/ (or a path to a circuit folder); returned as given once checked."""
+
+    name = "circuit"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from pathlib import Path
+
+        text = str(value)
+        if text in known_circuits() or (Path(text) / "manifest.json").is_file():
+            return text
+        self.fail(f"no circuit '{text}' (known: {', '.join(known_circuits()) or 'none'}); "
+                  "build one with `apiary zk build`", param, ctx)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(c) for c in known_circuits() if c.startswith(incomplete)]
+
+
+ADDRESS = AddressType()
+CIRCUIT = CircuitType()
+
+
+# ------------------------------------------------------------------ options defined once
+
+def bounty_option(required: bool = True) -> Callable:
+    return click.option("--bounty", "bounty_id", type=click.IntRange(min=0), required=required, help="Bounty id.")
+
+
+def model_option(required: bool = True) -> Callable:
+    return click.option("--model-id", "model_id", type=click.IntRange(min=1), required=required,
+                        help="Registered model id (ModelRegistry token id).")
+
+
+def model_file_option(required: bool = True) -> Callable:
+    from pathlib import Path
+
+    return click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        required=required, help="Trained model file (apiary zk train --out).")
+
+
+def token_option(required: bool = True, help: str = "ERC20 token address.") -> Callable:
+    return click.option("--token", type=ADDRESS, required=required, help=help)
+
+
+def amount_option(name: str = "--amount", required: bool = True,
+                  help: str = "Amount in whole tokens (e.g. 1000, 1.5, 1e9), scaled by the token's decimals().") -> Callable:
+    return click.option(name, type=AmountType(), required=required, help=help)
+
+
+def circuit_option(required: bool = True) -> Callable:
+    return click.option("--circuit", type=CIRCUIT, required=required,
+                        help=f"Circuit id under verifiers/ ({', '.join(known_circuits()) or 'none built'}).")
+
+
+def proposal_option() -> Callable:
+    return click.option("--proposal", "proposal_id", type=click.IntRange(min=0), required=True,
+                        help="Governor proposal id (printed by the propose commands).")

@@ -1,0 +1,80 @@
+"""Transactions that are simulated before they are sent: a call that would revert sends nothing.
+
+    receipt = send(vault.setFeeBps, 250, sender=account)      # eth_call at the pending block, then broadcast
+    contract = deploy(project.FeeVault, owner, token, 1000, 100, sender=account)
+
+On failure both raise `ApiaryCliError` with one line (the decoded custom error and what to do); the account's
+nonce is untouched because nothing was broadcast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ApiaryCliError, explain
+
+
+def _label(method: Any) -> str:
+    abi = getattr(method, "abis", None)
+    name = abi[0].name if abi else getattr(method, "name", None) or "transaction"
+    return str(name)
+
+
+def _would_fail(label: str, exc: Exception) -> ApiaryCliError:
+    from ape.exceptions import ContractLogicError
+
+    from .errors import revert_data
+
+    line = explain(exc)
+    if isinstance(exc, ContractLogicError) or revert_data(exc) is not None:
+        return ApiaryCliError(f"{label} would revert, nothing was sent: {line}")
+    return ApiaryCliError(f"{label} not sent: {line}")
+
+
+def simulate(method: Any, *args: Any, sender: Any, **kwargs: Any) -> Any:
+    """eth_call of exactly this transaction (same sender, value, data) against the pending block.
+
+    Returns the prepared transaction. Raises `ApiaryCliError` when it would revert or cannot be prepared
+    (insufficient funds, node down), without sending anything.
+    """
+    from ape import networks
+
+    try:
+        txn = method.as_transaction(*args, sender=sender, **kwargs)
+        networks.provider.send_call(txn, block_id="pending")
+    except ApiaryCliError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one explained line
+        raise _would_fail(_label(method), exc) from exc
+    return txn
+
+
+def send(method: Any, *args: Any, sender: Any, **kwargs: Any) -> Any:
+    """Simulate, then send `method(*args)` from `sender`; returns the receipt.
+
+    `method` is an ape contract method (`contract.setFeeBps`); `kwargs` are transaction options (value,
+    gas_limit, …). A would-be revert raises `ApiaryCliError` before anything is broadcast.
+    """
+    simulate(method, *args, sender=sender, **kwargs)
+    try:
+        return method(*args, sender=sender, **kwargs)
+    except ApiaryCliError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. the state changed between simulation and inclusion
+        raise ApiaryCliError(f"{_label(method)} failed: {explain(exc)}") from exc
+
+
+def deploy(container: Any, *args: Any, sender: Any, **kwargs: Any) -> Any:
+    """Deploy `container` (an ape ContractContainer) after simulating its constructor; returns the instance."""
+    from ape import networks
+
+    name = getattr(container.contract_type, "name", None) or "contract"
+    try:
+        txn = container.constructor.serialize_transaction(*args, sender=sender, **kwargs)
+        networks.provider.send_call(txn, block_id="pending")
+    except Exception as exc:  # noqa: BLE001
+        raise _would_fail(f"deploying {name}", exc) from exc
+    try:
+        return container.deploy(*args, sender=sender, **kwargs)
+    except Exception as exc:  # noqa: BLE001
+        raise ApiaryCliError(f"deploying {name} failed: {explain(exc)}") from exc
