@@ -107,21 +107,58 @@ def rebuild(circuit, srs):
 
 @zk.command()
 @click.argument("circuit")
-@click.option("--chunks", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--chunks", type=click.IntRange(1, 1000), default=None, help="Chunks of the held-out test set.  [default: 1]")
+@click.option("--data-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the test data in its publishable binary encoding (apiary.zk.testdata).")
+@click.option("--from-data", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Commitments of a published test-data file instead of the held-out test set.")
 @click.option("--srs", type=click.Path(path_type=Path), default=None, help=SRS_HELP)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the commitments as JSON.")
-def testset(circuit, chunks, srs, out):
-    """Commitments of the held-out test set, chunk by chunk, and of the whole ordered set."""
-    from .zk import models, pipeline
+def testset(circuit, chunks, data_out, from_data, srs, out):
+    """Commitments of a test set, chunk by chunk, and of the whole ordered set with its test data.
+
+    \b
+    By default the held-out test set of the circuit's data set. --data-out also writes its test data,
+    encoded for publication; test_data_hash (its keccak256) is bound into test_set_commitment.
+    --from-data decodes a published test-data file and recomputes its chunk commitments,
+    to compare with those a bounty revealed.
+    """
+    from .paths import write_atomic
+    from .zk import models, pipeline, testdata
+    from .zk.errors import DataError
 
     c = pipeline.open_circuit(circuit)
     spec = c.spec
-    ds = models.load_dataset(spec.dataset)
-    commitments = [pipeline.chunk_commitment(c, x, y, srs) for x, y in models.test_chunks(ds, spec.samples, chunks)]
+    if from_data is not None:
+        if chunks is not None or data_out is not None:
+            raise DataError("--from-data takes the chunks from the file: drop --chunks and --data-out")
+        try:
+            data = from_data.read_bytes()
+        except OSError as exc:
+            raise DataError(f"test data file {from_data} cannot be read: {exc.strerror or exc}") from None
+        try:
+            test_chunks = testdata.decode(data)
+        except DataError as exc:
+            raise DataError(f"{from_data}: {exc}") from None
+    else:
+        test_chunks = models.test_chunks(models.load_dataset(spec.dataset), spec.samples, chunks or 1)
+        data = testdata.encode(test_chunks)
+    commitments = []
+    for i, (x, y) in enumerate(test_chunks):
+        try:
+            commitments.append(pipeline.chunk_commitment(c, x, y, srs))
+        except DataError as exc:
+            raise DataError(f"chunk {i}: {exc}") from None
+    data_hash = testdata.data_hash(data)
     body = {"circuit": c.circuit_id, "chunks": ["0x" + h.hex() for h in commitments],
-            "test_set_commitment": "0x" + pipeline.test_set_commitment(commitments).hex()}
+            "test_set_commitment": "0x" + pipeline.test_set_commitment(commitments, data_hash).hex(),
+            "test_data_hash": "0x" + data_hash.hex(), "test_data_bytes": len(data)}
+    if from_data is not None or data_out is not None:
+        body["test_data"] = str(from_data or data_out)
+    if data_out is not None:
+        write_atomic(data_out, data)
     if out:
-        out.write_text(json.dumps(body, indent=2) + "\n")
+        write_atomic(out, json.dumps(body, indent=2) + "\n")
     click.echo(json.dumps(body, indent=2))
 
 
