@@ -1,23 +1,25 @@
 """Deploy the Apiary protocol (token, timelock, governor, fee vault, verifier/model registries, bounties).
 
     ape run deploy --network ethereum:sepolia:node --account my-keyfile-alias --profile testnet
-    ape run deploy --network ethereum:local:foundry --account TEST::0 --profile local --yes
+    ape run deploy --network ethereum:local:node --account TEST::0 --profile local --yes [--force]
 
 Uses an ape account (keyfile alias; never a key on the command line), shows what it will deploy and asks
-before broadcasting, checks that no EOA keeps an admin role, and writes deployments/<ecosystem>-<network>.json.
+before broadcasting, simulates every transaction before sending it, checks that no EOA keeps an admin role, and
+writes deployments/<ecosystem>-<network>-<provider>.json (addresses, transactions, ABIs, block, chain id).
+A live deployment's manifest is never replaced without --force (the old file is then kept beside it).
 """
 
 from __future__ import annotations
 
 import click
-from ape import networks, project
-from ape.cli import ConnectedProviderCommand, account_option
+from ape import chain, networks, project
+from ape.cli import account_option
 
 from apiary.deploy.config import PROFILES, DeployConfig
 from apiary.deploy.deploy import deploy_core
 from apiary.deploy.market import deploy_market
-from apiary.sdk.manifest import write_manifest
-from apiary.paths import DEPLOYMENTS_DIR
+from apiary.sdk.cli import ConnectedCommand
+from apiary.sdk.manifest import check_can_write, write_manifest
 
 
 def parse_holder(value: str) -> tuple[str, int]:
@@ -30,7 +32,7 @@ def parse_holder(value: str) -> tuple[str, int]:
         raise click.BadParameter(f"'{value}': weight must be an integer") from None
 
 
-@click.command(cls=ConnectedProviderCommand, short_help="Deploy the governance core")
+@click.command(cls=ConnectedCommand, short_help="Deploy the protocol and write the manifest")
 @account_option()
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), default="testnet", show_default=True,
               help="Governance timing and fee parameters.")
@@ -39,22 +41,29 @@ def parse_holder(value: str) -> tuple[str, int]:
 @click.option("--treasury-share", type=click.IntRange(0, 10_000), default=6_000, show_default=True,
               help="Basis points of the genesis supply kept by the timelock treasury.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation before broadcasting.")
-def cli(ecosystem, network, account, profile, holders, treasury_share, yes):
+@click.option("--force", is_flag=True, help="Replace the manifest of a deployment that is still live on the node.")
+def cli(ecosystem, network, provider, account, profile, holders, treasury_share, yes, force):
     base = PROFILES[profile]
     parsed = tuple(parse_holder(h) for h in holders) or ((account.address, 1),)
     config = DeployConfig(governance=base.governance, fees=base.fees, treasury_share_bps=treasury_share, holders=parsed)
+    names = (ecosystem.name, network.name, provider.name)
+    chain_id = networks.provider.chain_id
+    check_can_write(*names, chain_id, force=force)  # refuse before spending gas, not after
 
-    target = f"{ecosystem.name}:{network.name}"
-    click.echo(f"Deploying the Apiary governance core to {target} from {account.address} ({profile} profile)")
+    target = ":".join(names)
+    click.echo(f"Deploying Apiary to {target} (chain id {chain_id}) from {account.address} ({profile} profile)")
     click.echo(f"  governance: {config.governance}")
     click.echo(f"  fees:       {config.fees}")
     click.echo(f"  treasury keeps {treasury_share / 100:.2f}% of the supply; the rest goes to {len(parsed)} holder(s)")
     if not yes and not click.confirm("Broadcast these transactions?", default=False):
         raise click.Abort()
 
-    core = deploy_core(project, account, config, log=lambda msg: click.echo(f"  {msg}"))
-    market = deploy_market(project, account, core, log=lambda msg: click.echo(f"  {msg}"))
-    path = DEPLOYMENTS_DIR / f"{ecosystem.name}-{network.name}.json"
-    write_manifest(path, target, networks.provider.chain_id, {**core.addresses(), **market.addresses()},
-                   {"profile": profile, **config.as_dict()})
-    click.secho(f"deployed; no EOA holds an admin role; manifest written to {path}", fg="green")
+    first_block = chain.blocks.height + 1
+    core = deploy_core(project, account, config, log=lambda msg: click.echo(f"  {msg}"), simulate=True)
+    market = deploy_market(project, account, core, log=lambda msg: click.echo(f"  {msg}"), simulate=True)
+    contracts = {**core.contracts(), **market.contracts()}
+    blocks = [chain.get_receipt(c.txn_hash).block_number for c in contracts.values() if c.txn_hash]
+    manifest = write_manifest(*names, chain_id, account.address, min(blocks, default=first_block), contracts,
+                              {"profile": profile, **config.as_dict()}, force=force)
+    click.secho(f"deployed; no EOA holds an admin role; manifest written to {manifest.path} "
+                f"(deployment {manifest.deployment_key})", fg="green")

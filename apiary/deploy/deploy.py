@@ -23,13 +23,24 @@ class CoreDeployment:
     vault: Any
     start_block: int
 
+    def contracts(self) -> dict[str, Any]:
+        return {"ApiaryToken": self.token, "ApiaryTimelock": self.timelock, "ApiaryGovernor": self.governor,
+                "FeeVault": self.vault}
+
     def addresses(self) -> dict[str, str]:
-        return {
-            "ApiaryToken": self.token.address,
-            "ApiaryTimelock": self.timelock.address,
-            "ApiaryGovernor": self.governor.address,
-            "FeeVault": self.vault.address,
-        }
+        return {name: c.address for name, c in self.contracts().items()}
+
+
+def transactor(simulate: bool, **tx_kwargs: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """`(deploy, send)` for a multi-step deployment: with `simulate`, each step is an eth_call first and a
+    would-be revert stops before it is broadcast (apiary.sdk.tx); without, plain ape calls (tests)."""
+    if simulate:
+        from ..sdk import tx
+
+        return (lambda container, *args, sender: tx.deploy(container, *args, sender=sender, **tx_kwargs),
+                lambda method, *args, sender: tx.send(method, *args, sender=sender, **tx_kwargs))
+    return (lambda container, *args, sender: container.deploy(*args, sender=sender, **tx_kwargs),
+            lambda method, *args, sender: method(*args, sender=sender, **tx_kwargs))
 
 
 def deploy_core(
@@ -37,37 +48,38 @@ def deploy_core(
     deployer: Any,
     config: DeployConfig,
     log: Callable[[str], None] = lambda _msg: None,
+    simulate: bool = False,
     **tx_kwargs: Any,
 ) -> CoreDeployment:
     """Deploy token → timelock → governor → vault, wire roles, renounce the deployer's admin role, then check.
 
-    `project` is ape's project manager (``from ape import project``); `tx_kwargs` go to every transaction.
+    `project` is ape's project manager (``from ape import project``); `tx_kwargs` go to every transaction;
+    `simulate` checks each transaction with an eth_call before sending it (the CLI does).
     """
     from ape import chain
 
     start_block = chain.blocks.height + 1
     gov = config.governance
-    send = {"sender": deployer, **tx_kwargs}
+    deploy, send = transactor(simulate, **tx_kwargs)
 
     # The deployer is the timelock's admin only until the wiring below is done.
-    timelock = project.ApiaryTimelock.deploy(gov.timelock_delay, [], [ZERO_ADDRESS], deployer.address, **send)
+    timelock = deploy(project.ApiaryTimelock, gov.timelock_delay, [], [ZERO_ADDRESS], deployer.address, sender=deployer)
     log(f"ApiaryTimelock  {timelock.address}  (min delay {gov.timelock_delay}s)")
 
     recipients, amounts = genesis_allocation(config, timelock.address)
-    token = project.ApiaryToken.deploy(recipients, amounts, **send)
+    token = deploy(project.ApiaryToken, recipients, amounts, sender=deployer)
     log(f"ApiaryToken     {token.address}  (supply {sum(amounts) / 1e18:,.0f} APY, treasury {amounts[0] / 1e18:,.0f})")
 
-    governor = project.ApiaryGovernor.deploy(token.address, timelock.address, gov.as_governor_params(), **send)
+    governor = deploy(project.ApiaryGovernor, token.address, timelock.address, gov.as_governor_params(), sender=deployer)
     log(f"ApiaryGovernor  {governor.address}  (quorum {gov.quorum_percent}%, period {gov.voting_period} blocks)")
 
-    vault = project.FeeVault.deploy(
-        timelock.address, token.address, config.fees.max_fee_bps, config.fees.initial_fee_bps, **send
-    )
+    vault = deploy(project.FeeVault, timelock.address, token.address, config.fees.max_fee_bps,
+                   config.fees.initial_fee_bps, sender=deployer)
     log(f"FeeVault        {vault.address}  (fee {config.fees.initial_fee_bps} bps, cap {config.fees.max_fee_bps} bps)")
 
-    timelock.grantRole(timelock.PROPOSER_ROLE(), governor.address, **send)
-    timelock.grantRole(timelock.CANCELLER_ROLE(), governor.address, **send)
-    timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), deployer.address, **send)
+    send(timelock.grantRole, timelock.PROPOSER_ROLE(), governor.address, sender=deployer)
+    send(timelock.grantRole, timelock.CANCELLER_ROLE(), governor.address, sender=deployer)
+    send(timelock.renounceRole, timelock.DEFAULT_ADMIN_ROLE(), deployer.address, sender=deployer)
     log("roles handed over: Governor proposes/cancels, anyone executes, the timelock administers itself")
 
     deployment = CoreDeployment(token, timelock, governor, vault, start_block)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..sdk.market import METRIC, circuit_id
-from .deploy import CoreDeployment
+from .deploy import CoreDeployment, transactor
 from .governance import LocalProposalRunner, Proposal, call
 
 
@@ -24,11 +24,12 @@ class MarketDeployment:
 
 
 def deploy_market(project: Any, deployer: Any, core: CoreDeployment, log: Callable[[str], None] = lambda _m: None,
-                  **tx: Any) -> MarketDeployment:
-    """VerifierRegistry (owned by the timelock), ModelRegistry and ModelBounties (no admin at all)."""
+                  seal_window: int = 4, **tx: Any) -> MarketDeployment:
+    """VerifierRegistry (owned by the timelock), ModelRegistry and ModelBounties (no admin at all). `seal_window`:
+    blocks a model registration stays contestable by an earlier seal (the profile's `market.seal_window`)."""
     send = {"sender": deployer, **tx}
     verifiers = project.VerifierRegistry.deploy(core.timelock.address, **send)
-    models = project.ModelRegistry.deploy(verifiers.address, **send)
+    models = project.ModelRegistry.deploy(verifiers.address, seal_window, **send)
     bounties = project.ModelBounties.deploy(verifiers.address, models.address, core.vault.address, **send)
     log(f"VerifierRegistry {verifiers.address}  (owner: timelock)")
     log(f"ModelRegistry    {models.address}  (no admin)")

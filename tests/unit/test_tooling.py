@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from apiary.deploy.config import GENESIS_SUPPLY, PROFILES, DeployConfig, genesis_allocation
-from apiary.sdk.manifest import read_manifest, write_manifest
+from apiary.sdk.manifest import ManifestError, read_manifest_file, write_manifest
 from apiary.paths import SOLC_DIR, SOLC_VERSION
 
 TREASURY = "0x" + "11" * 20
@@ -34,14 +34,16 @@ def test_genesis__non_positive_weight__is_refused():
 
 
 def test_manifest__round_trip_and_atomic(tmp_path):
-    path = write_manifest(tmp_path / "net.json", "ethereum:local", 1337, {"FeeVault": "0xabc"}, {"x": 1})
-    assert read_manifest(path)["contracts"] == {"FeeVault": "0xabc"}
-    assert [p.name for p in tmp_path.iterdir()] == ["net.json"]  # no temporary file left behind
+    contracts = {"FeeVault": {"address": "0x" + "ab" * 20, "tx": None, "abi": []}}
+    write_manifest("ethereum", "local", "node", 1337, "0x" + "01" * 20, 5, contracts, {"x": 1}, directory=tmp_path)
+    manifest = read_manifest_file(tmp_path / "ethereum-local-node.json")
+    assert manifest.addresses == {"FeeVault": "0x" + "ab" * 20} and manifest.block == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["ethereum-local-node.json"]  # no temporary file left behind
 
 
 def test_manifest__missing__says_what_to_do(tmp_path):
-    with pytest.raises(FileNotFoundError, match="ape run deploy"):
-        read_manifest(tmp_path / "missing.json")
+    with pytest.raises(ManifestError, match="./dev deploy"):
+        read_manifest_file(tmp_path / "missing.json")
 
 
 def test_solc_stand_in__answers_version_and_standard_json():

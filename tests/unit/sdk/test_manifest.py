@@ -1,0 +1,96 @@
+"""The deployment manifest: per provider, with ABIs, transactions and block; checked against the node on use."""
+
+import json
+
+import pytest
+
+from apiary.sdk.manifest import ManifestError, load_manifest, manifest_path, write_manifest
+
+NAMES = ("ethereum", "local", "test")
+
+
+@pytest.fixture
+def written(tmp_path, core, deployer, chain):
+    def write(force=False):
+        return write_manifest(*NAMES, chain.chain_id, deployer.address, core.start_block, core.contracts(),
+                              {"profile": "local"}, force=force, directory=tmp_path)
+
+    return write
+
+
+def test_write_then_load__addresses_txs_block_and_abi(tmp_path, written, core, chain, deployer):
+    written()
+    manifest = load_manifest(*NAMES, chain.chain_id, directory=tmp_path)
+    assert manifest.path == tmp_path / "ethereum-local-test.json"
+    assert manifest.addresses["FeeVault"] == core.vault.address and manifest.deployer == deployer.address
+    assert manifest.block == core.start_block and manifest.chain_id == chain.chain_id
+    receipt = chain.get_receipt(manifest.contracts["FeeVault"]["tx"])
+    assert receipt.contract_address == core.vault.address
+    assert manifest.contract("FeeVault").feeBps() == 100
+    assert manifest.params == {"profile": "local"} and manifest.circuits == {}
+
+
+def test_abi__builds_a_web3_contract(tmp_path, written, chain):
+    from ape import networks
+
+    manifest = written()
+    vault = networks.provider.web3.eth.contract(address=manifest.address("FeeVault"), abi=manifest.abi("FeeVault"))
+    assert vault.functions.maxFeeBps().call() == 1_000
+
+
+def test_load__missing_file__refused_with_deploy_hint(tmp_path, chain):
+    with pytest.raises(ManifestError, match=r"no deployment for ethereum:local:test: ethereum-local-test.json is missing; "
+                                            r"deploy first with ./dev deploy --network ethereum:local:test"):
+        load_manifest(*NAMES, chain.chain_id, directory=tmp_path)
+
+
+def test_load__other_chain_id__refused(tmp_path, written, chain):
+    written()
+    with pytest.raises(ManifestError, match=f"is for chain id {chain.chain_id} but the node is chain id 1: wrong --network"):
+        load_manifest(*NAMES, 1, directory=tmp_path)
+
+
+def test_load__node_without_code__says_it_was_restarted(tmp_path, written, chain, core):
+    written()
+    with pytest.raises(ManifestError, match=r"the node has no code at 0x[0-9a-fA-F]{40} \(ApiaryGovernor and 3 more\): "
+                                            r"it was restarted; redeploy with ./dev deploy .* --force"):
+        load_manifest(*NAMES, chain.chain_id, get_code=lambda _a: b"", directory=tmp_path)
+
+
+def test_write__live_deployment__refused_without_force_kept_with_force(tmp_path, written):
+    first = written()
+    with pytest.raises(ManifestError, match="live on this node .* pass --force"):
+        written()
+    second = written(force=True)
+    backups = [p for p in tmp_path.iterdir() if p.name.startswith("ethereum-local-test.") and p != second.path]
+    assert len(backups) == 1 and json.loads(backups[0].read_text())["deployed_at"] == first.data["deployed_at"]
+    assert second.path.is_file()
+
+
+def test_write__gone_deployment__replaced_without_force(tmp_path, written, chain, deployer):
+    written()
+    write_manifest(*NAMES, chain.chain_id, deployer.address, 1, {}, {}, get_code=lambda _a: b"", directory=tmp_path)
+    assert json.loads(manifest_path(*NAMES, tmp_path).read_text())["contracts"] == {}
+
+
+def test_deployment_key_and_state_dir(tmp_path, written, core, chain):
+    manifest = written()
+    key = f"{chain.chain_id}-{core.governor.address.lower()[2:14]}"  # no ModelBounties in the core alone
+    assert manifest.deployment_key == key
+    assert manifest.state_dir("bounties", root=tmp_path) == tmp_path / "bounties" / key
+
+
+def test_add_circuit__appends_and_persists(tmp_path, written, chain):
+    manifest = written()
+    manifest.add_circuit("digits-mlp16-n64", "0x" + "12" * 20, "ab" * 32, proposal_id=7)
+    manifest.add_circuit("iris-logreg-n8", "0x" + "34" * 20, "cd" * 32)
+    circuits = load_manifest(*NAMES, chain.chain_id, directory=tmp_path).circuits
+    assert circuits["digits-mlp16-n64"]["proposal_id"] == 7 and set(circuits) == {"digits-mlp16-n64", "iris-logreg-n8"}
+
+
+def test_legacy_reader__old_shape_from_the_provider_file(tmp_path, written, core):
+    from apiary.chain.manifest import read_manifest
+
+    written()
+    legacy = read_manifest(tmp_path / "ethereum-local.json")
+    assert legacy["contracts"]["FeeVault"] == core.vault.address
