@@ -135,6 +135,24 @@ class CircuitType(click.ParamType):
         return [CompletionItem(c) for c in known_circuits() if c.startswith(incomplete)]
 
 
+class ProposalIdType(click.ParamType):
+    """A Governor proposal id: decimal (as the Governor prints it) or 0x-hex."""
+
+    name = "proposal-id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        try:
+            number = int(text, 16) if text.lower().startswith("0x") else int(text)
+        except ValueError:
+            self.fail(f"'{value}' is not a proposal id (a decimal or 0x-hex number)", param, ctx)
+        if not 0 <= number < 2**256:
+            self.fail(f"'{value}' is not a uint256", param, ctx)
+        return number
+
+
 ADDRESS = AddressType()
 CIRCUIT = CircuitType()
 
@@ -172,5 +190,5 @@ def circuit_option(required: bool = True) -> Callable:
 
 
 def proposal_option() -> Callable:
-    return click.option("--proposal", "proposal_id", type=click.IntRange(min=0), required=True,
+    return click.option("--proposal", "proposal_id", type=ProposalIdType(), required=True,
                         help="Governor proposal id (printed by the propose commands).")
