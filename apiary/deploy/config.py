@@ -37,9 +37,17 @@ class FeeParams:
 
 
 @dataclass(frozen=True)
+class MarketParams:
+    # Blocks a model registration's seal stays revealable, and so contestable by an earlier seal; bounties only
+    # accept a model after it (ModelRegistry.sealWindow, immutable, 4..50 400).
+    seal_window: int = 7_200
+
+
+@dataclass(frozen=True)
 class DeployConfig:
     governance: GovernanceParams
     fees: FeeParams
+    market: MarketParams = field(default_factory=MarketParams)
     # Share of the genesis supply kept by the timelock as the DAO treasury; the rest goes to `holders`.
     treasury_share_bps: int = 6_000
     genesis_supply: int = GENESIS_SUPPLY
@@ -61,6 +69,7 @@ PROFILES: dict[str, DeployConfig] = {
             timelock_delay=60,
         ),
         fees=FeeParams(max_fee_bps=1_000, initial_fee_bps=100),
+        market=MarketParams(seal_window=4),
     ),
     # About an hour of voting at 12 s blocks, a 10-minute timelock.
     "testnet": DeployConfig(
@@ -73,6 +82,7 @@ PROFILES: dict[str, DeployConfig] = {
             timelock_delay=600,
         ),
         fees=FeeParams(max_fee_bps=1_000, initial_fee_bps=100),
+        market=MarketParams(seal_window=300),  # an hour of 12 s blocks
     ),
     # One day of delay, a week of voting, two days of late-quorum extension and a two-day timelock.
     "mainnet": DeployConfig(
@@ -85,6 +95,7 @@ PROFILES: dict[str, DeployConfig] = {
             timelock_delay=2 * 24 * 3600,
         ),
         fees=FeeParams(max_fee_bps=1_000, initial_fee_bps=100),
+        market=MarketParams(seal_window=7_200),  # a day
     ),
 }
 

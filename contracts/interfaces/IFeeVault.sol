@@ -14,8 +14,9 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// move them out with {sweepSurplus}.
 ///
 /// Distributions: a holder's share of a distribution is `amount * balance(snapshot) / totalSupply(snapshot)`,
-/// with the snapshot taken on the governance token's clock one unit *before* the routing, so tokens bought or
-/// flash-borrowed at or after routing earn nothing from it. Each holder claims once per distribution; when the
+/// with the snapshot a past clock value written into the governance proposal itself (the CLI uses the block
+/// before the proposal). Whoever runs the permissionless `execute` cannot choose it, and tokens bought or
+/// flash-borrowed after it earn nothing. Each holder claims once per distribution; when the
 /// claim period ends, what nobody claimed (shares of holders who never claimed and rounding dust) returns to
 /// `unallocated` through the permissionless {reclaim}: nothing is ever lost.
 interface IFeeVault {
@@ -37,6 +38,8 @@ interface IFeeVault {
     error FeeVaultInsufficientFees(IERC20 token, uint256 requested, uint256 available);
     /// @notice A distribution's claim period outside [MIN_CLAIM_PERIOD, MAX_CLAIM_PERIOD].
     error FeeVaultInvalidClaimPeriod(uint256 claimPeriod, uint256 minPeriod, uint256 maxPeriod);
+    /// @notice The snapshot is not strictly before the current clock value of the governance token.
+    error FeeVaultSnapshotNotPast(uint256 snapshot, uint256 clock);
     /// @notice No governance token existed at the snapshot, so there is nobody to route fees to.
     error FeeVaultNoShareSupply(uint256 snapshot);
     /// @notice No distribution with this id.
@@ -120,8 +123,9 @@ interface IFeeVault {
     function spend(IERC20 token, address to, uint256 amount) external;
 
     /// @notice Governance routes `amount` of unallocated `token` fees to governance-token holders, claimable for
-    /// `claimPeriod` seconds. Owner (timelock) only.
-    function distribute(IERC20 token, uint256 amount, uint256 claimPeriod) external returns (uint256 id);
+    /// `claimPeriod` seconds, by balances at `snapshot` — a past clock value fixed in the proposal, so the
+    /// executor's timing changes nothing. Owner (timelock) only.
+    function distribute(IERC20 token, uint256 amount, uint256 claimPeriod, uint48 snapshot) external returns (uint256 id);
 
     /// @notice Pays the caller its share of distribution `id`, once.
     function claim(uint256 id) external returns (uint256 amount);

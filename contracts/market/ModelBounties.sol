@@ -2,8 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {IModelBounties} from "../interfaces/IModelBounties.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
@@ -11,18 +9,29 @@ import {IVerifierRegistry} from "../interfaces/IVerifierRegistry.sol";
 import {IFeeVault} from "../interfaces/IFeeVault.sol";
 import {IHalo2Verifier} from "../interfaces/IHalo2Verifier.sol";
 import {EvaluationProofs} from "../zk/EvaluationProofs.sol";
+import {Settlement} from "../settlement/Settlement.sol";
 
 /// @title ModelBounties
 /// @notice See {IModelBounties}. No admin: the rules of a bounty are fixed when it is created.
-contract ModelBounties is IModelBounties, ReentrancyGuard {
-    using SafeERC20 for IERC20;
-
+/// @dev Ledger invariant (checked by tests/invariants): for every token, `locked(token)` equals the sum of
+/// `reward` over Active bounties in that token; a bounty leaves Active exactly once, moving its whole reward to
+/// the winner (minus the fee fixed at creation), back to the sponsor, or to the vault.
+contract ModelBounties is IModelBounties, Settlement {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
+    /// @inheritdoc IModelBounties
     uint256 public constant MAX_CHUNKS = 64;
-    uint256 public constant MAX_COMMITTERS = 256;
+    /// @inheritdoc IModelBounties
+    uint256 public constant MAX_TEST_DATA = 96 * 1024; // bytes of calldata; well inside a node's 128 KiB tx limit
+    /// @inheritdoc IModelBounties
+    uint256 public constant MIN_COMMIT_WINDOW = 1 hours;
+    /// @inheritdoc IModelBounties
+    uint256 public constant MIN_REVEAL_WINDOW = 1 hours;
+    /// @inheritdoc IModelBounties
+    uint256 public constant MIN_PROVE_WINDOW = 1 days; // a 64-chunk test set takes ~30 min to prove on 2 cores
+    /// @inheritdoc IModelBounties
     uint256 public constant MAX_DURATION = 365 days;
 
     /*//////////////////////////////////////////////////////////////
@@ -31,22 +40,16 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
 
     IVerifierRegistry public immutable verifiers;
     IModelRegistry public immutable models;
-    IFeeVault public immutable vault;
 
     Bounty[] private _bounties;
     mapping(uint256 bountyId => bytes32[]) private _chunks;
     mapping(uint256 bountyId => mapping(uint256 modelId => Entry)) private _entries;
     mapping(uint256 bountyId => mapping(uint256 modelId => uint256 bitmap)) private _proven;
-    mapping(address account => mapping(IERC20 token => uint256)) private _owed;
-    mapping(IERC20 token => uint256) private _escrowed;
 
-    constructor(IVerifierRegistry verifiers_, IModelRegistry models_, IFeeVault vault_) {
-        if (address(verifiers_) == address(0) || address(models_) == address(0) || address(vault_) == address(0)) {
-            revert BountyZeroAddress();
-        }
+    constructor(IVerifierRegistry verifiers_, IModelRegistry models_, IFeeVault vault_) Settlement(vault_) {
+        if (address(verifiers_) == address(0) || address(models_) == address(0)) revert BountyZeroAddress();
         verifiers = verifiers_;
         models = models_;
-        vault = vault_;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -55,27 +58,28 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
 
     /// @inheritdoc IModelBounties
     function createOpen(OpenParams calldata p) external nonReentrant returns (uint256 bountyId) {
-        _checkDeadlines(block.timestamp, block.timestamp, p.deadline);
+        _checkWindow(Window.Prove, p.deadline, block.timestamp, MIN_PROVE_WINDOW);
         _checkChunks(p.chunks, p.chunks.length);
+        bytes32 dataHash = _checkTestData(p.testData);
         bountyId = _create(p.token, p.amount, p.circuitId, p.chunks.length, p.threshold, p.direction);
         Bounty storage b = _bounties[bountyId];
         b.mode = Mode.Open;
         b.revealed = true;
         b.deadline = p.deadline;
-        b.testSetCommitment = testSetCommitment(p.chunks, bytes32(0));
+        b.testDataHash = dataHash;
+        b.testSetCommitment = testSetCommitment(p.chunks, dataHash, bytes32(0));
         _chunks[bountyId] = p.chunks;
-        emit BountyCreated(bountyId, msg.sender, Mode.Open, p.circuitId, p.token, b.reward, p.threshold);
-        emit TestSetRevealed(bountyId, p.chunks, "");
+        emit BountyCreated(bountyId, msg.sender, Mode.Open, p.circuitId, p.token, b.reward, p.threshold, b.feeBps);
+        emit TestSetRevealed(bountyId, p.chunks, p.testData);
     }
 
     /// @inheritdoc IModelBounties
     function createSealed(SealedParams calldata p) external nonReentrant returns (uint256 bountyId) {
         if (p.numChunks == 0 || p.numChunks > MAX_CHUNKS) revert BountyBadChunkCount(p.numChunks, MAX_CHUNKS);
         if (p.testSetCommitment == bytes32(0)) revert BountyBadChunk(0);
-        if (!(block.timestamp < p.commitDeadline && p.commitDeadline < p.revealDeadline)) {
-            revert BountyBadDeadlines(block.timestamp, p.commitDeadline, p.revealDeadline, p.deadline);
-        }
-        _checkDeadlines(p.commitDeadline, p.revealDeadline, p.deadline);
+        _checkWindow(Window.Commit, p.commitDeadline, block.timestamp, MIN_COMMIT_WINDOW);
+        _checkWindow(Window.Reveal, p.revealDeadline, p.commitDeadline, MIN_REVEAL_WINDOW);
+        _checkWindow(Window.Prove, p.deadline, p.revealDeadline, MIN_PROVE_WINDOW);
         bountyId = _create(p.token, p.amount, p.circuitId, p.numChunks, p.threshold, p.direction);
         Bounty storage b = _bounties[bountyId];
         b.mode = Mode.Sealed;
@@ -83,7 +87,7 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
         b.revealDeadline = p.revealDeadline;
         b.deadline = p.deadline;
         b.testSetCommitment = p.testSetCommitment;
-        emit BountyCreated(bountyId, msg.sender, Mode.Sealed, p.circuitId, p.token, b.reward, p.threshold);
+        emit BountyCreated(bountyId, msg.sender, Mode.Sealed, p.circuitId, p.token, b.reward, p.threshold, b.feeBps);
     }
 
     function _create(IERC20 token, uint256 amount, bytes32 circuitId, uint256 numChunks, uint256 threshold, Direction direction)
@@ -102,18 +106,15 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
             if (threshold == 0 || threshold > maxScore) revert BountyUnreachableThreshold(threshold, maxScore, direction);
         }
 
-        // Credit what arrives, not the nominal amount (fee-on-transfer tokens).
-        uint256 before = token.balanceOf(address(this));
-        token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = token.balanceOf(address(this)) - before;
-        if (received == 0) revert BountyNothingReceived(token, amount);
-        _escrowed[token] += received;
+        // Credits the balance delta, not the nominal amount (fee-on-transfer tokens).
+        uint256 received = _collect(token, msg.sender, amount);
 
         bountyId = _bounties.length;
         Bounty storage b = _bounties.push();
         b.sponsor = msg.sender;
         b.token = token;
         b.direction = direction;
+        b.feeBps = _currentFeeBps(); // the terms promised now: later fee changes do not touch this bounty
         b.numChunks = uint32(numChunks);
         b.samples = c.samples;
         b.verifier = address(c.verifier); // snapshot: retiring the circuit later does not strand this bounty
@@ -128,34 +129,33 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
 
     /// @inheritdoc IModelBounties
     function commitModel(uint256 bountyId, uint256 modelId) external nonReentrant {
-        Bounty storage b = _active(bountyId);
-        if (b.mode != Mode.Sealed) revert BountyWrongMode(bountyId, b.mode);
-        if (block.timestamp > b.commitDeadline) revert BountyCommitClosed(bountyId, b.commitDeadline);
+        Bounty storage b = _inPhase(bountyId, Phase.Commit);
         _checkModel(b, modelId);
         address owner = models.ownerOf(modelId);
         if (msg.sender != owner) revert BountyNotModelOwner(modelId, msg.sender, owner);
         Entry storage e = _entries[bountyId][modelId];
         if (e.commitIndex != 0) revert BountyAlreadyCommitted(bountyId, modelId);
-        if (b.committed >= MAX_COMMITTERS) revert BountyTooManyCommitments(bountyId, MAX_COMMITTERS);
+        // No cap: a commitment costs its sender gas and earns nothing by itself, so flooding locks nobody out.
         e.commitIndex = ++b.committed;
         emit ModelCommitted(bountyId, modelId, e.commitIndex);
     }
 
     /// @inheritdoc IModelBounties
-    function reveal(uint256 bountyId, bytes32[] calldata chunks, bytes32 salt, string calldata dataUri) external nonReentrant {
-        Bounty storage b = _active(bountyId);
-        if (b.mode != Mode.Sealed) revert BountyWrongMode(bountyId, b.mode);
+    function reveal(uint256 bountyId, bytes32[] calldata chunks, bytes32 salt, bytes calldata testData)
+        external
+        nonReentrant
+    {
+        // Phase Reveal: commitments closed (revealing earlier would let submitters train on the test set).
+        Bounty storage b = _inPhase(bountyId, Phase.Reveal);
         if (msg.sender != b.sponsor) revert BountyNotSponsor(bountyId, msg.sender);
-        if (b.revealed) revert BountyAlreadyRevealed(bountyId);
-        // Revealing before commitments close would let submitters train on the test set.
-        if (block.timestamp <= b.commitDeadline) revert BountyRevealTooEarly(bountyId, b.commitDeadline);
-        if (block.timestamp > b.revealDeadline) revert BountyRevealClosed(bountyId, b.revealDeadline);
-        bytes32 actual = testSetCommitment(chunks, salt);
+        bytes32 dataHash = _checkTestData(testData);
+        bytes32 actual = testSetCommitment(chunks, dataHash, salt);
         if (actual != b.testSetCommitment) revert BountyRevealMismatch(bountyId, b.testSetCommitment, actual);
         _checkChunks(chunks, b.numChunks);
         b.revealed = true;
+        b.testDataHash = dataHash;
         _chunks[bountyId] = chunks;
-        emit TestSetRevealed(bountyId, chunks, dataUri);
+        emit TestSetRevealed(bountyId, chunks, testData);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -167,7 +167,7 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
         external
         nonReentrant
     {
-        Bounty storage b = _active(bountyId);
+        Bounty storage b = _inPhase(bountyId, Phase.Prove);
         EvaluationProofs.Statement memory st = _statement(b, bountyId, modelId, chunkIndex);
         uint256 score = EvaluationProofs.verify(IHalo2Verifier(b.verifier), proof, instances, st);
         _record(b, bountyId, modelId, chunkIndex, score);
@@ -206,83 +206,42 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
 
     /// @inheritdoc IModelBounties
     function finalize(uint256 bountyId) external nonReentrant {
-        Bounty storage b = _active(bountyId);
-        if (b.mode == Mode.Sealed && !b.revealed) {
-            if (block.timestamp <= b.revealDeadline) revert BountyTooEarlyToFinalize(bountyId, b.revealDeadline);
-            if (b.committed > 0) return _forfeit(bountyId, b);
-            return _refund(bountyId, b);
-        }
-        if (block.timestamp <= b.deadline) revert BountyTooEarlyToFinalize(bountyId, b.deadline);
+        Bounty storage b = _inPhase(bountyId, Phase.Settle);
         if (b.best != 0) return _payWinner(bountyId, b); // sealed: best qualifying model (open wins pay at once)
+        // Nobody won. Once a model is committed, the sponsor's reward is spent whatever it did with the test
+        // data: withholding or falsifying it can never pay better than revealing honestly.
+        if (b.committed > 0) return _forfeit(bountyId, b);
         _refund(bountyId, b);
-    }
-
-    /// @inheritdoc IModelBounties
-    function claimCompensation(uint256 bountyId, uint256 modelId) external nonReentrant {
-        Bounty storage b = _known(bountyId);
-        if (b.status != Status.Forfeited) revert BountyNotForfeited(bountyId);
-        Entry storage e = _entries[bountyId][modelId];
-        if (e.commitIndex == 0) revert BountyModelNotCommitted(bountyId, modelId);
-        if (e.compensated) revert BountyAlreadyCompensated(bountyId, modelId);
-        e.compensated = true;
-        address owner = models.ownerOf(modelId);
-        _owed[owner][b.token] += b.forfeitShare;
-        emit CompensationClaimed(bountyId, modelId, owner, b.forfeitShare);
-    }
-
-    /// @inheritdoc IModelBounties
-    function withdraw(IERC20 token) external nonReentrant returns (uint256 amount) {
-        amount = _owed[msg.sender][token];
-        if (amount == 0) revert BountyNothingToWithdraw(msg.sender, token);
-        _owed[msg.sender][token] = 0;
-        _escrowed[token] -= amount;
-        emit Withdrawn(msg.sender, token, amount);
-        token.safeTransfer(msg.sender, amount);
     }
 
     function _payWinner(uint256 bountyId, Bounty storage b) private {
         b.status = Status.Won;
         address owner = models.ownerOf(b.best);
-        uint256 fee = _takeFee(b.token, b.reward);
-        uint256 payout = b.reward - fee;
-        _owed[owner][b.token] += payout;
+        (uint256 payout, uint256 fee) = _payOut(b.token, owner, b.reward, b.feeBps);
         emit BountyWon(bountyId, b.best, owner, payout, fee);
     }
 
     function _refund(uint256 bountyId, Bounty storage b) private {
         b.status = Status.Refunded;
-        _owed[b.sponsor][b.token] += b.reward;
+        _refundLocked(b.token, b.sponsor, b.reward);
         emit BountyRefunded(bountyId, b.sponsor, b.reward);
     }
 
     function _forfeit(uint256 bountyId, Bounty storage b) private {
         b.status = Status.Forfeited;
-        uint256 fee = vault.feeOn(b.reward);
-        uint256 share = (b.reward - fee) / b.committed;
-        // Rounding dust goes with the fee: the protocol, not a committer, absorbs the remainder.
-        fee = b.reward - share * b.committed;
-        b.forfeitShare = share;
-        _depositFee(b.token, fee);
-        emit BountyForfeited(bountyId, b.committed, share, fee);
-    }
-
-    /// @dev Sends the protocol fee on `gross` to the vault and returns it; the rest stays escrowed for the payee.
-    function _takeFee(IERC20 token, uint256 gross) private returns (uint256 fee) {
-        fee = vault.feeOn(gross);
-        _depositFee(token, fee);
-    }
-
-    function _depositFee(IERC20 token, uint256 fee) private {
-        if (fee == 0) return;
-        // Ledger first (checks-effects-interactions); the vault pulls exactly `fee` with the allowance below.
-        _escrowed[token] -= fee;
-        token.forceApprove(address(vault), fee);
-        vault.depositFee(token, fee);
+        // To the vault, not to committers: a per-committer share would pay Sybils and self-committing sponsors.
+        _forfeitLocked(b.token, b.reward);
+        emit BountyForfeited(bountyId, b.committed, b.reward);
     }
 
     /*//////////////////////////////////////////////////////////////
                                  VIEWS
     //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IModelBounties
+    function phase(uint256 bountyId) public view returns (Phase) {
+        return _phase(_known(bountyId));
+    }
 
     /// @inheritdoc IModelBounties
     function bounty(uint256 bountyId) external view returns (Bounty memory) {
@@ -306,28 +265,35 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
     }
 
     /// @inheritdoc IModelBounties
-    function owed(address account, IERC20 token) external view returns (uint256) {
-        return _owed[account][token];
-    }
-
-    /// @inheritdoc IModelBounties
-    function escrowed(IERC20 token) external view returns (uint256) {
-        return _escrowed[token];
-    }
-
-    /// @inheritdoc IModelBounties
     function bountyCount() external view returns (uint256) {
         return _bounties.length;
     }
 
     /// @inheritdoc IModelBounties
-    function testSetCommitment(bytes32[] calldata chunks, bytes32 salt) public pure returns (bytes32) {
-        return keccak256(abi.encode(chunks, salt));
+    function testSetCommitment(bytes32[] calldata chunks, bytes32 testDataHash, bytes32 salt) public pure returns (bytes32) {
+        return keccak256(abi.encode(chunks, testDataHash, salt));
     }
 
     /*//////////////////////////////////////////////////////////////
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev The one place the lifecycle is derived from status and clock.
+    function _phase(Bounty storage b) private view returns (Phase) {
+        if (b.status != Status.Active) return Phase.Closed;
+        if (!b.revealed) {
+            if (block.timestamp <= b.commitDeadline) return Phase.Commit;
+            if (block.timestamp <= b.revealDeadline) return Phase.Reveal;
+            return Phase.Settle; // sealed and not revealed in time
+        }
+        return block.timestamp <= b.deadline ? Phase.Prove : Phase.Settle;
+    }
+
+    function _inPhase(uint256 bountyId, Phase required) private view returns (Bounty storage b) {
+        b = _known(bountyId);
+        Phase current = _phase(b);
+        if (current != required) revert BountyWrongPhase(bountyId, current, required);
+    }
 
     /// @dev Every check on a chunk submission that does not need the proof, and what the proof must state.
     function _statement(Bounty storage b, uint256 bountyId, uint256 modelId, uint256 chunkIndex)
@@ -335,8 +301,6 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
         view
         returns (EvaluationProofs.Statement memory)
     {
-        if (block.timestamp > b.deadline) revert BountyProvingClosed(bountyId, b.deadline);
-        if (!b.revealed) revert BountyNotRevealed(bountyId);
         bytes32 commitment = _checkModel(b, modelId);
         if (b.mode == Mode.Sealed && _entries[bountyId][modelId].commitIndex == 0) {
             revert BountyModelNotCommitted(bountyId, modelId);
@@ -355,16 +319,14 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
         return _bounties[bountyId];
     }
 
-    function _active(uint256 bountyId) private view returns (Bounty storage b) {
-        b = _known(bountyId);
-        if (b.status != Status.Active) revert BountyNotActive(bountyId, b.status);
-    }
-
-    /// @dev The model's weight commitment, after checking it belongs to the bounty's circuit.
+    /// @dev The model's weight commitment, after checking it belongs to the bounty's circuit and that its
+    /// registration is final (an earlier seal can no longer take it over, so the owner paid is the right one).
     function _checkModel(Bounty storage b, uint256 modelId) private view returns (bytes32 commitment) {
         bytes32 circuitId;
         (circuitId, commitment) = models.commitmentOf(modelId); // reverts for unknown models
         if (circuitId != b.circuitId) revert BountyWrongCircuit(modelId, circuitId, b.circuitId);
+        uint256 until = models.contestableUntil(modelId);
+        if (block.number <= until) revert BountyModelNotFinal(modelId, until);
     }
 
     function _checkChunks(bytes32[] calldata chunks, uint256 expected) private pure {
@@ -380,10 +342,17 @@ contract ModelBounties is IModelBounties, ReentrancyGuard {
         }
     }
 
-    function _checkDeadlines(uint256 commitDeadline, uint256 revealDeadline, uint256 deadline) private view {
-        if (deadline <= revealDeadline || deadline <= block.timestamp || deadline > block.timestamp + MAX_DURATION) {
-            revert BountyBadDeadlines(block.timestamp, commitDeadline, revealDeadline, deadline);
-        }
+    function _checkTestData(bytes calldata testData) private pure returns (bytes32) {
+        if (testData.length == 0 || testData.length > MAX_TEST_DATA) revert BountyBadTestData(testData.length, MAX_TEST_DATA);
+        return keccak256(testData);
+    }
+
+    /// @dev `end - start` must be at least `min`, and `end` at most MAX_DURATION from now (so the whole bounty,
+    /// every window included, ends within MAX_DURATION).
+    function _checkWindow(Window window, uint256 end, uint256 start, uint256 min) private view {
+        uint256 length = end > start ? end - start : 0;
+        uint256 max = block.timestamp + MAX_DURATION > start ? block.timestamp + MAX_DURATION - start : 0;
+        if (length < min || length > max) revert BountyBadWindow(window, length, min, max);
     }
 
     function _meets(Bounty storage b, uint256 total) private view returns (bool) {

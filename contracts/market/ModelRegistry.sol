@@ -8,25 +8,53 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IVerifierRegistry} from "../interfaces/IVerifierRegistry.sol";
 
 /// @title ModelRegistry
-/// @notice See {IModelRegistry}. No admin: registration rules are fixed.
+/// @notice See {IModelRegistry}. No admin: registration rules are fixed at deployment.
 contract ModelRegistry is ERC721, IModelRegistry {
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
     /// @inheritdoc IModelRegistry
     uint256 public constant MIN_SEAL_AGE = 1;
-    /// @inheritdoc IModelRegistry
-    uint256 public constant MAX_SEAL_AGE = 50_400; // about a week of 12 s blocks
+    /// @notice Shortest seal window a deployment may choose: a reveal must be able to wait a few blocks.
+    uint256 public constant MIN_SEAL_WINDOW = 4;
+    /// @notice Longest seal window: about a week of 12 s blocks.
+    uint256 public constant MAX_SEAL_WINDOW = 50_400;
+
+    /*//////////////////////////////////////////////////////////////
+                          IMMUTABLES AND STORAGE
+    //////////////////////////////////////////////////////////////*/
 
     IVerifierRegistry public immutable verifiers;
+    /// @inheritdoc IModelRegistry
+    uint256 public immutable sealWindow;
 
-    mapping(bytes32 seal => uint256 blockNumber) private _seals;
+    struct SealRecord {
+        uint64 blockNumber;
+        uint64 number;
+    }
+
+    mapping(bytes32 seal => SealRecord) private _seals;
+    uint64 private _sealCount;
     // Global, not per circuit: circuits with the same parameter layout give the same weight commitment, so a
     // commitment seen in someone's reveal must not be registrable again under a sibling circuit.
     mapping(bytes32 commitment => uint256 id) private _byCommitment;
     mapping(uint256 id => Model) private _models;
     uint256 private _count;
 
-    constructor(IVerifierRegistry verifiers_) ERC721("Apiary Model", "APYM") {
+    /// @param sealWindow_ Blocks a seal stays revealable (and a registration contestable), within
+    /// [MIN_SEAL_WINDOW, MAX_SEAL_WINDOW]: a day of blocks on public networks, a few blocks on dev chains.
+    constructor(IVerifierRegistry verifiers_, uint256 sealWindow_) ERC721("Apiary Model", "APYM") {
+        if (sealWindow_ < MIN_SEAL_WINDOW || sealWindow_ > MAX_SEAL_WINDOW) {
+            revert ModelRegistryBadSealWindow(sealWindow_, MIN_SEAL_WINDOW, MAX_SEAL_WINDOW);
+        }
         verifiers = verifiers_;
+        sealWindow = sealWindow_;
     }
+
+    /*//////////////////////////////////////////////////////////////
+                              REGISTRATION
+    //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IModelRegistry
     function seal(address owner, bytes32 circuitId, bytes32 commitment, bytes32 salt) public pure returns (bytes32) {
@@ -35,10 +63,12 @@ contract ModelRegistry is ERC721, IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function commit(bytes32 seal_) external {
-        // A seal already pending cannot be refreshed: nobody can push someone else's seal past MAX_SEAL_AGE.
-        if (_seals[seal_] != 0) revert ModelRegistrySealExists(seal_);
-        _seals[seal_] = block.number;
-        emit RegistrationCommitted(seal_, msg.sender);
+        // A pending seal cannot be refreshed: nobody can push someone else's seal past the window, or later in
+        // the order. Copying a seal hash from the mempool only records it earlier, in its owner's favour.
+        if (_seals[seal_].blockNumber != 0) revert ModelRegistrySealExists(seal_);
+        uint64 number = ++_sealCount;
+        _seals[seal_] = SealRecord(uint64(block.number), number);
+        emit RegistrationCommitted(seal_, msg.sender, number);
     }
 
     /// @inheritdoc IModelRegistry
@@ -48,34 +78,70 @@ contract ModelRegistry is ERC721, IModelRegistry {
     {
         if (commitment == bytes32(0)) revert ModelRegistryZeroCommitment();
         bytes32 s = seal(msg.sender, circuitId, commitment, salt);
-        uint256 committedAt = _seals[s];
-        if (committedAt == 0) revert ModelRegistryUnknownSeal(s);
-        if (block.number < committedAt + MIN_SEAL_AGE) revert ModelRegistrySealTooNew(s, committedAt, block.number);
-        if (block.number > committedAt + MAX_SEAL_AGE) revert ModelRegistrySealExpired(s, committedAt, block.number);
+        SealRecord memory rec = _seals[s];
+        if (rec.blockNumber == 0) revert ModelRegistryUnknownSeal(s);
+        if (block.number < rec.blockNumber + MIN_SEAL_AGE) revert ModelRegistrySealTooNew(s, rec.blockNumber, block.number);
+        if (block.number > rec.blockNumber + sealWindow) revert ModelRegistrySealExpired(s, rec.blockNumber, block.number);
         verifiers.activeCircuit(circuitId); // reverts for unknown or retired circuits
-        uint256 existing = _byCommitment[commitment];
-        if (existing != 0) revert ModelRegistryDuplicate(circuitId, commitment, existing);
+
+        id = _byCommitment[commitment];
+        if (id != 0) {
+            Model storage existing = _models[id];
+            // The earliest seal wins; an equal or later one is a duplicate.
+            if (rec.number >= existing.sealNumber) revert ModelRegistryDuplicate(circuitId, commitment, id);
+            delete _seals[s];
+            address from = _ownerOf(id);
+            existing.circuitId = circuitId;
+            existing.registeredAt = uint64(block.number);
+            existing.sealedAt = rec.blockNumber;
+            existing.sealNumber = rec.number;
+            existing.uri = uri;
+            // auth = 0: a takeover by an earlier seal needs no approval of the current holder.
+            _update(msg.sender, id, address(0));
+            emit ModelReclaimed(id, from, msg.sender, rec.number);
+            return id;
+        }
 
         delete _seals[s];
         id = ++_count;
         _byCommitment[commitment] = id;
-        _models[id] = Model({circuitId: circuitId, commitment: commitment, registeredAt: uint64(block.number), uri: uri});
+        _models[id] = Model({
+            circuitId: circuitId,
+            commitment: commitment,
+            registeredAt: uint64(block.number),
+            sealedAt: rec.blockNumber,
+            sealNumber: rec.number,
+            uri: uri
+        });
         // _mint, not _safeMint: no receiver callback, so registration cannot be re-entered.
         _mint(msg.sender, id);
         emit ModelRegistered(id, msg.sender, circuitId, commitment, uri);
     }
 
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
     /// @inheritdoc IModelRegistry
     function model(uint256 id) external view returns (Model memory) {
-        if (id == 0 || id > _count) revert ModelRegistryUnknownModel(id);
-        return _models[id];
+        return _model(id);
     }
 
     /// @inheritdoc IModelRegistry
     function commitmentOf(uint256 id) external view returns (bytes32 circuitId, bytes32 commitment) {
-        if (id == 0 || id > _count) revert ModelRegistryUnknownModel(id);
-        Model storage m = _models[id];
+        Model storage m = _model(id);
         return (m.circuitId, m.commitment);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function contestableUntil(uint256 id) public view returns (uint256) {
+        // Any earlier seal landed at or before this model's seal block, so it expires by this block.
+        return uint256(_model(id).sealedAt) + sealWindow;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function isFinal(uint256 id) external view returns (bool) {
+        return block.number > contestableUntil(id);
     }
 
     /// @inheritdoc IModelRegistry
@@ -96,5 +162,10 @@ contract ModelRegistry is ERC721, IModelRegistry {
 
     function supportsInterface(bytes4 interfaceId) public view override(ERC721, IERC165) returns (bool) {
         return interfaceId == type(IModelRegistry).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    function _model(uint256 id) private view returns (Model storage) {
+        if (id == 0 || id > _count) revert ModelRegistryUnknownModel(id);
+        return _models[id];
     }
 }

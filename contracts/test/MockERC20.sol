@@ -152,3 +152,26 @@ contract ReentrantToken is ERC20 {
         }
     }
 }
+
+/// @notice Test-only: a token with a blocklist (like USDC/USDT): transfers to or from a blocked address revert.
+contract BlocklistToken is ERC20 {
+    error BlocklistTokenBlocked(address account);
+
+    mapping(address account => bool) public blocked;
+
+    constructor() ERC20("Blocklist", "BLK") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function setBlocked(address account, bool blocked_) external {
+        blocked[account] = blocked_;
+    }
+
+    function _update(address from, address to, uint256 value) internal override {
+        if (blocked[from]) revert BlocklistTokenBlocked(from);
+        if (blocked[to]) revert BlocklistTokenBlocked(to);
+        super._update(from, to, value);
+    }
+}

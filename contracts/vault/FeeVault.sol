@@ -107,6 +107,7 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
         received = token.balanceOf(address(this)) - before;
+        // slither-disable-next-line incorrect-equality — `received` is this call's own balance delta: == 0 only rejects a transfer that delivered nothing
         if (received == 0) revert FeeVaultNothingReceived(token, amount);
         _unallocated[token] += received;
         emit FeeDeposited(token, msg.sender, amount, received);
@@ -122,7 +123,7 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
     }
 
     /// @inheritdoc IFeeVault
-    function distribute(IERC20 token, uint256 amount, uint256 claimPeriod)
+    function distribute(IERC20 token, uint256 amount, uint256 claimPeriod, uint48 snapshot)
         external
         onlyOwner
         nonReentrant
@@ -133,9 +134,10 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
         if (claimPeriod < MIN_CLAIM_PERIOD || claimPeriod > MAX_CLAIM_PERIOD) {
             revert FeeVaultInvalidClaimPeriod(claimPeriod, MIN_CLAIM_PERIOD, MAX_CLAIM_PERIOD);
         }
-        // Snapshot strictly before this clock value: balances acquired in the routing block (flash loans
-        // included) do not count.
-        uint48 snapshot = shareToken.clock() - 1;
+        // The snapshot comes from the proposal, not from the executor's timing; it must be strictly in the past
+        // so that nothing acquired in the routing block (flash loans included) counts.
+        uint48 clock = shareToken.clock();
+        if (snapshot >= clock) revert FeeVaultSnapshotNotPast(snapshot, clock);
         uint256 supply = shareToken.getPastTotalSupply(snapshot);
         if (supply == 0) revert FeeVaultNoShareSupply(snapshot);
 
@@ -189,6 +191,7 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
     function sweepSurplus(IERC20 token, address to) external onlyOwner nonReentrant returns (uint256 amount) {
         if (to == address(0) || address(token) == address(0)) revert FeeVaultZeroAddress();
         amount = surplus(token);
+        // slither-disable-next-line incorrect-equality — zero surplus only means nothing to sweep; a donation can only enable this owner-only sweep, never block it
         if (amount == 0) revert FeeVaultNoSurplus(token);
         emit SurplusSwept(token, to, amount);
         token.safeTransfer(to, amount);

@@ -7,11 +7,13 @@ import os
 import pytest
 from eth_utils import keccak
 
-from apiary.chain.market import register_model
+from apiary.sdk.market import register_model
 
 SAMPLES = 8
 CIRCUIT = "mock-n8"
 DAY = 24 * 3600
+SEAL_WINDOW = 4  # ModelRegistry.MIN_SEAL_WINDOW: registrations become final within a few mined blocks
+TEST_DATA = b"APYT encoded test chunks (opaque to the contracts)"
 
 
 class FakeProof:
@@ -50,7 +52,7 @@ def circuit(verifiers):
 
 @pytest.fixture
 def models(project, deployer, verifiers):
-    return project.ModelRegistry.deploy(verifiers, sender=deployer)
+    return project.ModelRegistry.deploy(verifiers, SEAL_WINDOW, sender=deployer)
 
 
 @pytest.fixture
@@ -95,8 +97,8 @@ def bob_model(models, bob, circuit, proofs):
 
 @pytest.fixture
 def open_bounty(bounties, reward_token, sponsor, circuit, chunks, chain):
-    def create(threshold=12, amount=1_000_000, deadline=None, direction=0, chunk_list=None):
-        params = (reward_token.address, amount, circuit, chunk_list or chunks, threshold, direction,
+    def create(threshold=12, amount=1_000_000, deadline=None, direction=0, chunk_list=None, data=TEST_DATA):
+        params = (reward_token.address, amount, circuit, chunk_list or chunks, data, threshold, direction,
                   deadline or chain.pending_timestamp + 7 * DAY)
         bounties.createOpen(params, sender=sponsor)
         return bounties.bountyCount() - 1
@@ -108,13 +110,14 @@ def open_bounty(bounties, reward_token, sponsor, circuit, chunks, chain):
 def sealed_bounty(bounties, reward_token, sponsor, circuit, chunks, chain):
     salt = b"\x42" * 32
 
-    def create(threshold=10, amount=1_000_000, direction=0):
+    def create(threshold=10, amount=1_000_000, direction=0, data=TEST_DATA):
         now = chain.pending_timestamp
-        commitment = bounties.testSetCommitment(chunks, salt)
+        commitment = bounties.testSetCommitment(chunks, keccak(data), salt)
         params = (reward_token.address, amount, circuit, commitment, len(chunks), threshold, direction,
                   now + 1 * DAY, now + 2 * DAY, now + 3 * DAY)
         bounties.createSealed(params, sender=sponsor)
         return bounties.bountyCount() - 1
 
     create.salt = salt
+    create.data = TEST_DATA
     return create

@@ -2,36 +2,57 @@
 
 import ape
 import pytest
+from eth_utils import keccak
 
-from apiary.chain.market import register_model
+from apiary.sdk.market import Phase, Status, register_model
 
-DAY = 24 * 3600
+from .conftest import DAY, TEST_DATA
+
+HOUR = 3600
 
 
 def submit(bounties, bounty_id, model_id, chunk, p, sender):
     return bounties.submitChunk(bounty_id, model_id, chunk, p.proof, p.instances, sender=sender)
 
 
-def ledger_ok(bounties, token):
+def ledger_ok(bounties, token, open_rewards=0):
+    """The settlement invariant: locked == open rewards; escrowed == locked + owed + fees == what the market holds."""
+    assert bounties.locked(token) == open_rewards
+    assert bounties.escrowed(token) == bounties.locked(token) + bounties.totalOwed(token) + bounties.feesPending(token)
     assert bounties.escrowed(token) == token.balanceOf(bounties)
+
+
+def to_phase(chain, when):
+    chain.mine(1, timestamp=when + 1)
+
+
+def reveal(bounties, bounty_id, chunks, sealed_bounty, sponsor):
+    return bounties.reveal(bounty_id, chunks, sealed_bounty.salt, sealed_bounty.data, sender=sponsor)
 
 
 # ---------------------------------------------------------------- creation
 
 
-def test_create_open__escrows_reward(bounties, open_bounty, reward_token, sponsor):
+def test_create_open__escrows_reward_fixes_fee_and_publishes_data(bounties, open_bounty, reward_token, sponsor, vault, chunks):
     bounty_id = open_bounty()
     b = bounties.bounty(bounty_id)
     assert b.sponsor == sponsor.address and b.reward == 1_000_000 and b.numChunks == 2 and b.samples == 8
-    assert bounties.escrowed(reward_token) == 1_000_000
-    ledger_ok(bounties, reward_token)
+    assert b.feeBps == vault.feeBps() == 100
+    assert b.testDataHash == keccak(TEST_DATA)
+    assert b.testSetCommitment == bounties.testSetCommitment(chunks, keccak(TEST_DATA), b"\0" * 32)
+    logs = list(bounties.TestSetRevealed.range(0, ape.chain.blocks.height + 1))
+    assert logs[-1].testData == TEST_DATA and [bytes(c) for c in logs[-1].chunks] == chunks
+    assert bounties.phase(bounty_id) == Phase.PROVE
+    ledger_ok(bounties, reward_token, 1_000_000)
 
 
 @pytest.mark.parametrize("bad", ["zero_amount", "zero_token", "no_chunks", "dup_chunk", "zero_chunk", "threshold_0",
-                                 "threshold_unreachable", "deadline_past", "deadline_absurd", "unknown_circuit"])
+                                 "threshold_unreachable", "deadline_past", "deadline_now", "deadline_one_second",
+                                 "window_below_minimum", "deadline_absurd", "unknown_circuit", "no_data", "oversized_data"])
 def test_create_open__bad_parameters__revert(bounties, verifiers, reward_token, sponsor, circuit, chunks, chain, bad):
     now = chain.pending_timestamp
-    p = dict(token=reward_token.address, amount=100, circuit=circuit, chunks=chunks, threshold=10, direction=0, deadline=now + DAY)
+    p = dict(token=reward_token.address, amount=100, circuit=circuit, chunks=chunks, data=TEST_DATA, threshold=10,
+             direction=0, deadline=now + DAY)
     errors = {
         "zero_amount": (dict(amount=0), bounties.BountyZeroAmount, {}),
         "zero_token": (dict(token="0x" + "00" * 20), bounties.BountyZeroAddress, {}),
@@ -40,14 +61,19 @@ def test_create_open__bad_parameters__revert(bounties, verifiers, reward_token, 
         "zero_chunk": (dict(chunks=[chunks[0], b"\0" * 32]), bounties.BountyBadChunk, {"index": 1}),
         "threshold_0": (dict(threshold=0), bounties.BountyUnreachableThreshold, {"threshold": 0, "maxScore": 16}),
         "threshold_unreachable": (dict(threshold=17), bounties.BountyUnreachableThreshold, {"threshold": 17, "maxScore": 16}),
-        "deadline_past": (dict(deadline=now - 1), bounties.BountyBadDeadlines, {}),
-        "deadline_absurd": (dict(deadline=now + 366 * DAY), bounties.BountyBadDeadlines, {}),
+        "deadline_past": (dict(deadline=now - 1), bounties.BountyBadWindow, {"window": 2, "length": 0, "min": DAY}),
+        "deadline_now": (dict(deadline=now), bounties.BountyBadWindow, {"window": 2, "length": 0, "min": DAY}),
+        "deadline_one_second": (dict(deadline=now + 1), bounties.BountyBadWindow, {"window": 2, "length": 1, "min": DAY}),
+        "window_below_minimum": (dict(deadline=now + DAY - 1), bounties.BountyBadWindow, {"window": 2, "length": DAY - 1}),
+        "deadline_absurd": (dict(deadline=now + 366 * DAY), bounties.BountyBadWindow, {"window": 2, "length": 366 * DAY}),
         "unknown_circuit": (dict(circuit=b"\x99" * 32), verifiers.VerifierRegistryUnknownCircuit, {}),
+        "no_data": (dict(data=b""), bounties.BountyBadTestData, {"length": 0}),
+        "oversized_data": (dict(data=b"\x01" * (96 * 1024 + 1)), bounties.BountyBadTestData, {"length": 96 * 1024 + 1}),
     }
     change, error, fields = errors[bad]
     p.update(change)
     with ape.reverts(error, **fields):
-        bounties.createOpen(tuple(p.values()), sender=sponsor)
+        bounties.createOpen(tuple(p.values()), sender=sponsor, gas=10_000_000)
     assert bounties.bountyCount() == 0
     assert bounties.escrowed(reward_token) == 0
 
@@ -56,8 +82,8 @@ def test_create__fee_on_transfer_token__credits_received(project, bounties, spon
     fot = project.FeeOnTransferToken.deploy(500, sender=sponsor)
     fot.mint(sponsor, 10_000, sender=sponsor)
     fot.approve(bounties, 10_000, sender=sponsor)
-    bounties.createOpen((fot, 10_000, circuit, chunks, 10, 0, chain.pending_timestamp + DAY), sender=sponsor)
-    assert bounties.bounty(0).reward == 9_500 == bounties.escrowed(fot) == fot.balanceOf(bounties)
+    bounties.createOpen((fot, 10_000, circuit, chunks, TEST_DATA, 10, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
+    assert bounties.bounty(0).reward == 9_500 == bounties.escrowed(fot) == fot.balanceOf(bounties) == bounties.locked(fot)
 
 
 def test_create__retired_circuit__reverts_but_existing_bounty_keeps_verifier(bounties, verifiers, gov, circuit, open_bounty,
@@ -65,7 +91,7 @@ def test_create__retired_circuit__reverts_but_existing_bounty_keeps_verifier(bou
     bounty_id = open_bounty()
     verifiers.retire(circuit, sender=gov)
     with ape.reverts(verifiers.VerifierRegistryRetired, id=circuit):
-        bounties.createOpen((reward_token, 5, circuit, chunks, 10, 0, chain.pending_timestamp + DAY), sender=sponsor)
+        bounties.createOpen((reward_token, 5, circuit, chunks, TEST_DATA, 10, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     submit(bounties, bounty_id, alice_model, 0, proofs(0, "alice", 7), alice)
     assert bounties.entry(bounty_id, alice_model).score == 7
 
@@ -78,18 +104,21 @@ def test_open__first_complete_qualifying_model_wins(bounties, open_bounty, proof
     bounty_id = open_bounty(threshold=12)
     submit(bounties, bounty_id, bob_model, 0, proofs(0, "bob", 5), bob)
     submit(bounties, bounty_id, bob_model, 1, proofs(1, "bob", 5), bob)  # 10 < 12: complete, does not qualify
-    assert bounties.bounty(bounty_id).status == 0
+    assert bounties.bounty(bounty_id).status == Status.ACTIVE
     submit(bounties, bounty_id, alice_model, 0, proofs(0, "alice", 7), alice)
     receipt = submit(bounties, bounty_id, alice_model, 1, proofs(1, "alice", 6), alice)
-    fee = vault.feeOn(1_000_000)
+    fee = 10_000
     assert bounties.BountyWon(bountyId=bounty_id, modelId=alice_model, owner=alice.address, payout=1_000_000 - fee, fee=fee) in receipt.events
     assert bounties.owed(alice, reward_token) == 1_000_000 - fee
-    assert vault.unallocated(reward_token) == fee == 10_000
+    assert bounties.feesPending(reward_token) == fee  # accrued, pushed to the vault separately
+    ledger_ok(bounties, reward_token)
+    bounties.flushFees(reward_token, sender=bob)
+    assert vault.unallocated(reward_token) == fee and bounties.feesPending(reward_token) == 0
     bounties.withdraw(reward_token, sender=alice)
     assert reward_token.balanceOf(alice) == 990_000
     assert bounties.escrowed(reward_token) == 0
     ledger_ok(bounties, reward_token)
-    with ape.reverts(bounties.BountyNotActive, bountyId=bounty_id, status=1):
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=bounty_id, current=Phase.CLOSED, required=Phase.SETTLE):
         bounties.finalize(bounty_id, sender=sponsor)
 
 
@@ -99,7 +128,7 @@ def test_open__mempool_copy_pays_the_model_owner_not_the_sender(bounties, open_b
     submit(bounties, bounty_id, alice_model, 1, proofs(1, "alice", 7), attacker)
     assert bounties.owed(attacker, reward_token) == 0
     assert bounties.owed(alice, reward_token) > 0
-    with ape.reverts(bounties.BountyNothingToWithdraw, account=attacker.address, token=reward_token.address):
+    with ape.reverts(bounties.SettlementNothingToWithdraw, account=attacker.address, token=reward_token.address):
         bounties.withdraw(reward_token, sender=attacker)
 
 
@@ -136,7 +165,7 @@ def test_open__winning_proof_replayed_after_win__rejected(bounties, open_bounty,
     bounty_id = open_bounty(threshold=12)
     submit(bounties, bounty_id, alice_model, 0, proofs(0, "alice", 8), alice)
     submit(bounties, bounty_id, alice_model, 1, proofs(1, "alice", 8), alice)
-    with ape.reverts(bounties.BountyNotActive, bountyId=bounty_id, status=1):
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=bounty_id, current=Phase.CLOSED, required=Phase.PROVE):
         submit(bounties, bounty_id, alice_model, 1, proofs(1, "alice", 8), alice)
 
 
@@ -148,11 +177,10 @@ def test_open__invalid_proof__rejected_and_nothing_recorded(bounties, open_bount
     assert not bounties.chunkProven(bounty_id, alice_model, 0)
 
 
-def test_open__claim_after_deadline__rejected(bounties, open_bounty, proofs, alice_model, alice, chain):
+def test_open__proof_after_deadline__wrong_phase(bounties, open_bounty, proofs, alice_model, alice, chain):
     bounty_id = open_bounty()
-    deadline = bounties.bounty(bounty_id).deadline
-    chain.mine(1, timestamp=deadline + 1)
-    with ape.reverts(bounties.BountyProvingClosed, bountyId=bounty_id, deadline=deadline):
+    to_phase(chain, bounties.bounty(bounty_id).deadline)
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=bounty_id, current=Phase.SETTLE, required=Phase.PROVE):
         submit(bounties, bounty_id, alice_model, 0, proofs(0, "alice", 8), alice)
 
 
@@ -168,16 +196,16 @@ def test_open__model_of_another_circuit__rejected(project, bounties, verifiers, 
 
 def test_open__expired_without_winner__refunds_exactly_once(bounties, open_bounty, sponsor, reward_token, chain, attacker):
     bounty_id = open_bounty()
-    with ape.reverts(bounties.BountyTooEarlyToFinalize):
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=bounty_id, current=Phase.PROVE, required=Phase.SETTLE):
         bounties.finalize(bounty_id, sender=attacker)
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).deadline + 1)
+    to_phase(chain, bounties.bounty(bounty_id).deadline)
     bounties.finalize(bounty_id, sender=attacker)  # anyone may trigger; the sponsor is credited
-    with ape.reverts(bounties.BountyNotActive, bountyId=bounty_id, status=2):
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=bounty_id, current=Phase.CLOSED, required=Phase.SETTLE):
         bounties.finalize(bounty_id, sender=sponsor)
     assert bounties.owed(sponsor, reward_token) == 1_000_000
     before = reward_token.balanceOf(sponsor)
     bounties.withdraw(reward_token, sender=sponsor)
-    with ape.reverts(bounties.BountyNothingToWithdraw):
+    with ape.reverts(bounties.SettlementNothingToWithdraw):
         bounties.withdraw(reward_token, sender=sponsor)
     assert reward_token.balanceOf(sponsor) - before == 1_000_000
     ledger_ok(bounties, reward_token)
@@ -189,26 +217,29 @@ def test_open__error_metric_circuit__at_most_threshold_and_no_sample_bound(proje
     verifiers.register("mock-sse", sse, b"\x33" * 32, 8, 1, sender=gov)
     cid = verifiers.circuitId("mock-sse")
     model_id = register_model(models, alice, cid, proofs(0, "alice-sse", 0).model)
-    deadline = chain.pending_timestamp + DAY
+    deadline = chain.pending_timestamp + 2 * DAY
     with ape.reverts(bounties.BountyWrongDirection, given=0, required=1):
-        bounties.createOpen((reward_token, 100, cid, chunks, 10**9, 0, deadline), sender=sponsor)
-    bounties.createOpen((reward_token, 100, cid, chunks, 10**9, 1, deadline), sender=sponsor)
+        bounties.createOpen((reward_token, 100, cid, chunks, TEST_DATA, 10**9, 0, deadline), sender=sponsor)
+    bounties.createOpen((reward_token, 100, cid, chunks, TEST_DATA, 10**9, 1, deadline), sender=sponsor)
     # Scores far above the sample count are fine for error sums; the total must stay at or below the threshold.
     submit(bounties, 0, model_id, 0, proofs(0, "alice-sse", 4 * 10**8), alice)
     submit(bounties, 0, model_id, 1, proofs(1, "alice-sse", 6 * 10**8), alice)
-    assert bounties.bounty(0).status == 1
+    assert bounties.bounty(0).status == Status.WON
 
 
 def test_open__count_circuit_rejects_at_most_direction(bounties, reward_token, sponsor, circuit, chunks, chain):
     with ape.reverts(bounties.BountyWrongDirection, given=1, required=0):
-        bounties.createOpen((reward_token, 100, circuit, chunks, 3, 1, chain.pending_timestamp + DAY), sender=sponsor)
+        bounties.createOpen((reward_token, 100, circuit, chunks, TEST_DATA, 3, 1, chain.pending_timestamp + 2 * DAY), sender=sponsor)
+
+
+# ---------------------------------------------------------------- money paths
 
 
 def test_withdraw__reentrancy_through_reward_token__blocked(project, bounties, sponsor, circuit, chunks, chain, proofs, alice_model, alice):
     evil = project.ReentrantToken.deploy(sender=sponsor)
     evil.mint(sponsor, 10**6, sender=sponsor)
     evil.approve(bounties, 10**6, sender=sponsor)
-    bounties.createOpen((evil, 10**6, circuit, chunks, 12, 0, chain.pending_timestamp + DAY), sender=sponsor)
+    bounties.createOpen((evil, 10**6, circuit, chunks, TEST_DATA, 12, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     submit(bounties, 0, alice_model, 0, proofs(0, "alice", 8), alice)
     submit(bounties, 0, alice_model, 1, proofs(1, "alice", 8), alice)
     owed = bounties.owed(alice, evil)
@@ -216,146 +247,101 @@ def test_withdraw__reentrancy_through_reward_token__blocked(project, bounties, s
     bounties.withdraw(evil, sender=alice)
     assert evil.attempted() and not evil.reentered()
     assert evil.balanceOf(alice) == owed
-    assert bounties.escrowed(evil) == evil.balanceOf(bounties) == 0
+    assert bounties.escrowed(evil) == evil.balanceOf(bounties) == bounties.feesPending(evil)
 
 
-def test_withdraw__reverting_payee_token_blocks_only_that_payee(project, bounties, sponsor, circuit, chunks, chain, proofs,
-                                                                alice_model, alice, bob_model, bob):
+def test_settlement__reverting_token_blocks_nobody_from_settling(project, bounties, sponsor, circuit, chunks, chain, proofs,
+                                                                 alice_model, alice, bob_model, bob):
     rev = project.RevertingToken.deploy(sender=sponsor)
     rev.mint(sponsor, 2 * 10**6, sender=sponsor)
     rev.approve(bounties, 2 * 10**6, sender=sponsor)
     for _ in range(2):
-        bounties.createOpen((rev, 10**6, circuit, chunks, 12, 0, chain.pending_timestamp + DAY), sender=sponsor)
+        bounties.createOpen((rev, 10**6, circuit, chunks, TEST_DATA, 12, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     for bounty_id, model_id, name, who in ((0, alice_model, "alice", alice), (1, bob_model, "bob", bob)):
         submit(bounties, bounty_id, model_id, 0, proofs(0, name, 8), who)
-    rev.setReverting(True, sender=sponsor)  # the vault's fee deposit now fails: settling waits, nothing is lost
-    with ape.reverts(rev.RevertingTokenBlocked):
-        submit(bounties, 0, alice_model, 1, proofs(1, "alice", 8), alice)
-    rev.setReverting(False, sender=sponsor)
+    rev.setReverting(True, sender=sponsor)  # every transfer out fails: settling needs none
     submit(bounties, 0, alice_model, 1, proofs(1, "alice", 8), alice)
-    assert bounties.bounty(0).status == 1 and bounties.bounty(1).status == 0
+    assert bounties.bounty(0).status == Status.WON and bounties.owed(alice, rev) == 990_000
+    with ape.reverts(rev.RevertingTokenBlocked):
+        bounties.withdraw(rev, sender=alice)
+    rev.setReverting(False, sender=sponsor)
+    bounties.withdraw(rev, sender=alice)
+    assert rev.balanceOf(alice) == 990_000
 
 
-# ---------------------------------------------------------------- sealed flow
+def test_finding5__token_refusing_the_vault_blocks_no_payee_or_refund(project, bounties, sealed_bounty, vault, sponsor, circuit,
+                                                                      chunks, chain, proofs, alice_model, alice, attacker):
+    """Finding 5: a token that refuses transfers to the vault used to freeze a sealed bounty with a leader forever."""
+    blk = project.BlocklistToken.deploy(sender=sponsor)
+    blk.mint(sponsor, 3 * 10**6, sender=sponsor)
+    blk.approve(bounties, 3 * 10**6, sender=sponsor)
+    blk.setBlocked(vault, True, sender=sponsor)
+    now = chain.pending_timestamp
+    salt = sealed_bounty.salt
+    commitment = bounties.testSetCommitment(chunks, keccak(TEST_DATA), salt)
+    bounties.createSealed((blk, 10**6, circuit, commitment, 2, 10, 0, now + DAY, now + 2 * DAY, now + 3 * DAY), sender=sponsor)
+    bounties.createOpen((blk, 10**6, circuit, chunks, TEST_DATA, 16, 0, now + 3 * DAY), sender=sponsor)  # nobody will qualify
+    bounties.commitModel(0, alice_model, sender=alice)
+    to_phase(chain, bounties.bounty(0).commitDeadline)
+    bounties.reveal(0, chunks, salt, TEST_DATA, sender=sponsor)
+    for chunk in (0, 1):
+        submit(bounties, 0, alice_model, chunk, proofs(chunk, "alice", 6), alice)
+    to_phase(chain, bounties.bounty(0).deadline)
+    bounties.finalize(0, sender=attacker)  # the leader is paid although the vault cannot receive
+    bounties.finalize(1, sender=attacker)  # and the refund goes through too
+    assert bounties.owed(alice, blk) == 990_000 and bounties.owed(sponsor, blk) == 10**6
+    bounties.withdraw(blk, sender=alice)
+    bounties.withdraw(blk, sender=sponsor)
+    with ape.reverts(blk.BlocklistTokenBlocked, account=vault.address):
+        bounties.flushFees(blk, sender=attacker)  # only the vault's own transfer fails; the fee stays pending
+    assert bounties.feesPending(blk) == 10_000
+    blk.setBlocked(vault, False, sender=sponsor)
+    bounties.flushFees(blk, sender=attacker)
+    assert vault.unallocated(blk) == 10_000
+    ledger_ok(bounties, blk)
 
 
-def test_sealed__full_flow_best_score_wins(bounties, sealed_bounty, proofs, alice_model, bob_model, alice, bob, sponsor, chunks,
-                                           chain, reward_token, vault):
-    bounty_id = sealed_bounty(threshold=10)
-    bounties.commitModel(bounty_id, bob_model, sender=bob)
-    bounties.commitModel(bounty_id, alice_model, sender=alice)
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).commitDeadline + 1)
-    bounties.reveal(bounty_id, chunks, sealed_bounty.salt, "ipfs://testset", sender=sponsor)
-    for chunk, (a, b) in enumerate(((7, 6), (7, 6))):
-        submit(bounties, bounty_id, alice_model, chunk, proofs(chunk, "alice", a), alice)
-        submit(bounties, bounty_id, bob_model, chunk, proofs(chunk, "bob", b), bob)
-    assert bounties.bounty(bounty_id).best == alice_model
-    with ape.reverts(bounties.BountyTooEarlyToFinalize):
-        bounties.finalize(bounty_id, sender=bob)
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).deadline + 1)
-    bounties.finalize(bounty_id, sender=bob)
+def test_finding5__blocklisted_payee_blocks_only_itself(project, bounties, sponsor, circuit, chunks, chain, proofs,
+                                                        alice_model, alice, bob_model, bob):
+    blk = project.BlocklistToken.deploy(sender=sponsor)
+    blk.mint(sponsor, 2 * 10**6, sender=sponsor)
+    blk.approve(bounties, 2 * 10**6, sender=sponsor)
+    for _ in range(2):
+        bounties.createOpen((blk, 10**6, circuit, chunks, TEST_DATA, 12, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
+    blk.setBlocked(alice, True, sender=sponsor)
+    for bounty_id, model_id, name, who in ((0, alice_model, "alice", alice), (1, bob_model, "bob", bob)):
+        for chunk in (0, 1):
+            submit(bounties, bounty_id, model_id, chunk, proofs(chunk, name, 8), who)
+    with ape.reverts(blk.BlocklistTokenBlocked, account=alice.address):
+        bounties.withdraw(blk, sender=alice)
+    bounties.withdraw(blk, sender=bob)
+    assert blk.balanceOf(bob) == 990_000 and bounties.owed(alice, blk) == 990_000
+
+
+def test_finding6__fee_raised_after_creation__winner_gets_the_promised_payout(bounties, open_bounty, vault, gov, proofs,
+                                                                              alice_model, alice, reward_token):
+    """Finding 6: the fee rate in force when the sponsor escrowed the reward is the one charged."""
+    bounty_id = open_bounty(threshold=12)
+    vault.setFeeBps(1_000, sender=gov)  # 1% → 10% after the reward was committed
+    submit(bounties, bounty_id, alice_model, 0, proofs(0, "alice", 8), alice)
+    receipt = submit(bounties, bounty_id, alice_model, 1, proofs(1, "alice", 8), alice)
+    assert bounties.BountyWon(bountyId=bounty_id, payout=990_000, fee=10_000) in receipt.events
     assert bounties.owed(alice, reward_token) == 990_000
-    assert bounties.owed(bob, reward_token) == 0
-    assert vault.unallocated(reward_token) == 10_000
-    ledger_ok(bounties, reward_token)
+    assert bounties.bounty(bounty_id).feeBps == 100
+    # A bounty created now pays the new rate.
+    assert bounties.bounty(open_bounty()).feeBps == 1_000
 
 
-def test_sealed__tie_goes_to_earliest_commitment(bounties, sealed_bounty, proofs, alice_model, bob_model, alice, bob, sponsor, chunks, chain):
-    bounty_id = sealed_bounty(threshold=10)
-    bounties.commitModel(bounty_id, bob_model, sender=bob)  # bob first
-    bounties.commitModel(bounty_id, alice_model, sender=alice)
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).commitDeadline + 1)
-    bounties.reveal(bounty_id, chunks, sealed_bounty.salt, "", sender=sponsor)
-    for chunk in (0, 1):  # alice completes first, bob ties later
-        submit(bounties, bounty_id, alice_model, chunk, proofs(chunk, "alice", 6), alice)
-    for chunk in (0, 1):
-        submit(bounties, bounty_id, bob_model, chunk, proofs(chunk, "bob", 6), bob)
-    assert bounties.bounty(bounty_id).best == bob_model
+def test_fee__rounds_up_in_the_protocols_favour(bounties, open_bounty, proofs, alice_model, alice, reward_token):
+    bounty_id = open_bounty(threshold=12, amount=101)  # 1% of 101 = 1.01 → 2
+    submit(bounties, bounty_id, alice_model, 0, proofs(0, "alice", 8), alice)
+    submit(bounties, bounty_id, alice_model, 1, proofs(1, "alice", 8), alice)
+    assert bounties.owed(alice, reward_token) == 99 and bounties.feesPending(reward_token) == 2
 
 
-def test_sealed__commit_rules(bounties, sealed_bounty, alice_model, alice, attacker, chain):
-    bounty_id = sealed_bounty()
-    with ape.reverts(bounties.BountyNotModelOwner, modelId=alice_model, caller=attacker.address, owner=alice.address):
-        bounties.commitModel(bounty_id, alice_model, sender=attacker)
-    bounties.commitModel(bounty_id, alice_model, sender=alice)
-    with ape.reverts(bounties.BountyAlreadyCommitted, bountyId=bounty_id, modelId=alice_model):
-        bounties.commitModel(bounty_id, alice_model, sender=alice)
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).commitDeadline + 1)
-    with ape.reverts(bounties.BountyCommitClosed):
-        bounties.commitModel(bounty_id, alice_model, sender=alice)
-
-
-def test_sealed__non_committer_cannot_prove(bounties, sealed_bounty, proofs, alice_model, bob_model, alice, bob, sponsor, chunks, chain):
-    bounty_id = sealed_bounty()
-    bounties.commitModel(bounty_id, alice_model, sender=alice)
-    with ape.reverts(bounties.BountyNotRevealed, bountyId=bounty_id):
-        submit(bounties, bounty_id, alice_model, 0, proofs(0, "alice", 8), alice)
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).commitDeadline + 1)
-    bounties.reveal(bounty_id, chunks, sealed_bounty.salt, "", sender=sponsor)
-    with ape.reverts(bounties.BountyModelNotCommitted, bountyId=bounty_id, modelId=bob_model):
-        submit(bounties, bounty_id, bob_model, 0, proofs(0, "bob", 8), bob)
-
-
-def test_sealed__reveal_rules(bounties, sealed_bounty, sponsor, attacker, chunks, chain, proofs):
-    bounty_id = sealed_bounty()
-    with ape.reverts(bounties.BountyRevealTooEarly):
-        bounties.reveal(bounty_id, chunks, sealed_bounty.salt, "", sender=sponsor)
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).commitDeadline + 1)
-    with ape.reverts(bounties.BountyNotSponsor, bountyId=bounty_id, caller=attacker.address):
-        bounties.reveal(bounty_id, chunks, sealed_bounty.salt, "", sender=attacker)
-    other = [proofs(5, "x", 0).chunk, chunks[1]]
-    expected = bounties.bounty(bounty_id).testSetCommitment
-    with ape.reverts(bounties.BountyRevealMismatch, bountyId=bounty_id, expected=expected, actual=bounties.testSetCommitment(other, sealed_bounty.salt)):
-        bounties.reveal(bounty_id, other, sealed_bounty.salt, "", sender=sponsor)
-    with ape.reverts(bounties.BountyRevealMismatch):
-        bounties.reveal(bounty_id, chunks, b"\x00" * 32, "", sender=sponsor)
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).revealDeadline + 1)
-    with ape.reverts(bounties.BountyRevealClosed):
-        bounties.reveal(bounty_id, chunks, sealed_bounty.salt, "", sender=sponsor)
-
-
-def test_sealed__sponsor_who_does_not_reveal_forfeits_to_committers(bounties, sealed_bounty, alice_model, bob_model, alice, bob,
-                                                                    sponsor, chain, reward_token, vault, attacker):
-    bounty_id = sealed_bounty(amount=1_000_001)
-    bounties.commitModel(bounty_id, alice_model, sender=alice)
-    bounties.commitModel(bounty_id, bob_model, sender=bob)
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).revealDeadline + 1)
-    bounties.finalize(bounty_id, sender=attacker)
-    b = bounties.bounty(bounty_id)
-    assert b.status == 3
-    fee = vault.feeOn(1_000_001)
-    share = (1_000_001 - fee) // 2
-    assert b.forfeitShare == share
-    assert vault.unallocated(reward_token) == 1_000_001 - 2 * share  # fee plus rounding dust
-    for model_id in (alice_model, bob_model):
-        bounties.claimCompensation(bounty_id, model_id, sender=attacker)  # credited to the owners
-    with ape.reverts(bounties.BountyAlreadyCompensated, bountyId=bounty_id, modelId=alice_model):
-        bounties.claimCompensation(bounty_id, alice_model, sender=alice)
-    assert bounties.owed(alice, reward_token) == bounties.owed(bob, reward_token) == share
-    assert bounties.owed(sponsor, reward_token) == 0
-    ledger_ok(bounties, reward_token)
-
-
-def test_sealed__no_reveal_no_committers__refund(bounties, sealed_bounty, sponsor, chain, reward_token):
-    bounty_id = sealed_bounty()
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).revealDeadline + 1)
-    bounties.finalize(bounty_id, sender=sponsor)
-    assert bounties.owed(sponsor, reward_token) == 1_000_000
-
-
-def test_sealed__revealed_but_nobody_qualifies__refund(bounties, sealed_bounty, alice_model, alice, sponsor, chunks, chain, proofs, reward_token):
-    bounty_id = sealed_bounty(threshold=15)
-    bounties.commitModel(bounty_id, alice_model, sender=alice)
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).commitDeadline + 1)
-    bounties.reveal(bounty_id, chunks, sealed_bounty.salt, "", sender=sponsor)
-    for chunk in (0, 1):
-        submit(bounties, bounty_id, alice_model, chunk, proofs(chunk, "alice", 7), alice)
-    chain.mine(1, timestamp=bounties.bounty(bounty_id).deadline + 1)
-    bounties.finalize(bounty_id, sender=sponsor)
-    assert bounties.bounty(bounty_id).status == 2
-    assert bounties.owed(sponsor, reward_token) == 1_000_000
-    with ape.reverts(bounties.BountyNotForfeited, bountyId=bounty_id):
-        bounties.claimCompensation(bounty_id, alice_model, sender=alice)
+def test_flush_fees__nothing_pending__reverts(bounties, reward_token, attacker):
+    with ape.reverts(bounties.SettlementNoFeesPending, token=reward_token.address):
+        bounties.flushFees(reward_token, sender=attacker)
 
 
 def test_direct_transfers__change_no_accounting(bounties, open_bounty, reward_token, sponsor, alice):
@@ -371,7 +357,7 @@ def test_create__token_returning_false__rejected(project, bounties, sponsor, cir
     bad.mint(sponsor, 100, sender=sponsor)
     bad.approve(bounties, 100, sender=sponsor)
     with ape.reverts(bounties.SafeERC20FailedOperation, token=bad.address):
-        bounties.createOpen((bad, 100, circuit, chunks, 10, 0, chain.pending_timestamp + DAY), sender=sponsor)
+        bounties.createOpen((bad, 100, circuit, chunks, TEST_DATA, 10, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     assert bounties.bountyCount() == 0 and bounties.escrowed(bad) == 0
 
 
@@ -380,18 +366,262 @@ def test_create__token_without_return_value__works_end_to_end(project, bounties,
     usdt = project.NoReturnToken.deploy(sender=sponsor)
     usdt.mint(sponsor, 10_000, sender=sponsor)
     usdt.approve(bounties, 10_000, sender=sponsor)
-    bounties.createOpen((usdt, 10_000, circuit, chunks, 12, 0, chain.pending_timestamp + DAY), sender=sponsor)
+    bounties.createOpen((usdt, 10_000, circuit, chunks, TEST_DATA, 12, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     submit(bounties, 0, alice_model, 0, proofs(0, "alice", 8), alice)
     submit(bounties, 0, alice_model, 1, proofs(1, "alice", 8), alice)
     bounties.withdraw(usdt, sender=alice)
-    assert usdt.balanceOf(alice) == 10_000 - vault.feeOn(10_000)
-    assert usdt.balanceOf(vault) == vault.feeOn(10_000)
+    bounties.flushFees(usdt, sender=alice)
+    assert usdt.balanceOf(alice) == 10_000 - 100
+    assert usdt.balanceOf(vault) == 100
     assert bounties.escrowed(usdt) == usdt.balanceOf(bounties) == 0
+
+
+# ---------------------------------------------------------------- sealed flow
+
+
+def test_sealed__full_flow_best_score_wins(bounties, sealed_bounty, proofs, alice_model, bob_model, alice, bob, sponsor, chunks,
+                                           chain, reward_token):
+    bounty_id = sealed_bounty(threshold=10)
+    assert bounties.phase(bounty_id) == Phase.COMMIT
+    bounties.commitModel(bounty_id, bob_model, sender=bob)
+    bounties.commitModel(bounty_id, alice_model, sender=alice)
+    to_phase(chain, bounties.bounty(bounty_id).commitDeadline)
+    assert bounties.phase(bounty_id) == Phase.REVEAL
+    receipt = reveal(bounties, bounty_id, chunks, sealed_bounty, sponsor)
+    assert bounties.TestSetRevealed(bountyId=bounty_id, testData=TEST_DATA) in receipt.events
+    assert bounties.phase(bounty_id) == Phase.PROVE
+    for chunk, (a, b) in enumerate(((7, 6), (7, 6))):
+        submit(bounties, bounty_id, alice_model, chunk, proofs(chunk, "alice", a), alice)
+        submit(bounties, bounty_id, bob_model, chunk, proofs(chunk, "bob", b), bob)
+    assert bounties.bounty(bounty_id).best == alice_model
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=bounty_id, current=Phase.PROVE, required=Phase.SETTLE):
+        bounties.finalize(bounty_id, sender=bob)
+    to_phase(chain, bounties.bounty(bounty_id).deadline)
+    assert bounties.phase(bounty_id) == Phase.SETTLE
+    bounties.finalize(bounty_id, sender=bob)
+    assert bounties.phase(bounty_id) == Phase.CLOSED
+    assert bounties.owed(alice, reward_token) == 990_000
+    assert bounties.owed(bob, reward_token) == 0
+    assert bounties.feesPending(reward_token) == 10_000
+    ledger_ok(bounties, reward_token)
+
+
+def test_sealed__tie_goes_to_earliest_commitment(bounties, sealed_bounty, proofs, alice_model, bob_model, alice, bob, sponsor, chunks, chain):
+    bounty_id = sealed_bounty(threshold=10)
+    bounties.commitModel(bounty_id, bob_model, sender=bob)  # bob first
+    bounties.commitModel(bounty_id, alice_model, sender=alice)
+    to_phase(chain, bounties.bounty(bounty_id).commitDeadline)
+    reveal(bounties, bounty_id, chunks, sealed_bounty, sponsor)
+    for chunk in (0, 1):  # alice completes first, bob ties later
+        submit(bounties, bounty_id, alice_model, chunk, proofs(chunk, "alice", 6), alice)
+    for chunk in (0, 1):
+        submit(bounties, bounty_id, bob_model, chunk, proofs(chunk, "bob", 6), bob)
+    assert bounties.bounty(bounty_id).best == bob_model
+
+
+def test_sealed__commit_rules(bounties, sealed_bounty, open_bounty, alice_model, alice, attacker, chain):
+    bounty_id = sealed_bounty()
+    with ape.reverts(bounties.BountyNotModelOwner, modelId=alice_model, caller=attacker.address, owner=alice.address):
+        bounties.commitModel(bounty_id, alice_model, sender=attacker)
+    bounties.commitModel(bounty_id, alice_model, sender=alice)
+    with ape.reverts(bounties.BountyAlreadyCommitted, bountyId=bounty_id, modelId=alice_model):
+        bounties.commitModel(bounty_id, alice_model, sender=alice)
+    open_id = open_bounty()
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=open_id, current=Phase.PROVE, required=Phase.COMMIT):
+        bounties.commitModel(open_id, alice_model, sender=alice)
+    to_phase(chain, bounties.bounty(bounty_id).commitDeadline)
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=bounty_id, current=Phase.REVEAL, required=Phase.COMMIT):
+        bounties.commitModel(bounty_id, alice_model, sender=alice)
+
+
+def test_sealed__non_committer_cannot_prove(bounties, sealed_bounty, proofs, alice_model, bob_model, alice, bob, sponsor, chunks, chain):
+    bounty_id = sealed_bounty()
+    bounties.commitModel(bounty_id, alice_model, sender=alice)
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=bounty_id, current=Phase.COMMIT, required=Phase.PROVE):
+        submit(bounties, bounty_id, alice_model, 0, proofs(0, "alice", 8), alice)
+    to_phase(chain, bounties.bounty(bounty_id).commitDeadline)
+    reveal(bounties, bounty_id, chunks, sealed_bounty, sponsor)
+    with ape.reverts(bounties.BountyModelNotCommitted, bountyId=bounty_id, modelId=bob_model):
+        submit(bounties, bounty_id, bob_model, 0, proofs(0, "bob", 8), bob)
+
+
+def test_sealed__reveal_rules(bounties, sealed_bounty, sponsor, attacker, chunks, chain, proofs):
+    bounty_id = sealed_bounty()
+    salt, data = sealed_bounty.salt, sealed_bounty.data
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=bounty_id, current=Phase.COMMIT, required=Phase.REVEAL):
+        bounties.reveal(bounty_id, chunks, salt, data, sender=sponsor)
+    to_phase(chain, bounties.bounty(bounty_id).commitDeadline)
+    with ape.reverts(bounties.BountyNotSponsor, bountyId=bounty_id, caller=attacker.address):
+        bounties.reveal(bounty_id, chunks, salt, data, sender=attacker)
+    other = [proofs(5, "x", 0).chunk, chunks[1]]
+    expected = bounties.bounty(bounty_id).testSetCommitment
+    actual = bounties.testSetCommitment(other, keccak(data), salt)
+    with ape.reverts(bounties.BountyRevealMismatch, bountyId=bounty_id, expected=expected, actual=actual):
+        bounties.reveal(bounty_id, other, salt, data, sender=sponsor)
+    with ape.reverts(bounties.BountyRevealMismatch):
+        bounties.reveal(bounty_id, chunks, b"\x00" * 32, data, sender=sponsor)
+    reveal(bounties, bounty_id, chunks, sealed_bounty, sponsor)
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=bounty_id, current=Phase.PROVE, required=Phase.REVEAL):
+        reveal(bounties, bounty_id, chunks, sealed_bounty, sponsor)
+
+
+def test_sealed__reveal_after_deadline__wrong_phase(bounties, sealed_bounty, sponsor, chunks, chain):
+    bounty_id = sealed_bounty()
+    to_phase(chain, bounties.bounty(bounty_id).revealDeadline)
+    with ape.reverts(bounties.BountyWrongPhase, bountyId=bounty_id, current=Phase.SETTLE, required=Phase.REVEAL):
+        reveal(bounties, bounty_id, chunks, sealed_bounty, sponsor)
+
+
+@pytest.mark.parametrize("bad", ["commit_one_second", "commit_now", "reveal_one_second", "prove_one_second", "absurd"])
+def test_finding7__windows_below_their_floor__rejected(bounties, reward_token, sponsor, circuit, chunks, chain, bad):
+    """Finding 7: one-second commit, reveal and proving windows used to be accepted."""
+    now = chain.pending_timestamp
+    c, r, d = now + DAY, now + 2 * DAY, now + 3 * DAY
+    cases = {
+        "commit_one_second": ((now + 1, r, d), 0, 1, HOUR),
+        "commit_now": ((now, r, d), 0, 0, HOUR),
+        "reveal_one_second": ((c, c + 1, d), 1, 1, HOUR),
+        "prove_one_second": ((c, r, r + 1), 2, 1, DAY),
+        "absurd": ((c, r, now + 366 * DAY), 2, now + 366 * DAY - r, DAY),
+    }
+    (c, r, d), window, length, minimum = cases[bad]
+    commitment = bounties.testSetCommitment(chunks, keccak(TEST_DATA), b"\x42" * 32)
+    with ape.reverts(bounties.BountyBadWindow, window=window, length=length, min=minimum):
+        bounties.createSealed((reward_token, 100, circuit, commitment, 2, 10, 0, c, r, d), sender=sponsor)
+    assert bounties.MIN_COMMIT_WINDOW() == HOUR and bounties.MIN_REVEAL_WINDOW() == HOUR and bounties.MIN_PROVE_WINDOW() == DAY
+
+
+def test_sealed__minimum_windows__accepted(bounties, reward_token, sponsor, circuit, chunks, chain):
+    now = chain.pending_timestamp
+    commitment = bounties.testSetCommitment(chunks, keccak(TEST_DATA), b"\x42" * 32)
+    bounties.createSealed((reward_token, 100, circuit, commitment, 2, 10, 0, now + HOUR, now + 2 * HOUR, now + 2 * HOUR + DAY),
+                          sender=sponsor)
+    assert bounties.bountyCount() == 1
+
+
+# ---------------------------------------------------------------- findings 1–3: sealed bounties under attack
+
+
+def test_finding1__commitments_have_no_first_come_cap(bounties, sealed_bounty, models, circuit, attacker, alice_model, alice, chain):
+    """Finding 1: 256 first-come slots let one party fill them and lock every rival out. There is no cap now."""
+    bounty_id = sealed_bounty()
+    count = 257  # one more than the old MAX_COMMITTERS
+    salts = [i.to_bytes(32, "big") for i in range(count)]
+    commitments = [keccak(b"flood" + s) for s in salts]
+    for s, c in zip(salts, commitments):  # each reveal lands a block after its seal (auto-mined)
+        models.commit(models.seal(attacker, circuit, c, s), sender=attacker)
+        models.register(circuit, c, s, "", sender=attacker)
+    chain.mine(models.sealWindow() + 1)
+    first = models.modelIdOf(circuit, commitments[0])
+    for model_id in range(first, first + count):
+        bounties.commitModel(bounty_id, model_id, sender=attacker)
+    bounties.commitModel(bounty_id, alice_model, sender=alice)  # the rival still gets in
+    assert bounties.bounty(bounty_id).committed == count + 1
+    assert bounties.entry(bounty_id, alice_model).commitIndex == count + 1
+
+
+def test_finding2__no_reveal__forfeit_goes_to_the_vault_not_to_sybils_or_the_sponsor(
+    bounties, sealed_bounty, models, circuit, alice_model, alice, sponsor, chain, reward_token, attacker, accounts
+):
+    """Finding 2: a per-model split let Sybils take almost all of a forfeit and a sponsor with 9 own commitments
+    recover 89%. Now the forfeit goes to the fee vault: nobody who committed receives any of it."""
+    bounty_id = sealed_bounty(amount=1_000_001)
+    own = [register_model(models, sponsor, circuit, keccak(b"sponsor-own" + bytes([i])), wait_final=False) for i in range(9)]
+    chain.mine(models.sealWindow() + 1)
+    for model_id in own:
+        bounties.commitModel(bounty_id, model_id, sender=sponsor)
+    bounties.commitModel(bounty_id, alice_model, sender=alice)
+    to_phase(chain, bounties.bounty(bounty_id).revealDeadline)
+    receipt = bounties.finalize(bounty_id, sender=attacker)
+    assert bounties.BountyForfeited(bountyId=bounty_id, committed=10, amount=1_000_001) in receipt.events
+    assert bounties.bounty(bounty_id).status == Status.FORFEITED
+    assert bounties.owed(sponsor, reward_token) == 0 and bounties.owed(alice, reward_token) == 0
+    assert bounties.feesPending(reward_token) == 1_000_001
+    ledger_ok(bounties, reward_token)
+
+
+def test_finding3__reveal_must_publish_the_sealed_test_data(bounties, sealed_bounty, alice_model, alice, sponsor, chunks, chain):
+    """Finding 3: revealing the chunk commitments while withholding the data is no longer possible: the data is
+    bound into the sealed commitment and published on chain by the reveal itself."""
+    bounty_id = sealed_bounty()
+    bounties.commitModel(bounty_id, alice_model, sender=alice)
+    to_phase(chain, bounties.bounty(bounty_id).commitDeadline)
+    salt = sealed_bounty.salt
+    with ape.reverts(bounties.BountyBadTestData, length=0):
+        bounties.reveal(bounty_id, chunks, salt, b"", sender=sponsor)
+    falsified = b"other data than was sealed"
+    actual = bounties.testSetCommitment(chunks, keccak(falsified), salt)
+    with ape.reverts(bounties.BountyRevealMismatch, bountyId=bounty_id, actual=actual):
+        bounties.reveal(bounty_id, chunks, salt, falsified, sender=sponsor)
+    receipt = bounties.reveal(bounty_id, chunks, salt, TEST_DATA, sender=sponsor)
+    assert bounties.TestSetRevealed(bountyId=bounty_id, testData=TEST_DATA) in receipt.events
+    assert bounties.bounty(bounty_id).testDataHash == keccak(TEST_DATA)
+
+
+@pytest.mark.parametrize("strategy", ["withhold", "unprovable_data", "honest_nobody_qualifies", "honest_winner"])
+def test_finding3__withholding_or_falsifying_never_pays_the_sponsor_better_than_honesty(
+    bounties, sealed_bounty, proofs, alice_model, alice, sponsor, chunks, chain, reward_token, strategy
+):
+    """Once a model is committed, the sponsor gets nothing back in every branch: the reward goes to the winner or
+    to the vault. Withholding (no reveal) and publishing data nobody can prove on (falsified) cost the same as an
+    honest reveal — never less."""
+    bounty_id = sealed_bounty(threshold=12)
+    bounties.commitModel(bounty_id, alice_model, sender=alice)
+    to_phase(chain, bounties.bounty(bounty_id).commitDeadline)
+    if strategy != "withhold":
+        reveal(bounties, bounty_id, chunks, sealed_bounty, sponsor)
+    if strategy == "honest_nobody_qualifies":
+        for chunk in (0, 1):
+            submit(bounties, bounty_id, alice_model, chunk, proofs(chunk, "alice", 5), alice)
+    if strategy == "honest_winner":
+        for chunk in (0, 1):
+            submit(bounties, bounty_id, alice_model, chunk, proofs(chunk, "alice", 7), alice)
+    to_phase(chain, bounties.bounty(bounty_id).deadline)
+    bounties.finalize(bounty_id, sender=alice)
+    assert bounties.owed(sponsor, reward_token) == 0  # the sponsor recovers nothing in any branch
+    expected_status = Status.WON if strategy == "honest_winner" else Status.FORFEITED
+    assert bounties.bounty(bounty_id).status == expected_status
+    assert bounties.owed(alice, reward_token) == (990_000 if strategy == "honest_winner" else 0)
+    ledger_ok(bounties, reward_token)
+
+
+def test_sealed__nobody_committed__refund_after_reveal_deadline(bounties, sealed_bounty, sponsor, chain, reward_token):
+    bounty_id = sealed_bounty()
+    to_phase(chain, bounties.bounty(bounty_id).revealDeadline)
+    bounties.finalize(bounty_id, sender=sponsor)
+    assert bounties.bounty(bounty_id).status == Status.REFUNDED
+    assert bounties.owed(sponsor, reward_token) == 1_000_000
+    ledger_ok(bounties, reward_token)
+
+
+# ---------------------------------------------------------------- finding 4 seen from a bounty
+
+
+def test_finding4__model_not_final__cannot_compete(bounties, open_bounty, sealed_bounty, models, circuit, alice, proofs, chain):
+    bounty_id, sealed_id = open_bounty(), sealed_bounty()
+    model_id = register_model(models, alice, circuit, proofs(0, "alice", 0).model, wait_final=False)
+    until = models.contestableUntil(model_id)
+    with ape.reverts(bounties.BountyModelNotFinal, modelId=model_id, contestableUntil=until):
+        submit(bounties, bounty_id, model_id, 0, proofs(0, "alice", 8), alice)
+    with ape.reverts(bounties.BountyModelNotFinal, modelId=model_id, contestableUntil=until):
+        bounties.commitModel(sealed_id, model_id, sender=alice)
+    chain.mine(until - chain.blocks.height)
+    assert models.isFinal(model_id) is False or chain.blocks.height > until
+    submit(bounties, bounty_id, model_id, 0, proofs(0, "alice", 8), alice)  # lands in block until + 1
+    assert bounties.chunkProven(bounty_id, model_id, 0)
+
+
+def test_views__unknown_bounty__reverts(bounties):
+    with ape.reverts(bounties.BountyUnknown, bountyId=5):
+        bounties.phase(5)
+    with ape.reverts(bounties.BountyUnknown, bountyId=5):
+        bounties.bounty(5)
 
 
 def test_test_set_commitment__python_equals_contract(bounties, chunks):
     from apiary.zk import pipeline  # module import: the function's name would look like a test to pytest
 
     salt = b"\x42" * 32
-    assert pipeline.test_set_commitment(chunks, salt) == bounties.testSetCommitment(chunks, salt)
-    assert pipeline.test_set_commitment(chunks) == bounties.testSetCommitment(chunks, b"\0" * 32)
+    h = keccak(TEST_DATA)
+    assert pipeline.test_set_commitment(chunks, h, salt) == bounties.testSetCommitment(chunks, h, salt)
+    assert pipeline.test_set_commitment(chunks, h) == bounties.testSetCommitment(chunks, h, b"\0" * 32)
