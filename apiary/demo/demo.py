@@ -40,11 +40,14 @@ def governance_round_trip(project: Any, actors: Sequence[Any], log: Callable[[st
     log(f"   payment of {gross / ONE:,.0f} dUSD at {vault.feeBps()} bps: fee {fee / ONE:,.2f} to the vault, {net / ONE:,.2f} to the payee")
 
     log("3. Governance proposal: fee 1% -> 2.5%, route 300 dUSD to holders, grant 100 dUSD to carol")
+    from ape import chain
+
+    snapshot = chain.blocks.height  # fixed in the proposal: whoever executes it cannot move the snapshot
     runner = LocalProposalRunner(core.governor, core.timelock, log=lambda m: log(f"   {m}"))
     proposal = Proposal(
         [
             call(vault, "setFeeBps", 250),
-            call(vault, "distribute", usd.address, 300 * ONE, 7 * DAY),
+            call(vault, "distribute", usd.address, 300 * ONE, 7 * DAY, snapshot),
             call(vault, "spend", usd.address, carol.address, 100 * ONE),
         ],
         "Fee to 2.5%; 300 dUSD to holders; 100 dUSD grant to carol",

@@ -19,7 +19,7 @@ def test_lifecycle__vote_changes_fee_routes_and_spends(core, usd, alice, bob, ca
     proposal = Proposal(
         [
             call(vault, "setFeeBps", 250),
-            call(vault, "distribute", usd.address, 400 * ONE_TOKEN, 7 * DAY),
+            call(vault, "distribute", usd.address, 400 * ONE_TOKEN, 7 * DAY, chain.blocks.height),
             call(vault, "spend", usd.address, carol.address, 100 * ONE_TOKEN),
         ],
         "Raise the fee to 2.5%, route 400 mUSD to holders, grant 100 mUSD to carol",

@@ -2,7 +2,7 @@
 
 import ape
 
-from apiary.chain.market import register_model
+from apiary.sdk.market import register_model
 
 ZERO = "0x" + "00" * 20
 
@@ -89,7 +89,7 @@ def test_model_registry__seal_cannot_be_refreshed_or_reused(models, alice, attac
 def test_model_registry__expired_seal__reverts(models, alice, circuit, chain):
     seal = models.seal(alice, circuit, b"\x07" * 32, b"\x01" * 32)
     models.commit(seal, sender=alice)
-    chain.mine(models.MAX_SEAL_AGE() + 1)
+    chain.mine(models.sealWindow() + 1)
     with ape.reverts(models.ModelRegistrySealExpired):
         models.register(circuit, b"\x07" * 32, b"\x01" * 32, "", sender=alice)
 
@@ -130,3 +130,71 @@ def test_model_registry__commitment_seen_in_a_reveal_cannot_be_taken_for_a_sibli
         models.register(sibling_id, b"\x07" * 32, b"\x03" * 32, "", sender=attacker)
     assert models.modelIdOf(sibling_id, b"\x07" * 32) == 0
     assert models.modelIdOf(circuit, b"\x07" * 32) == 1
+
+
+# ---------------------------------------------------------------- finding 4: the earliest seal wins
+
+
+def _seal_and_commit(models, who, circuit, commitment, salt):
+    models.commit(models.seal(who, circuit, commitment, salt), sender=who)
+
+
+def test_finding4__delayed_reveal_still_wins_over_a_copy_that_landed_first(models, alice, attacker, circuit, chain):
+    """Finding 4: Alice seals first, her reveal is delayed; the attacker reads the commitment from her pending
+    reveal, seals and registers it first. Alice's reveal, landing later, takes the model over."""
+    w, alice_salt, attacker_salt = b"\x07" * 32, b"\x01" * 32, b"\x02" * 32
+    _seal_and_commit(models, alice, circuit, w, alice_salt)
+    chain.mine(1)  # Alice's reveal waits in the mempool (the seal window is 4 blocks here)
+    _seal_and_commit(models, attacker, circuit, w, attacker_salt)
+    models.register(circuit, w, attacker_salt, "ipfs://stolen", sender=attacker)
+    assert models.ownerOf(1) == attacker.address
+    receipt = models.register(circuit, w, alice_salt, "ipfs://alice", sender=alice)
+    assert models.ModelReclaimed(id=1, **{"from": attacker.address}, to=alice.address, sealNumber=1) in receipt.events
+    assert models.ownerOf(1) == alice.address
+    m = models.model(1)
+    assert m.sealNumber == 1 and m.uri == "ipfs://alice" and models.totalModels() == 1
+    assert models.balanceOf(attacker) == 0
+
+
+def test_finding4__later_seal_never_takes_over(models, alice, attacker, circuit):
+    w = b"\x07" * 32
+    _seal_and_commit(models, alice, circuit, w, b"\x01" * 32)
+    _seal_and_commit(models, attacker, circuit, w, b"\x02" * 32)
+    models.register(circuit, w, b"\x01" * 32, "", sender=alice)
+    with ape.reverts(models.ModelRegistryDuplicate, circuitId=circuit, commitment=w, existingId=1):
+        models.register(circuit, w, b"\x02" * 32, "", sender=attacker)
+    assert models.ownerOf(1) == alice.address
+
+
+def test_finding4__final_once_every_earlier_seal_expired(models, alice, attacker, circuit, chain):
+    w = b"\x07" * 32
+    _seal_and_commit(models, alice, circuit, w, b"\x01" * 32)  # an earlier seal that is never revealed in time
+    _seal_and_commit(models, attacker, circuit, w, b"\x02" * 32)
+    models.register(circuit, w, b"\x02" * 32, "", sender=attacker)
+    until = models.contestableUntil(1)
+    assert until == models.model(1).sealedAt + models.sealWindow()
+    assert not models.isFinal(1)
+    chain.mine(until - chain.blocks.height + 1)
+    assert models.isFinal(1)
+    with ape.reverts(models.ModelRegistrySealExpired):
+        models.register(circuit, w, b"\x01" * 32, "", sender=alice)
+    assert models.ownerOf(1) == attacker.address
+
+
+def test_model_registry__seal_numbers_order_seals_in_one_block(models, alice, bob, circuit, chain):
+    chain.provider.auto_mine = False
+    try:
+        models.commit(models.seal(alice, circuit, b"\x07" * 32, b"\x01" * 32), sender=alice, gas=200_000)
+        models.commit(models.seal(bob, circuit, b"\x07" * 32, b"\x02" * 32), sender=bob, gas=200_000)
+        chain.mine()
+    finally:
+        chain.provider.auto_mine = True
+    models.register(circuit, b"\x07" * 32, b"\x02" * 32, "", sender=bob)
+    models.register(circuit, b"\x07" * 32, b"\x01" * 32, "", sender=alice)  # same block, earlier in it
+    assert models.ownerOf(1) == alice.address
+
+
+def test_model_registry__seal_window_bounds(project, verifiers, deployer):
+    for bad in (3, 50_401):
+        with ape.reverts():
+            project.ModelRegistry.deploy(verifiers, bad, sender=deployer)

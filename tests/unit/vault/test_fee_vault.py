@@ -212,7 +212,7 @@ def test_spend__zero_or_to_zero__reverts(vault, usd, alice, gov):
         vault.spend(usd, ZERO, 1, sender=gov)
 
 
-@pytest.mark.parametrize("fn,args", [("spend", (1,)), ("distribute", (1, 7 * DAY))])
+@pytest.mark.parametrize("fn,args", [("spend", (1,)), ("distribute", (1, 7 * DAY, 1))])
 def test_governance_only__direct_call__reverts(vault, usd, alice, attacker, fn, args):
     fund_and_deposit(vault, usd, alice, 1_000)
     if fn == "spend":
@@ -245,7 +245,7 @@ def routed(vault, usd, alice, gov, chain):
     """1_000_000 units of fees routed to holders (whale 4/7, alice/bob/carol 1/7 each)."""
     fund_and_deposit(vault, usd, alice, 1_000_000)
     chain.mine()
-    vault.distribute(usd, 700_000, 7 * DAY, sender=gov)
+    vault.distribute(usd, 700_000, 7 * DAY, ape.chain.blocks.height, sender=gov)
     return 0
 
 
@@ -286,20 +286,46 @@ def test_claim__after_transfer__new_owner_gets_nothing(vault, usd, routed, token
 def test_claim__tokens_bought_in_routing_block__earn_nothing(vault, usd, token, alice, gov, attacker, chain):
     fund_and_deposit(vault, usd, alice, 1_000)
     chain.mine()
-    # Buy and routing land in the same block: the snapshot is the block before, so the buy does not count.
+    snapshot = chain.blocks.height  # the proposal fixes the last mined block
     chain.provider.auto_mine = False
     try:
         token.transfer(attacker, token.balanceOf(alice), sender=alice, gas=500_000)
-        vault.distribute(usd, 1_000, 7 * DAY, sender=gov, gas=500_000)
+        vault.distribute(usd, 1_000, 7 * DAY, snapshot, sender=gov, gas=500_000)
         chain.mine()
     finally:
         chain.provider.auto_mine = True
     chain.mine()
-    snapshot = vault.distribution(0).snapshot
+    assert vault.distribution(0).snapshot == snapshot
     assert token.getPastBalance(attacker, snapshot) == 0
-    assert token.getPastBalance(attacker, snapshot + 1) > 0
     with ape.reverts(vault.FeeVaultNothingToClaim, id=0, account=attacker.address):
         vault.claim(0, sender=attacker)
+
+
+def test_finding8__executor_cannot_choose_the_snapshot(vault, usd, token, alice, gov, attacker, chain):
+    """Finding 8: the snapshot used to be the block before `execute`, so whoever ran the permissionless execute
+    could buy tokens one block earlier and take a share. Now the proposal carries the snapshot: buying any time
+    after it, right before execution included, earns nothing."""
+    fund_and_deposit(vault, usd, alice, 7_000)
+    chain.mine()
+    snapshot = chain.blocks.height  # written into the proposal when it is made
+    chain.mine(30)  # voting and the timelock delay pass
+    token.transfer(attacker, token.balanceOf(alice), sender=alice)  # the executor buys in just before executing
+    chain.mine()
+    vault.distribute(usd, 7_000, 7 * DAY, snapshot, sender=gov)  # executed later, by anyone: same snapshot
+    assert vault.distribution(0).snapshot == snapshot
+    assert vault.claimable(0, attacker) == 0
+    with ape.reverts(vault.FeeVaultNothingToClaim, id=0, account=attacker.address):
+        vault.claim(0, sender=attacker)
+    assert vault.claimable(0, alice) == 1_000  # alice held at the snapshot
+
+
+def test_distribute__snapshot_not_in_the_past__reverts(vault, usd, alice, gov, chain):
+    fund_and_deposit(vault, usd, alice, 100)
+    for ahead in (1, 10):
+        pending = chain.blocks.height + 1  # the clock value the distribute transaction runs at
+        snapshot = pending + ahead - 1
+        with ape.reverts(vault.FeeVaultSnapshotNotPast, snapshot=snapshot, clock=pending):
+            vault.distribute(usd, 100, DAY, snapshot, sender=gov)
 
 
 def test_claim__flash_loan__earns_nothing(project, vault, usd, token, routed, whale, attacker, deployer):
@@ -341,7 +367,7 @@ def test_reclaim__returns_unclaimed_once(vault, usd, routed, alice, attacker, ch
 def test_reclaim__rounding_dust_is_not_lost(vault, usd, alice, bob, carol, whale, gov, chain):
     fund_and_deposit(vault, usd, alice, 10)
     chain.mine()
-    vault.distribute(usd, 10, DAY, sender=gov)  # 10 * 1/7 and 10 * 4/7 do not divide evenly
+    vault.distribute(usd, 10, DAY, ape.chain.blocks.height, sender=gov)  # 10 * 1/7 and 10 * 4/7 do not divide evenly
     for holder in (alice, bob, carol, whale):
         vault.claim(0, sender=holder)
     paid = sum(usd.balanceOf(h) for h in (alice, bob, carol, whale))
@@ -354,21 +380,21 @@ def test_reclaim__rounding_dust_is_not_lost(vault, usd, alice, bob, carol, whale
 def test_distribute__more_than_unallocated__reverts(vault, usd, alice, gov):
     fund_and_deposit(vault, usd, alice, 100)
     with ape.reverts(vault.FeeVaultInsufficientFees, token=usd.address, requested=101, available=100):
-        vault.distribute(usd, 101, DAY, sender=gov)
+        vault.distribute(usd, 101, DAY, ape.chain.blocks.height, sender=gov)
 
 
 @pytest.mark.parametrize("period", [0, 24 * 3600 - 1, 365 * 24 * 3600 + 1, 2**200])
 def test_distribute__absurd_claim_period__reverts(vault, usd, alice, gov, period):
     fund_and_deposit(vault, usd, alice, 100)
     with ape.reverts(vault.FeeVaultInvalidClaimPeriod, claimPeriod=period, minPeriod=DAY, maxPeriod=365 * DAY):
-        vault.distribute(usd, 100, period, sender=gov)
+        vault.distribute(usd, 100, period, ape.chain.blocks.height, sender=gov)
 
 
 def test_claim__reentrancy_through_token__blocked(vault, create_erc20, alice, gov, chain):
     evil = create_erc20("ReentrantToken")
     fund_and_deposit(vault, evil, alice, 7_000)
     chain.mine()
-    vault.distribute(evil, 7_000, DAY, sender=gov)
+    vault.distribute(evil, 7_000, DAY, ape.chain.blocks.height, sender=gov)
     # Alice's payout transfer calls back into claim for the same distribution.
     evil.arm(vault, vault.claim.encode_input(0), sender=alice)
     vault.claim(0, sender=alice)
@@ -383,7 +409,7 @@ def test_claim__reverting_payee_token_blocks_only_itself(vault, create_erc20, al
     rev = create_erc20("RevertingToken")
     fund_and_deposit(vault, rev, alice, 7_000)
     chain.mine()
-    vault.distribute(rev, 7_000, DAY, sender=gov)
+    vault.distribute(rev, 7_000, DAY, ape.chain.blocks.height, sender=gov)
     rev.setReverting(True, sender=alice)
     with ape.reverts(rev.RevertingTokenBlocked):
         vault.claim(0, sender=bob)
