@@ -78,7 +78,9 @@ contract ApiaryToken is ERC20, ERC20Permit, ERC20Votes, IApiaryToken {
     function _update(address from, address to, uint256 value) internal override(ERC20, ERC20Votes) {
         super._update(from, to, value);
         uint48 timepoint = clock();
+        // slither-disable-next-line unused-return — Checkpoints.push returns the (previous, new) values, not a status; it reverts on error
         if (from != address(0)) _balanceCheckpoints[from].push(timepoint, SafeCast.toUint208(balanceOf(from)));
+        // slither-disable-next-line unused-return — Checkpoints.push returns the (previous, new) values, not a status; it reverts on error
         if (to != address(0)) _balanceCheckpoints[to].push(timepoint, SafeCast.toUint208(balanceOf(to)));
     }
 }
