@@ -10,7 +10,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOLC_VERSION = "0.8.28"
 SOLC_DIR = PROJECT_ROOT / "tools" / "solc"
 NODE_BIN = PROJECT_ROOT / "node_modules" / ".bin"
-DEPLOYMENTS_DIR = PROJECT_ROOT / "deployments"
+# Deployment manifests and per-deployment local state (sealed-bounty secrets, proposals). The environment can
+# point them elsewhere (tests against a node they start must not touch a developer's own deployments).
+DEPLOYMENTS_DIR = Path(os.environ.get("APIARY_DEPLOYMENTS_DIR") or PROJECT_ROOT / "deployments")
+STATE_DIR = Path(os.environ.get("APIARY_STATE_DIR") or PROJECT_ROOT / "build")
 
 
 def write_atomic(path: Path, data: bytes | str) -> Path:

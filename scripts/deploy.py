@@ -45,7 +45,8 @@ def parse_holder(value: str) -> tuple[str, int]:
 def cli(ecosystem, network, provider, account, profile, holders, treasury_share, yes, force):
     base = PROFILES[profile]
     parsed = tuple(parse_holder(h) for h in holders) or ((account.address, 1),)
-    config = DeployConfig(governance=base.governance, fees=base.fees, treasury_share_bps=treasury_share, holders=parsed)
+    config = DeployConfig(governance=base.governance, fees=base.fees, market=base.market,
+                          treasury_share_bps=treasury_share, holders=parsed)
     names = (ecosystem.name, network.name, provider.name)
     chain_id = networks.provider.chain_id
     check_can_write(*names, chain_id, force=force)  # refuse before spending gas, not after
@@ -54,13 +55,15 @@ def cli(ecosystem, network, provider, account, profile, holders, treasury_share,
     click.echo(f"Deploying Apiary to {target} (chain id {chain_id}) from {account.address} ({profile} profile)")
     click.echo(f"  governance: {config.governance}")
     click.echo(f"  fees:       {config.fees}")
+    click.echo(f"  market:     {config.market}")
     click.echo(f"  treasury keeps {treasury_share / 100:.2f}% of the supply; the rest goes to {len(parsed)} holder(s)")
     if not yes and not click.confirm("Broadcast these transactions?", default=False):
         raise click.Abort()
 
     first_block = chain.blocks.height + 1
     core = deploy_core(project, account, config, log=lambda msg: click.echo(f"  {msg}"), simulate=True)
-    market = deploy_market(project, account, core, log=lambda msg: click.echo(f"  {msg}"), simulate=True)
+    market = deploy_market(project, account, core, log=lambda msg: click.echo(f"  {msg}"),
+                           seal_window=config.market.seal_window, simulate=True)
     contracts = {**core.contracts(), **market.contracts()}
     blocks = [chain.get_receipt(c.txn_hash).block_number for c in contracts.values() if c.txn_hash]
     manifest = write_manifest(*names, chain_id, account.address, min(blocks, default=first_block), contracts,

@@ -18,19 +18,22 @@ class MarketDeployment:
     models: Any
     bounties: Any
 
+    def contracts(self) -> dict[str, Any]:
+        return {"VerifierRegistry": self.verifiers, "ModelRegistry": self.models, "ModelBounties": self.bounties}
+
     def addresses(self) -> dict[str, str]:
-        return {"VerifierRegistry": self.verifiers.address, "ModelRegistry": self.models.address,
-                "ModelBounties": self.bounties.address}
+        return {name: c.address for name, c in self.contracts().items()}
 
 
 def deploy_market(project: Any, deployer: Any, core: CoreDeployment, log: Callable[[str], None] = lambda _m: None,
-                  seal_window: int = 4, **tx: Any) -> MarketDeployment:
+                  seal_window: int = 4, simulate: bool = False, **tx: Any) -> MarketDeployment:
     """VerifierRegistry (owned by the timelock), ModelRegistry and ModelBounties (no admin at all). `seal_window`:
-    blocks a model registration stays contestable by an earlier seal (the profile's `market.seal_window`)."""
-    send = {"sender": deployer, **tx}
-    verifiers = project.VerifierRegistry.deploy(core.timelock.address, **send)
-    models = project.ModelRegistry.deploy(verifiers.address, seal_window, **send)
-    bounties = project.ModelBounties.deploy(verifiers.address, models.address, core.vault.address, **send)
+    blocks a model registration stays contestable by an earlier seal (the profile's `market.seal_window`);
+    `simulate` checks each deployment with an eth_call first (the CLI does)."""
+    deploy, _send = transactor(simulate, **tx)
+    verifiers = deploy(project.VerifierRegistry, core.timelock.address, sender=deployer)
+    models = deploy(project.ModelRegistry, verifiers.address, seal_window, sender=deployer)
+    bounties = deploy(project.ModelBounties, verifiers.address, models.address, core.vault.address, sender=deployer)
     log(f"VerifierRegistry {verifiers.address}  (owner: timelock)")
     log(f"ModelRegistry    {models.address}  (no admin)")
     log(f"ModelBounties    {bounties.address}  (no admin; fees to {core.vault.address})")

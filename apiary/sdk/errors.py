@@ -236,6 +236,7 @@ def error_name(data: bytes) -> str | None:
 # ------------------------------------------------------------------ explaining exceptions
 
 _HEX = re.compile(r"0x[0-9a-fA-F]{8,}")
+_ANVIL = re.compile(r"custom error 0x([0-9a-fA-F]{8}):?\s*(?:0x)?([0-9a-fA-F]*)")
 _CONNECTION = ("connection refused", "failed to establish a new connection", "max retries exceeded",
                "no node found", "unable to start one", "not connected", "connection aborted", "name or service not known",
                "remote end closed connection", "read timed out", "connect timeout")
@@ -266,6 +267,8 @@ def revert_data(exc: BaseException) -> bytes | None:
                     candidate = b""
                 if isinstance(candidate, bytes) and len(candidate) >= 4:
                     return candidate
+            if isinstance(text, str) and (match := _ANVIL.search(text)):  # "custom error 0x31b75e4d: fd72…"
+                return bytes.fromhex(match.group(1) + match.group(2)[: len(match.group(2)) // 2 * 2])
             if isinstance(text, str) and (match := _HEX.search(text)) and len(match.group()) % 2 == 0:
                 candidate = bytes.fromhex(match.group()[2:])
                 if candidate[:4] in selector_table():

@@ -22,11 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..paths import DEPLOYMENTS_DIR, PROJECT_ROOT, write_atomic
+from ..paths import DEPLOYMENTS_DIR, STATE_DIR, write_atomic
 from .errors import ApiaryCliError
 
 FORMAT = 2
-STATE_DIR = PROJECT_ROOT / "build"
 KEY_CONTRACTS = ("ModelBounties", "ApiaryGovernor")  # the deployment key derives from the first one present
 
 

@@ -41,7 +41,7 @@ def simulate(method: Any, *args: Any, sender: Any, **kwargs: Any) -> Any:
 
     try:
         txn = method.as_transaction(*args, sender=sender, **kwargs)
-        networks.provider.send_call(txn, block_id="pending")
+        networks.provider.send_call(txn, block_id="pending", skip_trace=True)  # no call-tree print
     except ApiaryCliError:
         raise
     except Exception as exc:  # noqa: BLE001 - every failure becomes one explained line
@@ -71,7 +71,7 @@ def deploy(container: Any, *args: Any, sender: Any, **kwargs: Any) -> Any:
     name = getattr(container.contract_type, "name", None) or "contract"
     try:
         txn = container.constructor.serialize_transaction(*args, sender=sender, **kwargs)
-        networks.provider.send_call(txn, block_id="pending")
+        networks.provider.send_call(txn, block_id="pending", skip_trace=True)  # no call-tree print
     except Exception as exc:  # noqa: BLE001
         raise _would_fail(f"deploying {name}", exc) from exc
     try:

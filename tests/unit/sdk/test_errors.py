@@ -117,3 +117,11 @@ def test_decode__proposal_states_by_name():
     expected = (1 << 4).to_bytes(32, "big")  # Succeeded
     data = revert("GovernorUnexpectedProposalState(uint256,uint8,bytes32)", ["uint256", "uint8", "bytes32"], [7, 1, expected])
     assert decode_revert(data) == "GovernorUnexpectedProposalState(proposalId=7, current=Active, expectedStates=Succeeded)"
+
+
+def test_explain__anvil_custom_error_message__decoded():
+    from ape.exceptions import ProviderError
+
+    data = revert("OwnableUnauthorizedAccount(address)", ["address"], [ACCOUNT])
+    exc = ProviderError(f"execution reverted: custom error 0x{data[:4].hex()}: {data[4:].hex()}")
+    assert f"OwnableUnauthorizedAccount(account={to_checksum_address(ACCOUNT)})" in explain(exc)
