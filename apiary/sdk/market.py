@@ -7,7 +7,6 @@ scripts/market.py and the demo are thin layers on top.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -102,45 +101,6 @@ class BountyView:
         return self.reward - fee, fee
 
 
-# ---------------------------------------------------------------- blocks on any network
-
-
-def is_dev_chain(chain_id: int) -> bool:
-    return chain_id in (1337, 31337, 131277322940537)  # anvil/hardhat defaults, ape's embedded test chain
-
-
-def mine_blocks(count: int, *, wait: Callable[[float], None] = time.sleep, timeout: float = 600.0) -> None:
-    """Let `count` blocks pass. Dev chains mine them at once (ape's `chain.mine`, or `anvil_mine`/`evm_mine` on a
-    plain node); public networks are waited for, polling the height."""
-    from ape import chain
-
-    if count <= 0:
-        return
-    target = chain.blocks.height + count
-    provider = chain.provider
-    if is_dev_chain(provider.chain_id):
-        try:
-            chain.mine(count)
-            return
-        except Exception:  # the `node` provider does not implement mine(); anvil still answers its RPC methods
-            pass
-        for method, params in (("anvil_mine", [hex(count)]), ("evm_mine", [])):
-            try:
-                while chain.blocks.height < target:
-                    provider.make_request(method, params)
-                    if method == "anvil_mine":
-                        break
-                if chain.blocks.height >= target:
-                    return
-            except Exception:
-                continue
-    deadline = time.monotonic() + timeout
-    while chain.blocks.height < target:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout:.0f} s for block {target}; the chain is at {chain.blocks.height}")
-        wait(2.0)
-
-
 # ---------------------------------------------------------------- registration
 
 
@@ -152,26 +112,28 @@ def register_model(models: Any, owner: Any, circuit: bytes, commitment: bytes, u
     accept it. Returns the model id."""
     from ape import chain
 
+    from .devnode import wait_for_block
+    from .tx import send
+
     salt = salt or os.urandom(32)
     seal = models.seal(owner.address, circuit, commitment, salt)
-    receipt = models.commit(seal, sender=owner, **tx)
-    mine_blocks(receipt.block_number + int(models.MIN_SEAL_AGE()) - chain.blocks.height)
-    models.register(circuit, commitment, salt, uri, sender=owner, **tx)
+    receipt = send(models.commit, seal, sender=owner, **tx)
+    # The reveal must land MIN_SEAL_AGE blocks after the seal: mined at once on a dev chain, awaited elsewhere.
+    wait_for_block(receipt.block_number + int(models.MIN_SEAL_AGE()) - 1, log=log)
+    send(models.register, circuit, commitment, salt, uri, sender=owner, **tx)
     model_id = int(models.modelIdOf(circuit, commitment))
     if wait_final:
         until = int(models.contestableUntil(model_id))
         if chain.blocks.height <= until:
             log(f"model #{model_id}: waiting for block {until + 1} (seal window) before bounties accept it")
-        wait_until_final(models, model_id)
+        wait_until_final(models, model_id, log)
     return model_id
 
 
-def wait_until_final(models: Any, model_id: int) -> None:
-    """Block until `models.isFinal(model_id)`: the pending block must be past `contestableUntil`."""
-    from ape import chain
-
-    # A transaction sent now lands in block height + 1.
-    mine_blocks(int(models.contestableUntil(model_id)) - chain.blocks.height)
+def wait_until_final(models: Any, model_id: int, log: Callable[[str], None] = lambda _m: None) -> None:
+    """Until a transaction sent now sees `isFinal(model_id)`: it lands in the block after the head, which must be
+    past `contestableUntil`."""
+    wait_for_block(int(models.contestableUntil(model_id)), log=log)
 
 
 # ---------------------------------------------------------------- summaries

@@ -42,8 +42,9 @@ interface ISettlement {
     event Credited(address indexed account, IERC20 indexed token, uint256 amount);
     /// @notice `amount` of `token` is owed to the fee vault (push it with `flushFees`).
     event FeeAccrued(IERC20 indexed token, uint256 amount);
-    /// @notice Pending fees of `amount` were deposited into the fee vault.
-    event FeesFlushed(IERC20 indexed token, uint256 amount);
+    /// @notice Pending fees of `amount` were deposited into the fee vault, which credited `credited` (less for
+    /// fee-on-transfer tokens).
+    event FeesFlushed(IERC20 indexed token, uint256 amount, uint256 credited);
     /// @notice `account` withdrew its credit of `amount` in `token`.
     event Withdrawn(address indexed account, IERC20 indexed token, uint256 amount);
 

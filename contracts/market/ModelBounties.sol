@@ -170,6 +170,7 @@ contract ModelBounties is IModelBounties, Settlement {
         Bounty storage b = _inPhase(bountyId, Phase.Prove);
         EvaluationProofs.Statement memory st = _statement(b, bountyId, modelId, chunkIndex);
         uint256 score = EvaluationProofs.verify(IHalo2Verifier(b.verifier), proof, instances, st);
+        // slither-disable-next-line reentrancy-no-eth — nonReentrant; b.verifier is timelock-registered and snapshotted at creation
         _record(b, bountyId, modelId, chunkIndex, score);
     }
 

@@ -82,7 +82,8 @@ contract ModelRegistry is ERC721, IModelRegistry {
         if (rec.blockNumber == 0) revert ModelRegistryUnknownSeal(s);
         if (block.number < rec.blockNumber + MIN_SEAL_AGE) revert ModelRegistrySealTooNew(s, rec.blockNumber, block.number);
         if (block.number > rec.blockNumber + sealWindow) revert ModelRegistrySealExpired(s, rec.blockNumber, block.number);
-        verifiers.activeCircuit(circuitId); // reverts for unknown or retired circuits
+        // slither-disable-next-line unused-return — called for its revert on unknown or retired circuits only
+        verifiers.activeCircuit(circuitId);
 
         id = _byCommitment[commitment];
         if (id != 0) {
@@ -147,6 +148,7 @@ contract ModelRegistry is ERC721, IModelRegistry {
     /// @inheritdoc IModelRegistry
     function modelIdOf(bytes32 circuitId, bytes32 commitment) external view returns (uint256) {
         uint256 id = _byCommitment[commitment];
+        // slither-disable-next-line incorrect-equality — compares two bytes32 circuit ids, no balance or clock
         return id != 0 && _models[id].circuitId == circuitId ? id : 0;
     }
 

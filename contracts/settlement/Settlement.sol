@@ -61,11 +61,11 @@ abstract contract Settlement is ISettlement, ReentrancyGuard {
         amount = _feesPending[token];
         if (amount == 0) revert SettlementNoFeesPending(token);
         _feesPending[token] = 0;
-        emit FeesFlushed(token, amount);
         // The vault pulls exactly `amount` with this allowance; if the token refuses the vault, this whole call
         // reverts and the fees stay pending — no payee or refund depends on it.
         token.forceApprove(address(vault), amount);
-        vault.depositFee(token, amount);
+        uint256 credited = vault.depositFee(token, amount);
+        emit FeesFlushed(token, amount, credited);
     }
 
     /*//////////////////////////////////////////////////////////////
