@@ -2,9 +2,12 @@
 
 Writes reports/market-gas.md. "Excluding the verifier" uses a mock verifier (its own ~2.5k gas included);
 "including it" submits real digits-mlp16-n64 proofs (cached under build/demo/ by the demo or the tests).
+The "before" column is the committed snapshot docs/market-gas.md, read back so a change shows its effect.
 """
 
 from __future__ import annotations
+
+import re
 
 import click
 from ape import accounts, chain, project
@@ -16,8 +19,8 @@ from apiary.deploy.config import PROFILES, DeployConfig
 from apiary.deploy.deploy import deploy_core
 from apiary.deploy.market import deploy_market, register_circuit_by_governance
 from apiary.paths import PROJECT_ROOT
-from apiary.sdk.market import register_model
-from apiary.zk import evm
+from apiary.sdk.market import register_model, wait_until_final
+from apiary.zk import evm, pipeline, testdata
 
 DAY = 24 * 3600
 
@@ -57,15 +60,18 @@ def cli(ecosystem, network):
     gas("ModelRegistry.register", market.models.register(mock_id, mock_commitment, b"\x01" * 32, "ipfs://m", sender=alice))
     alice_real = register_model(market.models, alice, real_id, scenario.contestants[0].commitment)
     alice_mock = 1
+    wait_until_final(market.models, alice_mock)
 
     now = chain.pending_timestamp
     chunks = scenario.chunk_commitments
-    gas("createOpen (2 chunks)", market.bounties.createOpen((usd, 10**21, mock_id, chunks, 100, 0, now + 7 * DAY), sender=sponsor))
-    commitment = market.bounties.testSetCommitment(chunks, b"\x02" * 32)
+    data = scenario.test_data
+    gas(f"createOpen (2 chunks, {len(data):,} B of test data)",
+        market.bounties.createOpen((usd, 10**21, mock_id, chunks, data, 100, 0, now + 7 * DAY), sender=sponsor))
+    commitment = pipeline.test_set_commitment(chunks, testdata.data_hash(data), b"\x02" * 32)
     gas("createSealed", market.bounties.createSealed((usd, 10**21, real_id, commitment, 2, 100, 0, now + DAY, now + 2 * DAY, now + 3 * DAY), sender=sponsor))
     gas("commitModel", market.bounties.commitModel(1, alice_real, sender=alice))
     chain.mine(1, timestamp=now + DAY + 1)
-    gas("reveal (2 chunks)", market.bounties.reveal(1, chunks, b"\x02" * 32, "uri", sender=sponsor))
+    gas(f"reveal (2 chunks, {len(data):,} B of test data)", market.bounties.reveal(1, chunks, b"\x02" * 32, data, sender=sponsor))
 
     p0, p1 = scenario.contestants[0].proofs
     m0, m1 = (p.proof[:128] + mock_point + p.proof[192:] for p in (p0, p1))
@@ -76,10 +82,30 @@ def cli(ecosystem, network):
     chain.mine(1, timestamp=now + 3 * DAY + 1)
     gas("finalize (sealed, pays winner)", market.bounties.finalize(1, sender=sponsor))
     gas("withdraw", market.bounties.withdraw(usd, sender=alice))
+    gas("flushFees (fees of both bounties to the vault)", market.bounties.flushFees(usd, sender=bob))
 
+    before = _snapshot(PROJECT_ROOT / "docs" / "market-gas.md")
     out = PROJECT_ROOT / "reports" / "market-gas.md"
     out.parent.mkdir(exist_ok=True)
-    lines = ["# Model market — gas per call (py-evm, whole transaction)", "", "| call | gas |", "|---|---|"]
-    lines += [f"| {label} | {g:,} |" for label, g in rows]
+    lines = ["# Model market — gas per call (py-evm, whole transaction)", "",
+             "| call | gas | before (docs/market-gas.md) |", "|---|---|---|"]
+    lines += [f"| {label} | {g:,} | {before.get(_key(label), '-')} |" for label, g in rows]
     out.write_text("\n".join(lines) + "\n")
     click.echo(out.read_text())
+
+
+def _key(label: str) -> str:
+    """A call's label without the measured sizes, so rows match across snapshots."""
+    return re.sub(r", [\d,]+ B of test data", "", label)
+
+
+def _snapshot(path) -> dict[str, str]:
+    """Gas figures of the committed snapshot by call label (its first column), for the before/after column."""
+    if not path.is_file():
+        return {}
+    rows = {}
+    for line in path.read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) >= 2 and cells[1].replace(",", "").isdigit():
+            rows[_key(cells[0])] = cells[1]
+    return rows

@@ -15,7 +15,7 @@ from typing import Any
 from ..deploy.deploy import CoreDeployment
 from ..deploy.market import MarketDeployment, register_circuit_by_governance
 from ..sdk.market import circuit_id, leaderboard, register_model
-from ..zk import evm, models, pipeline
+from ..zk import evm, models, pipeline, testdata
 
 CIRCUIT = "digits-mlp16-n64"
 CHUNKS = 2
@@ -43,6 +43,7 @@ class Scenario:
     chunks: list[tuple]
     chunk_commitments: list[bytes]
     contestants: list[Contestant]
+    test_data: bytes = b""  # the encoded chunks a bounty publishes on chain (apiary/zk/testdata.py)
 
 
 def prepare(accounts: Sequence[Any], log: Callable[[str], None] = print) -> Scenario:
@@ -70,7 +71,7 @@ def prepare(accounts: Sequence[Any], log: Callable[[str], None] = print) -> Scen
                 bundle = pipeline.prove(circuit, c.model, *chunk, path, progress=lambda m: log(f"      {m}"))
             c.proofs.append(bundle)
         log(f"   {c.name}: model {c.commitment.hex()[:12]}…, scores {[p.score for p in c.proofs]} (total {c.total}/{circuit.spec.samples * CHUNKS})")
-    return Scenario(circuit, chunks, chunk_commitments, contestants)
+    return Scenario(circuit, chunks, chunk_commitments, contestants, testdata.encode(chunks))
 
 
 def sealed_round(project: Any, core: CoreDeployment, market: MarketDeployment, scenario: Scenario, sponsor: Any,
@@ -94,19 +95,26 @@ def sealed_round(project: Any, core: CoreDeployment, market: MarketDeployment, s
         log(f"   {c.name} registered model #{c.model_id} (commit, then reveal a block later)")
 
     salt = bytes(range(32))
-    commitment = market.bounties.testSetCommitment(scenario.chunk_commitments, salt)
+    data_hash = testdata.data_hash(scenario.test_data)
+    commitment = pipeline.test_set_commitment(scenario.chunk_commitments, data_hash, salt)
     now = chain.pending_timestamp
     reward_token.approve(market.bounties, reward, sender=sponsor)
     market.bounties.createSealed((reward_token.address, reward, cid, commitment, CHUNKS, threshold, 0,
                                   now + DAY, now + 2 * DAY, now + 3 * DAY), sender=sponsor)
     bounty_id = market.bounties.bountyCount() - 1
-    log(f"   sponsor created sealed bounty #{bounty_id}: ≥ {threshold}/{circuit.spec.samples * CHUNKS} correct, reward {reward / 1e18:,.0f}")
+    log(f"   sponsor created sealed bounty #{bounty_id}: ≥ {threshold}/{circuit.spec.samples * CHUNKS} correct, reward {reward / 1e18:,.0f}, "
+        f"fee fixed at {market.bounties.bounty(bounty_id).feeBps} bps")
+    log("   the seal binds the chunk commitments, the test data's hash and a secret salt")
     for c in scenario.contestants:
         market.bounties.commitModel(bounty_id, c.model_id, sender=c.account)
     log("   both submitters committed their models before seeing the test set")
     chain.mine(1, timestamp=market.bounties.bounty(bounty_id).commitDeadline + 1)
-    market.bounties.reveal(bounty_id, scenario.chunk_commitments, salt, "sklearn:digits:last-128", sender=sponsor)
-    log("   sponsor revealed the test set (chunk commitments + salt match the sealed commitment)")
+    market.bounties.reveal(bounty_id, scenario.chunk_commitments, salt, scenario.test_data, sender=sponsor)
+    published = testdata.decode(scenario.test_data)
+    if testdata.check_against_commitments(circuit, published, scenario.chunk_commitments):
+        raise RuntimeError("the published test data does not match the chunk commitments")
+    log(f"   sponsor revealed the test set and published its {len(scenario.test_data):,} bytes of data on chain; "
+        "provers checked it against the chunk commitments")
     for c in scenario.contestants:
         for index, bundle in enumerate(c.proofs):
             receipt = market.bounties.submitChunk(bounty_id, c.model_id, index, bundle.proof, bundle.instances, sender=c.account)

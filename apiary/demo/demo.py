@@ -87,6 +87,7 @@ def model_market_round_trip(project: Any, actors: Sequence[Any], core: CoreDeplo
     winner = next(c for c in scenario.contestants if c.model_id == b.best)
     owed = market.bounties.owed(winner.account, reward_token)
     market.bounties.withdraw(reward_token, sender=winner.account)
+    market.bounties.flushFees(reward_token, sender=winner.account)  # anyone may push accrued fees to the vault
     fee = core.vault.unallocated(reward_token) - fees_before
     log(f"   winner: {winner.name} (model #{winner.model_id}, {b.bestScore} correct) withdrew {owed / ONE:,.2f} bUSD")
     log(f"   fee vault received {fee / ONE:,.2f} bUSD ({core.vault.feeBps()} bps); the bounty is settled for good")

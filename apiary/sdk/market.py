@@ -14,6 +14,9 @@ from typing import Any
 
 from eth_utils import keccak
 
+from .devnode import wait_for_block
+from .tx import send
+
 
 # ---------------------------------------------------------------- enums (mirror the Solidity enums, in order)
 
@@ -110,11 +113,6 @@ def register_model(models: Any, owner: Any, circuit: bytes, commitment: bytes, u
     """Commit, then reveal a model registration (the reveal at least MIN_SEAL_AGE blocks later). With
     `wait_final`, also let the seal window pass, after which no earlier seal can take the model over and bounties
     accept it. Returns the model id."""
-    from ape import chain
-
-    from .devnode import wait_for_block
-    from .tx import send
-
     salt = salt or os.urandom(32)
     seal = models.seal(owner.address, circuit, commitment, salt)
     receipt = send(models.commit, seal, sender=owner, **tx)
@@ -123,9 +121,6 @@ def register_model(models: Any, owner: Any, circuit: bytes, commitment: bytes, u
     send(models.register, circuit, commitment, salt, uri, sender=owner, **tx)
     model_id = int(models.modelIdOf(circuit, commitment))
     if wait_final:
-        until = int(models.contestableUntil(model_id))
-        if chain.blocks.height <= until:
-            log(f"model #{model_id}: waiting for block {until + 1} (seal window) before bounties accept it")
         wait_until_final(models, model_id, log)
     return model_id
 

@@ -71,8 +71,9 @@ interface IModelRegistry is IERC721 {
 
     function model(uint256 id) external view returns (Model memory);
 
-    /// @notice Circuit and weight commitment of a model, without copying its URI (what bounties need).
-    function commitmentOf(uint256 id) external view returns (bytes32 circuitId, bytes32 commitment);
+    /// @notice Circuit, weight commitment and `contestableUntil` of a model in one call, without copying its URI
+    /// (what bounties check on every proof).
+    function commitmentOf(uint256 id) external view returns (bytes32 circuitId, bytes32 commitment, uint256 contestableUntil);
 
     /// @notice The last block at which an earlier seal could still take model `id` over.
     function contestableUntil(uint256 id) external view returns (uint256);

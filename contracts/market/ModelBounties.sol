@@ -324,9 +324,9 @@ contract ModelBounties is IModelBounties, Settlement {
     /// registration is final (an earlier seal can no longer take it over, so the owner paid is the right one).
     function _checkModel(Bounty storage b, uint256 modelId) private view returns (bytes32 commitment) {
         bytes32 circuitId;
-        (circuitId, commitment) = models.commitmentOf(modelId); // reverts for unknown models
+        uint256 until;
+        (circuitId, commitment, until) = models.commitmentOf(modelId); // reverts for unknown models
         if (circuitId != b.circuitId) revert BountyWrongCircuit(modelId, circuitId, b.circuitId);
-        uint256 until = models.contestableUntil(modelId);
         if (block.number <= until) revert BountyModelNotFinal(modelId, until);
     }
 

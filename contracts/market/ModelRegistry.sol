@@ -129,9 +129,9 @@ contract ModelRegistry is ERC721, IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
-    function commitmentOf(uint256 id) external view returns (bytes32 circuitId, bytes32 commitment) {
+    function commitmentOf(uint256 id) external view returns (bytes32 circuitId, bytes32 commitment, uint256 until) {
         Model storage m = _model(id);
-        return (m.circuitId, m.commitment);
+        return (m.circuitId, m.commitment, uint256(m.sealedAt) + sealWindow);
     }
 
     /// @inheritdoc IModelRegistry

@@ -63,8 +63,8 @@ def test_open__weaker_fails_threshold_stronger_is_paid(core, market, registered,
     alice, bob = scenario.contestants
     reward.approve(market.bounties, 10_000 * ONE, sender=sponsor_account)
     threshold = (alice.total + bob.total) // 2 + 1
-    market.bounties.createOpen((reward, 10_000 * ONE, registered, scenario.chunk_commitments, threshold, 0,
-                                chain.pending_timestamp + 7 * DAY), sender=sponsor_account)
+    market.bounties.createOpen((reward, 10_000 * ONE, registered, scenario.chunk_commitments, scenario.test_data,
+                                threshold, 0, chain.pending_timestamp + 7 * DAY), sender=sponsor_account)
     for index, bundle in enumerate(bob.proofs):
         market.bounties.submitChunk(0, bob.model_id, index, bundle.proof, bundle.instances, sender=bob.account)
     assert market.bounties.bounty(0).status == 0  # complete but below threshold
@@ -74,8 +74,9 @@ def test_open__weaker_fails_threshold_stronger_is_paid(core, market, registered,
     fee = core.vault.feeOn(10_000 * ONE)
     assert market.bounties.owed(alice.account, reward) == 10_000 * ONE - fee
     assert market.bounties.owed(attacker, reward) == 0
+    market.bounties.flushFees(reward, sender=attacker)
     assert core.vault.unallocated(reward) == fee
-    with ape.reverts(market.bounties.BountyNotActive, bountyId=0, status=1):
+    with ape.reverts(market.bounties.BountyWrongPhase, bountyId=0, current=4, required=2):
         market.bounties.submitChunk(0, alice.model_id, 0, alice.proofs[0].proof, alice.proofs[0].instances, sender=attacker)
 
 
@@ -83,7 +84,8 @@ def test_open__real_proof_for_other_test_set_and_wrong_model__rejected(market, r
     alice, bob = scenario.contestants
     reward.approve(market.bounties, ONE, sender=sponsor_account)
     reversed_chunks = list(reversed(scenario.chunk_commitments))
-    market.bounties.createOpen((reward, ONE, registered, reversed_chunks, 1, 0, chain.pending_timestamp + DAY), sender=sponsor_account)
+    market.bounties.createOpen((reward, ONE, registered, reversed_chunks, scenario.test_data, 1, 0,
+                                chain.pending_timestamp + 2 * DAY), sender=sponsor_account)
     with ape.reverts(market.bounties.EvaluationProofWrongChunk, expected=reversed_chunks[0], actual=scenario.chunk_commitments[0]):
         market.bounties.submitChunk(0, alice.model_id, 0, alice.proofs[0].proof, alice.proofs[0].instances, sender=alice.account)
     with ape.reverts(market.bounties.EvaluationProofWrongModel):
@@ -103,11 +105,12 @@ def test_sealed__stronger_wins_sponsor_cannot_take_back(project, core, market, s
     assert b.status == 1 and b.best == winner.model_id and b.bestScore == winner.total
     assert market.bounties.owed(loser.account, reward) == 0
     assert market.bounties.owed(sponsor_account, reward) == 0
-    with ape.reverts(market.bounties.BountyNotActive, bountyId=bounty_id, status=1):
+    with ape.reverts(market.bounties.BountyWrongPhase, bountyId=bounty_id, current=4, required=3):
         market.bounties.finalize(bounty_id, sender=sponsor_account)
     market.bounties.withdraw(reward, sender=winner.account)
-    with ape.reverts(market.bounties.BountyNothingToWithdraw):
+    with ape.reverts(market.bounties.SettlementNothingToWithdraw):
         market.bounties.withdraw(reward, sender=sponsor_account)
+    market.bounties.flushFees(reward, sender=sponsor_account)
     assert market.bounties.escrowed(reward) == reward.balanceOf(market.bounties) == 0
 
 
