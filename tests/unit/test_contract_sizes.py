@@ -12,7 +12,8 @@ def test_sizes__every_contract_fits_eip170(core, project, deployer, chain):
         assert 0 < size <= EIP170_LIMIT, f"{name} runtime is {size} bytes"
 
 
-@pytest.mark.parametrize("name", ["ApiaryToken", "ApiaryGovernor", "ApiaryTimelock", "FeeVault"])
+@pytest.mark.parametrize("name", ["ApiaryToken", "ApiaryGovernor", "ApiaryTimelock", "FeeVault", "VerifierRegistry",
+                                  "ModelRegistry", "ModelBounties"])
 def test_sizes__compiled_runtime_fits_eip170(project, name):
     runtime = getattr(project, name).contract_type.runtime_bytecode.bytecode
     size = (len(runtime) - 2) // 2

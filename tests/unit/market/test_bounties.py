@@ -625,3 +625,32 @@ def test_test_set_commitment__python_equals_contract(bounties, chunks):
     h = keccak(TEST_DATA)
     assert pipeline.test_set_commitment(chunks, h, salt) == bounties.testSetCommitment(chunks, h, salt)
     assert pipeline.test_set_commitment(chunks, h) == bounties.testSetCommitment(chunks, h, b"\0" * 32)
+
+
+def test_flush_fees__reentrancy_through_token__blocked(project, bounties, sponsor, circuit, chunks, chain, proofs,
+                                                       alice_model, alice, vault):
+    evil = project.ReentrantToken.deploy(sender=sponsor)
+    evil.mint(sponsor, 10**6, sender=sponsor)
+    evil.approve(bounties, 10**6, sender=sponsor)
+    bounties.createOpen((evil, 10**6, circuit, chunks, TEST_DATA, 12, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
+    submit(bounties, 0, alice_model, 0, proofs(0, "alice", 8), alice)
+    submit(bounties, 0, alice_model, 1, proofs(1, "alice", 8), alice)
+    # While the vault pulls the fee, the token calls back into flushFees: the guard stops it, nothing is paid twice.
+    evil.arm(bounties, bounties.flushFees.encode_input(evil), sender=alice)
+    bounties.flushFees(evil, sender=alice)
+    assert evil.attempted() and not evil.reentered()
+    assert vault.unallocated(evil) == 10_000 and bounties.feesPending(evil) == 0
+    assert bounties.escrowed(evil) == evil.balanceOf(bounties) == 990_000
+
+
+def test_sealed__sponsor_committing_its_own_models__recovers_nothing_without_a_reveal(
+    bounties, sealed_bounty, models, circuit, sponsor, chain, reward_token
+):
+    """SECURITY: a sponsor entering its own competition to claw funds back (sibling of finding 2)."""
+    bounty_id = sealed_bounty()
+    own = register_model(models, sponsor, circuit, keccak(b"sponsor's own"))
+    bounties.commitModel(bounty_id, own, sender=sponsor)
+    to_phase(chain, bounties.bounty(bounty_id).revealDeadline)
+    bounties.finalize(bounty_id, sender=sponsor)
+    assert bounties.bounty(bounty_id).status == Status.FORFEITED
+    assert bounties.owed(sponsor, reward_token) == 0
