@@ -73,6 +73,19 @@ def reward_token(usd, sponsor, bounties):
 
 
 @pytest.fixture
+def sponsor_token(project, sponsor, bounties):
+    """A (possibly hostile) test token of `kind`, `amount` minted to the sponsor and approved to the bounties."""
+
+    def create(kind: str, amount: int, *args):
+        token = getattr(project, kind).deploy(*args, sender=sponsor)
+        token.mint(sponsor, amount, sender=sponsor)
+        token.approve(bounties, amount, sender=sponsor)
+        return token
+
+    return create
+
+
+@pytest.fixture
 def proofs():
     def make(chunk: int, model: str, score: int) -> FakeProof:
         return FakeProof(f"chunk{chunk}".encode(), model.encode(), score)

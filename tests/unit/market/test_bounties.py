@@ -78,10 +78,8 @@ def test_create_open__bad_parameters__revert(bounties, verifiers, reward_token, 
     assert bounties.escrowed(reward_token) == 0
 
 
-def test_create__fee_on_transfer_token__credits_received(project, bounties, sponsor, circuit, chunks, chain):
-    fot = project.FeeOnTransferToken.deploy(500, sender=sponsor)
-    fot.mint(sponsor, 10_000, sender=sponsor)
-    fot.approve(bounties, 10_000, sender=sponsor)
+def test_create__fee_on_transfer_token__credits_received(sponsor_token, bounties, sponsor, circuit, chunks, chain):
+    fot = sponsor_token("FeeOnTransferToken", 10_000, 500)
     bounties.createOpen((fot, 10_000, circuit, chunks, TEST_DATA, 10, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     assert bounties.bounty(0).reward == 9_500 == bounties.escrowed(fot) == fot.balanceOf(bounties) == bounties.locked(fot)
 
@@ -235,10 +233,8 @@ def test_open__count_circuit_rejects_at_most_direction(bounties, reward_token, s
 # ---------------------------------------------------------------- money paths
 
 
-def test_withdraw__reentrancy_through_reward_token__blocked(project, bounties, sponsor, circuit, chunks, chain, proofs, alice_model, alice):
-    evil = project.ReentrantToken.deploy(sender=sponsor)
-    evil.mint(sponsor, 10**6, sender=sponsor)
-    evil.approve(bounties, 10**6, sender=sponsor)
+def test_withdraw__reentrancy_through_reward_token__blocked(sponsor_token, bounties, sponsor, circuit, chunks, chain, proofs, alice_model, alice):
+    evil = sponsor_token("ReentrantToken", 10**6)
     bounties.createOpen((evil, 10**6, circuit, chunks, TEST_DATA, 12, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     submit(bounties, 0, alice_model, 0, proofs(0, "alice", 8), alice)
     submit(bounties, 0, alice_model, 1, proofs(1, "alice", 8), alice)
@@ -250,11 +246,9 @@ def test_withdraw__reentrancy_through_reward_token__blocked(project, bounties, s
     assert bounties.escrowed(evil) == evil.balanceOf(bounties) == bounties.feesPending(evil)
 
 
-def test_settlement__reverting_token_blocks_nobody_from_settling(project, bounties, sponsor, circuit, chunks, chain, proofs,
+def test_settlement__reverting_token_blocks_nobody_from_settling(sponsor_token, bounties, sponsor, circuit, chunks, chain, proofs,
                                                                  alice_model, alice, bob_model, bob):
-    rev = project.RevertingToken.deploy(sender=sponsor)
-    rev.mint(sponsor, 2 * 10**6, sender=sponsor)
-    rev.approve(bounties, 2 * 10**6, sender=sponsor)
+    rev = sponsor_token("RevertingToken", 2 * 10**6)
     for _ in range(2):
         bounties.createOpen((rev, 10**6, circuit, chunks, TEST_DATA, 12, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     for bounty_id, model_id, name, who in ((0, alice_model, "alice", alice), (1, bob_model, "bob", bob)):
@@ -269,12 +263,10 @@ def test_settlement__reverting_token_blocks_nobody_from_settling(project, bounti
     assert rev.balanceOf(alice) == 990_000
 
 
-def test_finding5__token_refusing_the_vault_blocks_no_payee_or_refund(project, bounties, sealed_bounty, vault, sponsor, circuit,
+def test_finding5__token_refusing_the_vault_blocks_no_payee_or_refund(sponsor_token, bounties, sealed_bounty, vault, sponsor, circuit,
                                                                       chunks, chain, proofs, alice_model, alice, attacker):
     """Finding 5: a token that refuses transfers to the vault used to freeze a sealed bounty with a leader forever."""
-    blk = project.BlocklistToken.deploy(sender=sponsor)
-    blk.mint(sponsor, 3 * 10**6, sender=sponsor)
-    blk.approve(bounties, 3 * 10**6, sender=sponsor)
+    blk = sponsor_token("BlocklistToken", 3 * 10**6)
     blk.setBlocked(vault, True, sender=sponsor)
     now = chain.pending_timestamp
     salt = sealed_bounty.salt
@@ -301,11 +293,9 @@ def test_finding5__token_refusing_the_vault_blocks_no_payee_or_refund(project, b
     ledger_ok(bounties, blk)
 
 
-def test_finding5__blocklisted_payee_blocks_only_itself(project, bounties, sponsor, circuit, chunks, chain, proofs,
+def test_finding5__blocklisted_payee_blocks_only_itself(sponsor_token, bounties, sponsor, circuit, chunks, chain, proofs,
                                                         alice_model, alice, bob_model, bob):
-    blk = project.BlocklistToken.deploy(sender=sponsor)
-    blk.mint(sponsor, 2 * 10**6, sender=sponsor)
-    blk.approve(bounties, 2 * 10**6, sender=sponsor)
+    blk = sponsor_token("BlocklistToken", 2 * 10**6)
     for _ in range(2):
         bounties.createOpen((blk, 10**6, circuit, chunks, TEST_DATA, 12, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     blk.setBlocked(alice, True, sender=sponsor)
@@ -352,20 +342,16 @@ def test_direct_transfers__change_no_accounting(bounties, open_bounty, reward_to
         alice.transfer(bounties, 1)
 
 
-def test_create__token_returning_false__rejected(project, bounties, sponsor, circuit, chunks, chain):
-    bad = project.FalseReturnToken.deploy(sender=sponsor)
-    bad.mint(sponsor, 100, sender=sponsor)
-    bad.approve(bounties, 100, sender=sponsor)
+def test_create__token_returning_false__rejected(sponsor_token, bounties, sponsor, circuit, chunks, chain):
+    bad = sponsor_token("FalseReturnToken", 100)
     with ape.reverts(bounties.SafeERC20FailedOperation, token=bad.address):
         bounties.createOpen((bad, 100, circuit, chunks, TEST_DATA, 10, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     assert bounties.bountyCount() == 0 and bounties.escrowed(bad) == 0
 
 
-def test_create__token_without_return_value__works_end_to_end(project, bounties, sponsor, circuit, chunks, chain, proofs,
+def test_create__token_without_return_value__works_end_to_end(sponsor_token, bounties, sponsor, circuit, chunks, chain, proofs,
                                                               alice_model, alice, vault):
-    usdt = project.NoReturnToken.deploy(sender=sponsor)
-    usdt.mint(sponsor, 10_000, sender=sponsor)
-    usdt.approve(bounties, 10_000, sender=sponsor)
+    usdt = sponsor_token("NoReturnToken", 10_000)
     bounties.createOpen((usdt, 10_000, circuit, chunks, TEST_DATA, 12, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     submit(bounties, 0, alice_model, 0, proofs(0, "alice", 8), alice)
     submit(bounties, 0, alice_model, 1, proofs(1, "alice", 8), alice)
@@ -627,11 +613,9 @@ def test_test_set_commitment__python_equals_contract(bounties, chunks):
     assert pipeline.test_set_commitment(chunks, h) == bounties.testSetCommitment(chunks, h, b"\0" * 32)
 
 
-def test_flush_fees__reentrancy_through_token__blocked(project, bounties, sponsor, circuit, chunks, chain, proofs,
+def test_flush_fees__reentrancy_through_token__blocked(sponsor_token, bounties, sponsor, circuit, chunks, chain, proofs,
                                                        alice_model, alice, vault):
-    evil = project.ReentrantToken.deploy(sender=sponsor)
-    evil.mint(sponsor, 10**6, sender=sponsor)
-    evil.approve(bounties, 10**6, sender=sponsor)
+    evil = sponsor_token("ReentrantToken", 10**6)
     bounties.createOpen((evil, 10**6, circuit, chunks, TEST_DATA, 12, 0, chain.pending_timestamp + 2 * DAY), sender=sponsor)
     submit(bounties, 0, alice_model, 0, proofs(0, "alice", 8), alice)
     submit(bounties, 0, alice_model, 1, proofs(1, "alice", 8), alice)
