@@ -488,22 +488,23 @@ def test_sealed__minimum_windows__accepted(bounties, reward_token, sponsor, circ
 # ---------------------------------------------------------------- findings 1–3: sealed bounties under attack
 
 
-def test_finding1__commitments_have_no_first_come_cap(bounties, sealed_bounty, models, circuit, attacker, alice_model, alice, chain):
-    """Finding 1: 256 first-come slots let one party fill them and lock every rival out. There is no cap now."""
-    bounty_id = sealed_bounty()
+def test_finding1__commitments_have_no_first_come_cap(project, deployer, verifiers, vault, circuit, attacker, sponsor,
+                                                      sponsor_token, chunks, chain, alice):
+    """Finding 1: 256 first-come slots let one party fill them and lock every rival out. There is no cap now.
+    (A registry stand-in that owns every model id for the attacker keeps 257 registrations out of the test.)"""
+    flood_models = project.MockModelRegistry.deploy(circuit, attacker, sender=deployer)
+    market = project.ModelBounties.deploy(verifiers, flood_models, vault, sender=deployer)
+    token = sponsor_token("MockERC20", 1_000, "USD", "USD")
+    token.approve(market, 1_000, sender=sponsor)
+    now = chain.pending_timestamp
+    commitment = market.testSetCommitment(chunks, keccak(TEST_DATA), b"\x42" * 32)
+    market.createSealed((token, 1_000, circuit, commitment, 2, 10, 0, now + DAY, now + 2 * DAY, now + 3 * DAY), sender=sponsor)
     count = 257  # one more than the old MAX_COMMITTERS
-    salts = [i.to_bytes(32, "big") for i in range(count)]
-    commitments = [keccak(b"flood" + s) for s in salts]
-    for s, c in zip(salts, commitments):  # each reveal lands a block after its seal (auto-mined)
-        models.commit(models.seal(attacker, circuit, c, s), sender=attacker)
-        models.register(circuit, c, s, "", sender=attacker)
-    chain.mine(models.sealWindow() + 1)
-    first = models.modelIdOf(circuit, commitments[0])
-    for model_id in range(first, first + count):
-        bounties.commitModel(bounty_id, model_id, sender=attacker)
-    bounties.commitModel(bounty_id, alice_model, sender=alice)  # the rival still gets in
-    assert bounties.bounty(bounty_id).committed == count + 1
-    assert bounties.entry(bounty_id, alice_model).commitIndex == count + 1
+    for model_id in range(1, count + 1):
+        market.commitModel(0, model_id, sender=attacker)
+    market.commitModel(0, count + 1, sender=attacker)  # and the next comer still gets in
+    assert market.bounty(0).committed == count + 1
+    assert market.entry(0, count + 1).commitIndex == count + 1
 
 
 def test_finding2__no_reveal__forfeit_goes_to_the_vault_not_to_sybils_or_the_sponsor(
