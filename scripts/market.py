@@ -1,238 +1,317 @@
 """Model market from the command line: `ape run market <command> --network … --account …`.
 
-    ape run market deploy-verifier --circuit digits-mlp16-n64              # then register it by governance:
-    ape run market propose-circuit --circuit digits-mlp16-n64 --verifier 0x…
-    ape run market register-model --circuit digits-mlp16-n64 --model model.json --uri ipfs://…
-    ape run market create --circuit digits-mlp16-n64 --token 0x… --reward 1000 --threshold 100 --chunks 2 [--sealed]
+    ape run market deploy-verifier --circuit iris-logreg-n8               # recorded in the manifest
+    ape run market propose-circuit --circuit iris-logreg-n8 [--quiet]     # then ape run gov vote/queue/execute
+    ape run market register-model --circuit iris-logreg-n8 --model model.json [--uri …] [--quiet]
+    ape run market create --circuit iris-logreg-n8 --token ApiaryToken --reward 1000 --threshold 12 --chunks 2 --sealed
     ape run market commit --bounty 0 --model-id 1
+    ape run market advance --bounty 0 --past commit                       # dev node only
     ape run market reveal --bounty 0
-    ape run market prove-and-submit --bounty 0 --model-id 1 --model model.json
-    ape run market finalize --bounty 0 ; ape run market withdraw --token 0x…
-    ape run market show --bounty 0
+    ape run market prove-and-submit --bounty 0 --model-id 1 --model model.json --circuit iris-logreg-n8
+    ape run market finalize --bounty 0 ; ape run market withdraw --token ApiaryToken
+    ape run market show --bounty 0 ; ape run market list ; ape run market flush-fees --token ApiaryToken
 
-On a local chain, keep one node running across commands: `./dev node` (anvil, chain id 1337) and
-`--network ethereum:local:node` (ape-foundry's `ethereum:local:foundry` starts a fresh anvil per command).
-Addresses come from the deployment manifest that `ape run deploy` wrote for the network. A sealed bounty's
-secret (chunk commitments and salt) is kept in build/bounties/<network>-<id>.json until `reveal`.
+Addresses come from the deployment manifest of the network (deployments/<ecosystem>-<network>-<provider>.json,
+checked against the node). Every transaction is simulated first: a command that would revert sends nothing
+and prints one line (`--verbose` for the traceback). Amounts are exact decimals scaled by the token's
+decimals(); `--token` takes an address or a contract name of the deployment. Local state is kept per
+deployment under build/<kind>/<deployment key>/: sealed-bounty secrets (written before the bounty is created,
+read by `reveal`), pending model seals; proofs are cached under build/proofs/ for every deployment.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
 from pathlib import Path
 
 import click
-from ape import chain, project
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import account_option
 
-from apiary.chain.manifest import read_manifest
-from apiary.chain.market import describe, leaderboard, register_model
-from apiary.paths import DEPLOYMENTS_DIR, PROJECT_ROOT
+from apiary import paths
+from apiary.sdk import bounties as sdk
+from apiary.sdk.cli import ADDRESS, ConnectedCommand, bounty_option, circuit_option, model_file_option, model_option
+from apiary.sdk.errors import ApiaryCliError
+from apiary.sdk.manifest import Manifest, load_manifest
 
-SECRETS = PROJECT_ROOT / "build" / "bounties"
-
-
-def _contracts(ecosystem, network) -> dict:
-    manifest = read_manifest(DEPLOYMENTS_DIR / f"{ecosystem.name}-{network.name}.json")
-    c = manifest["contracts"]
-    missing = {"ModelBounties", "ModelRegistry", "VerifierRegistry"} - set(c)
-    if missing:
-        raise click.ClickException(f"the deployment has no {', '.join(sorted(missing))}: redeploy with `ape run deploy`")
-    return {name: getattr(project, name).at(address) for name, address in c.items()}
+quiet_option = click.option("--quiet", is_flag=True, help="Print only the resulting id (for scripts).")
+token_option = click.option("--token", "token_text", required=True,
+                            help="Token address, or a contract name of the deployment (e.g. ApiaryToken).")
 
 
-def _circuit(name: str):
+def _manifest(ecosystem, network, provider) -> Manifest:
+    return load_manifest(ecosystem.name, network.name, provider.name, provider.chain_id,
+                         directory=paths.DEPLOYMENTS_DIR)
+
+
+def _market(manifest: Manifest) -> sdk.Market:
+    return sdk.Market.from_manifest(manifest)
+
+
+def _state(manifest: Manifest, kind: str) -> Path:
+    return manifest.state_dir(kind, root=paths.STATE_DIR)
+
+
+def _open_circuit(name: str):
     from apiary.zk import pipeline
 
     return pipeline.open_circuit(name)
 
 
+def _say(quiet: bool):
+    return (lambda _m: None) if quiet else (lambda m: click.echo(f"  {m}"))
+
+
 @click.group()
 def cli():
-    """Model market flows: verifiers, models, bounties."""
+    """Model market: verifiers, models, bounties (sealed and open), proofs, settlement."""
 
 
-@cli.command(cls=ConnectedProviderCommand)
+# ---------------------------------------------------------------- circuits
+
+
+@cli.command("deploy-verifier", cls=ConnectedCommand)
 @account_option()
-@click.option("--circuit", required=True, help="Circuit id under verifiers/.")
-def deploy_verifier(ecosystem, network, account, circuit):
-    """Deploy a circuit's verifier (compiled with the pinned solc) and print what to register."""
+@circuit_option()
+@click.option("--force", is_flag=True, help="Deploy again even if the manifest records a live verifier.")
+def deploy_verifier(ecosystem, network, provider, account, circuit, force):
+    """Deploy a circuit's verifier and record it in the manifest's circuits section."""
+    import ape
+
+    from apiary.sdk.tx import deploy
     from apiary.zk import evm
 
-    c = _circuit(circuit)
+    manifest = _manifest(ecosystem, network, provider)
+    c = _open_circuit(circuit)
     c.check_files()
-    verifier = evm.deploy_with_ape(c, account)
-    click.echo(json.dumps({"circuit": circuit, "verifier": verifier.address, "samples": c.spec.samples,
-                           "manifest_sha256": c.manifest_sha256.hex()}, indent=2))
+    sha = c.manifest_sha256.hex()
+    known = manifest.circuits.get(circuit, {})
+    if not force and known.get("manifest_sha256") == sha and known.get("verifier") and \
+            ape.networks.provider.get_code(known["verifier"]):
+        click.echo(f"verifier of {circuit} already deployed at {known['verifier']} (recorded in {manifest.path.name})")
+        return
+    compiled = evm.compile_verifier(c.path("Verifier.sol"), c.build)
+    container = ape.contracts.ContractContainer(compiled.contract_type("Halo2Verifier_" + circuit.replace("-", "_")))
+    verifier = deploy(container, c.path("vk.bin").read_bytes(), sender=account)
+    tx = verifier.txn_hash
+    manifest.add_circuit(circuit, str(verifier.address), sha, samples=c.spec.samples, metric=c.spec.metric,
+                         tx=(tx if isinstance(tx, str) else "0x" + bytes(tx).hex()) if tx else None)
+    click.echo(f"verifier of {circuit} deployed at {verifier.address} ({compiled.runtime_size:,} bytes); "
+               f"recorded in {manifest.path.name}")
+    click.echo(f"next: ape run market propose-circuit --circuit {circuit}")
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command("propose-circuit", cls=ConnectedCommand)
 @account_option()
-@click.option("--circuit", required=True)
-@click.option("--verifier", required=True, help="Address printed by deploy-verifier.")
-def propose_circuit(ecosystem, network, account, circuit, verifier):
-    """Open a governance proposal that registers the circuit in the VerifierRegistry (vote and execute after)."""
-    from apiary.chain.governance import LocalProposalRunner, Proposal, call
+@circuit_option()
+@click.option("--verifier", type=ADDRESS, default=None, help="Default: the verifier deploy-verifier recorded.")
+@quiet_option
+def propose_circuit(ecosystem, network, provider, account, circuit, verifier, quiet):
+    """Propose registering the circuit in the VerifierRegistry; vote, queue and execute with `ape run gov`."""
+    import ape
 
-    manifest = read_manifest(DEPLOYMENTS_DIR / f"{ecosystem.name}-{network.name}.json")["contracts"]
-    governor = project.ApiaryGovernor.at(manifest["ApiaryGovernor"])
-    registry = project.VerifierRegistry.at(manifest["VerifierRegistry"])
-    c = _circuit(circuit)
-    from apiary.chain.market import METRIC
+    from apiary.deploy import governance as gov
+    from apiary.sdk.market import METRIC, circuit_id
 
-    proposal = Proposal([call(registry, "register", circuit, verifier, c.manifest_sha256,
-                              c.spec.samples, METRIC[c.spec.metric])],
-                        f"Register circuit {circuit} (verifier {verifier})")
-    proposal_id = LocalProposalRunner(governor, None, log=click.echo).propose(account, proposal)
-    click.echo(f"proposal {proposal_id}: vote with castVote({proposal_id}, 1), then queue and execute")
+    manifest = _manifest(ecosystem, network, provider)
+    c = _open_circuit(circuit)
+    verifier = verifier or manifest.circuits.get(circuit, {}).get("verifier")
+    if not verifier:
+        raise ApiaryCliError(f"no verifier of {circuit} recorded in {manifest.path.name}: run "
+                             f"ape run market deploy-verifier --circuit {circuit} first, or pass --verifier")
+    if not ape.networks.provider.get_code(verifier):
+        raise ApiaryCliError(f"no contract at {verifier}: deploy the verifier first (ape run market deploy-verifier)")
+    registry, governor = manifest.contract("VerifierRegistry"), manifest.contract("ApiaryGovernor")
+    if registry.isRegistered(circuit_id(circuit)):
+        raise ApiaryCliError(f"circuit {circuit} is registered already (verifier "
+                             f"{registry.circuit(circuit_id(circuit)).verifier}): nothing to propose")
+    action = gov.call(registry, "register", circuit, verifier, "0x" + c.manifest_sha256.hex(), c.spec.samples,
+                      int(METRIC[c.spec.metric]))
+    proposal = gov.Proposal([action],
+                            f"Register circuit {circuit} (verifier {verifier})")
+    proposal_id = gov.propose(governor, proposal, account, _state(manifest, "proposals"))
+    manifest.add_circuit(circuit, verifier, c.manifest_sha256.hex(), proposal=str(proposal_id))
+    if quiet:
+        click.echo(proposal_id)
+        return
+    click.echo(f"proposal {proposal_id}: {proposal.description}")
+    click.echo(f"next: ape run gov show --proposal {proposal_id} (then vote, queue, execute)")
 
 
-@cli.command("register-model", cls=ConnectedProviderCommand)
+# ---------------------------------------------------------------- models
+
+
+@cli.command("register-model", cls=ConnectedCommand)
 @account_option()
-@click.option("--circuit", required=True)
-@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@circuit_option()
+@model_file_option()
 @click.option("--uri", default="", help="Metadata URI of the model.")
-def register_model_cmd(ecosystem, network, account, circuit, model_path, uri):
-    """Register a trained model (commit, then reveal a block later: front-running safe)."""
-    from apiary.zk import models as zk_models
-    from apiary.zk import pipeline
+@quiet_option
+def register_model(ecosystem, network, provider, account, circuit, model_path, uri, quiet):
+    """Register a trained model: seal, reveal after the seal age, wait until final (resumable)."""
+    from apiary.zk import models, pipeline
 
-    c = _circuit(circuit)
-    commitment = pipeline.model_commitment(c, zk_models.QuantisedModel.load(model_path))
-    contracts = _contracts(ecosystem, network)
-    model_id = register_model(contracts["ModelRegistry"], account, contracts["VerifierRegistry"].circuitId(circuit), commitment, uri)
-    click.echo(f"model #{model_id} registered: commitment 0x{commitment.hex()}")
-
-
-@cli.command(cls=ConnectedProviderCommand)
-@account_option()
-@click.option("--circuit", required=True)
-@click.option("--token", required=True, help="Reward token address.")
-@click.option("--reward", type=float, required=True, help="Reward in whole tokens (18 decimals).")
-@click.option("--threshold", type=int, required=True,
-              help="Total over all chunks: correct predictions needed (classification) or the largest squared error (regression).")
-@click.option("--chunks", type=click.IntRange(1, 64), default=1, show_default=True)
-@click.option("--sealed", is_flag=True, help="Commit to the test set now, reveal after commitments close.")
-@click.option("--days", type=click.IntRange(1, 365), default=7, show_default=True, help="Proving window (sealed: each phase).")
-def create(ecosystem, network, account, circuit, token, reward, threshold, chunks, sealed, days):
-    """Create a bounty over the circuit's held-out test set."""
-    from apiary.zk import models as zk_models
-    from apiary.zk import pipeline
-
-    c = _circuit(circuit)
-    ds = zk_models.load_dataset(c.spec.dataset)
-    commitments = [pipeline.chunk_commitment(c, x, y) for x, y in zk_models.test_chunks(ds, c.spec.samples, chunks)]
-    contracts = _contracts(ecosystem, network)
-    bounties, cid = contracts["ModelBounties"], contracts["VerifierRegistry"].circuitId(circuit)
-    amount = int(reward * 10**18)
-    direction = 1 if c.spec.is_regression else 0  # squared error: at most the threshold
-    token_contract = project.MockERC20.at(token)  # any ERC20: only approve is used
-    token_contract.approve(bounties, amount, sender=account)
-    now = chain.pending_timestamp
-    if sealed:
-        salt = secrets.token_bytes(32)
-        commitment = bounties.testSetCommitment(commitments, salt)
-        bounties.createSealed((token, amount, cid, commitment, chunks, threshold, direction, now + days * 86400,
-                               now + 2 * days * 86400, now + 3 * days * 86400), sender=account)
+    manifest = _manifest(ecosystem, network, provider)
+    c = _open_circuit(circuit)
+    commitment = pipeline.model_commitment(c, models.QuantisedModel.load(model_path))
+    model_id, fresh = sdk.register_model(_market(manifest), account, circuit, commitment, uri,
+                                         _state(manifest, "models"), log=_say(quiet))
+    if quiet:
+        click.echo(model_id)
+    elif fresh:
+        click.echo(f"model #{model_id} registered to {account.address}: commitment 0x{commitment.hex()}; final")
     else:
-        bounties.createOpen((token, amount, cid, commitments, threshold, direction, now + days * 86400), sender=account)
-    bounty_id = bounties.bountyCount() - 1
-    if sealed:
-        SECRETS.mkdir(parents=True, exist_ok=True)
-        path = SECRETS / f"{ecosystem.name}-{network.name}-{bounty_id}.json"
-        path.write_text(json.dumps({"chunks": ["0x" + h.hex() for h in commitments], "salt": "0x" + salt.hex()}))
-        os.chmod(path, 0o600)
-        click.echo(f"sealed: the salt to reveal with is in {path} (keep it; without it you cannot reveal)")
-    click.echo(describe(bounties, bounty_id))
+        click.echo(f"model #{model_id} is registered to {account.address} already (commitment 0x{commitment.hex()})")
 
 
-@cli.command(cls=ConnectedProviderCommand)
+# ---------------------------------------------------------------- bounties
+
+
+@cli.command(cls=ConnectedCommand)
 @account_option()
-@click.option("--bounty", "bounty_id", type=int, required=True)
-@click.option("--model-id", type=int, required=True)
-def commit(ecosystem, network, account, bounty_id, model_id):
-    """Commit your registered model to a sealed bounty (before its commit deadline)."""
-    _contracts(ecosystem, network)["ModelBounties"].commitModel(bounty_id, model_id, sender=account)
+@circuit_option()
+@token_option
+@click.option("--reward", required=True, help="Reward in whole tokens: exact decimals (1000, 1000.5, 1e9).")
+@click.option("--threshold", type=click.IntRange(min=0), required=True,
+              help="Total over all chunks: correct predictions needed, or the largest squared error.")
+@click.option("--chunks", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Chunks of the circuit's held-out test set.")
+@click.option("--sealed", is_flag=True, help="Commit to the test set now; reveal it after commitments close.")
+@click.option("--commit-hours", type=click.IntRange(min=0), default=24, show_default=True,
+              help="Sealed: commit window.")
+@click.option("--reveal-hours", type=click.IntRange(min=0), default=24, show_default=True,
+              help="Sealed: reveal window.")
+@click.option("--prove-days", type=click.IntRange(min=0), default=7, show_default=True, help="Proving window.")
+@quiet_option
+def create(ecosystem, network, provider, account, circuit, token_text, reward, threshold, chunks, sealed,
+           commit_hours, reveal_hours, prove_days, quiet):
+    """Create a bounty over the circuit's held-out test set (published on chain; sealed: at reveal)."""
+    from apiary.sdk.amounts import AmountError
+
+    manifest = _manifest(ecosystem, network, provider)
+    market = _market(manifest)
+    token = market.token(token_text)
+    try:
+        amount = token.parse(reward)
+    except AmountError as exc:
+        raise click.BadParameter(str(exc), param_hint="--reward") from None
+    market.active_circuit(circuit)  # before computing commitments: the cheap check first
+    commitments, data = sdk.test_set_of(_open_circuit(circuit), chunks)
+    terms = sdk.CreateTerms(circuit, token, amount, threshold, commitments, data, sealed,
+                            commit_hours * sdk.HOUR, reveal_hours * sdk.HOUR, prove_days * sdk.DAY)
+    bounty_id = sdk.create_bounty(market, account, terms, _state(manifest, "bounties"), log=_say(quiet))
+    if quiet:
+        click.echo(bounty_id)
+        return
+    click.echo(sdk.report(market, bounty_id))
+
+
+@cli.command(cls=ConnectedCommand)
+@account_option()
+@bounty_option()
+@model_option()
+def commit(ecosystem, network, provider, account, bounty_id, model_id):
+    """Commit your final registered model to a sealed bounty (phase commit)."""
+    market = _market(_manifest(ecosystem, network, provider))
+    sdk.commit_model(market, account, bounty_id, model_id)
     click.echo(f"model #{model_id} committed to bounty #{bounty_id}")
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ConnectedCommand)
 @account_option()
-@click.option("--bounty", "bounty_id", type=int, required=True)
-@click.option("--data-uri", default="", help="Where provers find the test data.")
-def reveal(ecosystem, network, account, bounty_id, data_uri):
-    """Reveal a sealed bounty's test set (sponsor; after commitments close)."""
-    path = SECRETS / f"{ecosystem.name}-{network.name}-{bounty_id}.json"
-    if not path.is_file():
-        raise click.ClickException(f"no secret for bounty #{bounty_id} at {path}")
-    secret = json.loads(path.read_text())
-    chunks = [bytes.fromhex(h[2:]) for h in secret["chunks"]]
-    _contracts(ecosystem, network)["ModelBounties"].reveal(bounty_id, chunks, bytes.fromhex(secret["salt"][2:]), data_uri, sender=account)
-    click.echo(f"bounty #{bounty_id} revealed ({len(chunks)} chunks)")
+@bounty_option()
+def reveal(ecosystem, network, provider, account, bounty_id):
+    """Reveal a sealed bounty's chunks, salt and test data (sponsor; phase reveal), from the kept secret."""
+    manifest = _manifest(ecosystem, network, provider)
+    secret = sdk.reveal_bounty(_market(manifest), account, bounty_id, _state(manifest, "bounties"))
+    click.echo(f"bounty #{bounty_id} revealed: {len(secret.chunks)} chunk(s), {len(secret.test_data):,} bytes of "
+               "test data published on chain")
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command("prove-and-submit", cls=ConnectedCommand)
 @account_option()
-@click.option("--bounty", "bounty_id", type=int, required=True)
-@click.option("--model-id", type=int, required=True)
-@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
-@click.option("--circuit", required=True)
-def prove_and_submit(ecosystem, network, account, bounty_id, model_id, model_path, circuit):
-    """Prove the model on every chunk not yet proven and submit each proof (resumable: proven chunks are skipped)."""
-    from apiary.zk import models as zk_models
-    from apiary.zk import pipeline
+@bounty_option()
+@model_option()
+@model_file_option()
+@circuit_option(required=False)
+def prove_and_submit(ecosystem, network, provider, account, bounty_id, model_id, model_path, circuit):
+    """Prove the model on every chunk not proven yet and submit each proof (resumable; proofs cached)."""
+    from apiary.zk import models
 
-    c = _circuit(circuit)
-    model = zk_models.QuantisedModel.load(model_path)
-    bounties = _contracts(ecosystem, network)["ModelBounties"]
-    b = bounties.bounty(bounty_id)
-    ds = zk_models.load_dataset(c.spec.dataset)
-    chunks = zk_models.test_chunks(ds, c.spec.samples, b.numChunks)
-    on_chain = list(bounties.chunksOf(bounty_id))
-    out = PROJECT_ROOT / "build" / "proofs"
-    for index, (x, y) in enumerate(chunks):
-        if bounties.chunkProven(bounty_id, model_id, index):
-            click.echo(f"chunk {index}: already proven on chain, skipped")
-            continue
-        if pipeline.chunk_commitment(c, x, y) != bytes(on_chain[index]):
-            raise click.ClickException(f"chunk {index} of the local test set does not match the bounty's commitment")
-        bundle = pipeline.prove(c, model, x, y, out / f"{bounty_id}-{model_id}-{index}.json", progress=lambda m: click.echo(f"  {m}"))
-        bounties.submitChunk(bounty_id, model_id, index, bundle.proof, bundle.instances, sender=account)
-        click.echo(f"chunk {index}: score {bundle.score} verified on chain")
-    click.echo(describe(bounties, bounty_id))
+    market = _market(_manifest(ecosystem, network, provider))
+    circuit = circuit or market.circuit_name(market.view(bounty_id).circuit_id)
+    results = sdk.prove_and_submit(market, account, bounty_id, model_id, _open_circuit(circuit),
+                                   models.QuantisedModel.load(model_path), log=lambda m: click.echo(f"  {m}"))
+    sent = sum(r.status == "proven" for r in results)
+    click.echo(f"{sent} proof(s) submitted, {len(results) - sent} chunk(s) proven before")
+    click.echo(sdk.report(market, bounty_id))
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ConnectedCommand)
 @account_option()
-@click.option("--bounty", "bounty_id", type=int, required=True)
-def finalize(ecosystem, network, account, bounty_id):
-    """Settle an expired bounty (pay the best, refund, or forfeit to committers)."""
-    bounties = _contracts(ecosystem, network)["ModelBounties"]
-    bounties.finalize(bounty_id, sender=account)
-    click.echo(describe(bounties, bounty_id))
+@bounty_option()
+def finalize(ecosystem, network, provider, account, bounty_id):
+    """Settle a bounty in phase settle: pay the best model, refund, or forfeit to the vault."""
+    market = _market(_manifest(ecosystem, network, provider))
+    sdk.finalize(market, account, bounty_id)
+    click.echo(sdk.report(market, bounty_id))
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ConnectedCommand)
 @account_option()
-@click.option("--token", required=True)
-def withdraw(ecosystem, network, account, token):
-    """Withdraw everything the bounty contract owes you in `token`."""
-    amount = _contracts(ecosystem, network)["ModelBounties"].withdraw(token, sender=account).return_value
-    click.echo(f"withdrew {amount} of {token}")
+@token_option
+def withdraw(ecosystem, network, provider, account, token_text):
+    """Withdraw everything ModelBounties owes you in a token."""
+    market = _market(_manifest(ecosystem, network, provider))
+    token = market.token(token_text)
+    before = int(sdk.erc20(token.address).balanceOf(account.address))
+    amount = sdk.withdraw(market, account, token)
+    after = int(sdk.erc20(token.address).balanceOf(account.address))
+    click.echo(f"withdrew {token.format(amount)} to {account.address}: balance {token.format(before)} → "
+               f"{token.format(after)}")
 
 
-@cli.command(cls=ConnectedProviderCommand)
-@click.option("--bounty", "bounty_id", type=int, required=True)
-def show(ecosystem, network, bounty_id):
-    """A bounty's terms, state and leaderboard."""
-    contracts = _contracts(ecosystem, network)
-    bounties, models = contracts["ModelBounties"], contracts["ModelRegistry"]
-    if bounty_id >= bounties.bountyCount():
-        raise click.ClickException(f"no bounty #{bounty_id} (there are {bounties.bountyCount()})")
-    click.echo(describe(bounties, bounty_id))
-    model_ids = range(1, int(models.totalModels()) + 1)
-    rows = [r for r in leaderboard(bounties, models, bounty_id, model_ids) if r["chunks"][0] != "0" or r["committed"]]
-    for rank, row in enumerate(rows, 1):
-        click.echo(f"  #{rank} model {row['model']} owner {row['owner']} chunks {row['chunks']} score {row['score']}")
+@cli.command("flush-fees", cls=ConnectedCommand)
+@account_option()
+@token_option
+def flush_fees(ecosystem, network, provider, account, token_text):
+    """Push the pending protocol fees in a token to the fee vault (anyone may)."""
+    market = _market(_manifest(ecosystem, network, provider))
+    token = market.token(token_text)
+    amount = sdk.flush_fees(market, account, token)
+    click.echo(f"flushed {token.format(amount)} of fees to the FeeVault")
+
+
+@cli.command(cls=ConnectedCommand)
+@bounty_option()
+def show(ecosystem, network, provider, bounty_id):
+    """A bounty's terms, phase, times, amounts, leaderboard and next step."""
+    click.echo(sdk.report(_market(_manifest(ecosystem, network, provider)), bounty_id))
+
+
+@cli.command("list", cls=ConnectedCommand)
+def list_bounties(ecosystem, network, provider):
+    """Every bounty, one line each."""
+    market = _market(_manifest(ecosystem, network, provider))
+    views = sdk.all_bounties(market)
+    if not views:
+        click.echo("no bounties yet")
+    tokens: dict = {}
+    for view in views:
+        click.echo(sdk.summary_line(market, view, tokens))
+
+
+@cli.command(cls=ConnectedCommand)
+@bounty_option()
+@click.option("--past", type=click.Choice(["commit", "reveal", "deadline"]), required=True,
+              help="Which of the bounty's deadlines to move the clock past.")
+def advance(ecosystem, network, provider, bounty_id, past):
+    """Dev node only: move the clock just past one of a bounty's deadlines."""
+    from apiary.sdk.amounts import chain_time, format_time
+    from apiary.sdk.devnode import advance as advance_chain
+
+    view = _market(_manifest(ecosystem, network, provider)).view(bounty_id)
+    target = {"commit": view.commit_deadline, "reveal": view.reveal_deadline, "deadline": view.deadline}[past]
+    if not target:
+        raise ApiaryCliError(f"bounty #{bounty_id} is open: it has no {past} deadline")
+    number, timestamp = advance_chain(blocks=1, seconds=max(0, target + 1 - chain_time()))
+    click.echo(f"head: block {number} at {format_time(timestamp, timestamp).split(' ')[0]}, past the "
+               f"{'proving deadline' if past == 'deadline' else past + ' deadline'} of bounty #{bounty_id}")

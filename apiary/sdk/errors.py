@@ -59,11 +59,20 @@ HINTS = {
 
 PROPOSAL_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
 OPERATION_STATES = ("Unset", "Waiting", "Ready", "Done")  # TimelockController.OperationState
+BOUNTY_PHASES = ("Commit", "Reveal", "Prove", "Settle", "Closed")  # IModelBounties.Phase
+BOUNTY_WINDOWS = ("Commit", "Reveal", "Prove")  # IModelBounties.Window
+BOUNTY_DIRECTIONS = ("AtLeast", "AtMost")  # IModelBounties.Direction
 # Arguments that are enums or bitmaps of enum values, printed by name.
 _NAMED_ARGS = {
     ("GovernorUnexpectedProposalState", "current"): ("enum", PROPOSAL_STATES),
     ("GovernorUnexpectedProposalState", "expectedStates"): ("bitmap", PROPOSAL_STATES),
     ("TimelockUnexpectedOperationState", "expectedStates"): ("bitmap", OPERATION_STATES),
+    ("BountyWrongPhase", "current"): ("enum", BOUNTY_PHASES),
+    ("BountyWrongPhase", "required"): ("enum", BOUNTY_PHASES),
+    ("BountyBadWindow", "window"): ("enum", BOUNTY_WINDOWS),
+    ("BountyWrongDirection", "given"): ("enum", BOUNTY_DIRECTIONS),
+    ("BountyWrongDirection", "required"): ("enum", BOUNTY_DIRECTIONS),
+    ("BountyUnreachableThreshold", "direction"): ("enum", BOUNTY_DIRECTIONS),
 }
 
 

@@ -1,0 +1,84 @@
+"""The README's step-by-step model market block, run verbatim with bash against the node it starts itself.
+
+The block is the text between `<!-- market-flow:begin -->` and `<!-- market-flow:end -->` in README.md. It runs
+in the repository root with `set -euo pipefail`, on a free port (`APIARY_NODE_PORT`), with its own deployments
+folder and state folder (a developer's node and manifests are never touched); proofs are cached in build/proofs/
+as for any user. Whatever happens, the whole process group (the node included) is stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+from decimal import Decimal
+
+import pytest
+
+from apiary.paths import PROJECT_ROOT
+
+BEGIN, END = "<!-- market-flow:begin -->", "<!-- market-flow:end -->"
+MODEL_OWNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1
+TIMEOUT = 420
+
+
+def readme_block() -> str:
+    text = (PROJECT_ROOT / "README.md").read_text()
+    assert text.count(BEGIN) == 1 and text.count(END) == 1, "README.md needs exactly one market-flow block"
+    section = text[text.index(BEGIN) + len(BEGIN) : text.index(END)]
+    match = re.fullmatch(r"\s*```bash\n(.*?)```\s*", section, re.S)
+    assert match, "the market-flow markers must enclose exactly one ```bash block"
+    return match.group(1)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_readme_block__has_no_placeholders():
+    block = readme_block()
+    assert "…" not in block and "0x…" not in block and "<" not in block.replace("<<", "")
+    assert "ape run gov vote" in block and "prove-and-submit" in block and 'kill "$NODE"' in block
+
+
+@pytest.mark.anvil
+def test_readme_market_flow__runs_verbatim__winner_paid(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "APIARY_NODE_PORT": str(port), "APIARY_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
+           "APIARY_STATE_DIR": str(tmp_path / "build")}
+    model = PROJECT_ROOT / "build" / "model.json"
+    kept = model.read_bytes() if model.is_file() else None
+    process = subprocess.Popen(["bash", "-c", "set -euo pipefail\n" + readme_block()], cwd=PROJECT_ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        pytest.fail(f"the README block ran longer than {TIMEOUT} s:\n{output[-4000:]}")
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)  # the node, if the block left it running
+        except ProcessLookupError:
+            pass
+        if kept is not None:
+            model.write_bytes(kept)
+        else:
+            model.unlink(missing_ok=True)
+    assert process.returncode == 0, output[-6000:]
+    paid = re.search(rf"withdrew (\S+) APY to {MODEL_OWNER}: balance (\S+) APY → (\S+) APY", output)
+    assert paid, output[-3000:]
+    amount, before, after = (Decimal(x) for x in paid.groups())
+    assert amount == 990 and after == before + amount and after > before
+    assert "sealed, won, phase closed" in output and "winning model #1 with 15" in output
+    assert (tmp_path / "deployments" / "ethereum-local-node.json").is_file()
+    assert not _port_open(port), "the block must stop its node"
