@@ -86,11 +86,3 @@ def test_add_circuit__appends_and_persists(tmp_path, written, chain):
     manifest.add_circuit("iris-logreg-n8", "0x" + "34" * 20, "cd" * 32)
     circuits = load_manifest(*NAMES, chain.chain_id, directory=tmp_path).circuits
     assert circuits["digits-mlp16-n64"]["proposal_id"] == 7 and set(circuits) == {"digits-mlp16-n64", "iris-logreg-n8"}
-
-
-def test_legacy_reader__old_shape_from_the_provider_file(tmp_path, written, core):
-    from apiary.chain.manifest import read_manifest
-
-    written()
-    legacy = read_manifest(tmp_path / "ethereum-local.json")
-    assert legacy["contracts"]["FeeVault"] == core.vault.address
