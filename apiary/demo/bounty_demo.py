@@ -2,8 +2,8 @@
 
 Two submitters train different MLPs; the sponsor registers the circuit's verifier through governance, creates a
 bounty over a test set of two 64-sample chunks, and the submitters register, commit, prove and submit. Proofs
-are cached under build/demo/ by (circuit, model commitment, chunk commitment): they depend only on the model and
-the data, not on the chain, so a rerun (or the other chain in the tests) reuses them.
+are cached under build/demo/<circuit>/ by (model commitment, chunk commitment), like the CLI's: they depend only
+on the model and the data, not on the chain, so a rerun (or the other chain in the tests) reuses them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from ..deploy.deploy import CoreDeployment
 from ..deploy.market import MarketDeployment, register_circuit_by_governance
+from ..sdk.bounties import cached_or_new_proof
 from ..sdk.market import circuit_id, leaderboard, register_model
 from ..zk import evm, models, pipeline, testdata
 
@@ -58,17 +59,14 @@ def prepare(accounts: Sequence[Any], log: Callable[[str], None] = print) -> Scen
         Contestant("bob", accounts[1], models.train(digits, "mlp", 150, hidden=16, seed=2)),
     ]
     chunk_commitments = [pipeline.chunk_commitment(circuit, *chunk) for chunk in chunks]
-    CACHE.mkdir(parents=True, exist_ok=True)
     for c in contestants:
         c.commitment = pipeline.model_commitment(circuit, c.model)
         for index, (chunk, chunk_commitment) in enumerate(zip(chunks, chunk_commitments)):
-            path = CACHE / f"{CIRCUIT}-{c.commitment.hex()[:16]}-{chunk_commitment.hex()[:16]}.json"
-            if path.is_file():
-                bundle = pipeline.load_proof(path)
-                log(f"   {c.name}: chunk {index} proof cached ({path.name})")
-            else:
-                log(f"   {c.name}: proving chunk {index} ({circuit.spec.samples} samples, ~30 s on 2 cores)")
-                bundle = pipeline.prove(circuit, c.model, *chunk, path, progress=lambda m: log(f"      {m}"))
+            log(f"   {c.name}: chunk {index} ({circuit.spec.samples} samples; ~30 s on 2 cores unless cached)")
+            bundle, cached = cached_or_new_proof(circuit, c.model, *chunk, c.commitment, chunk_commitment, CACHE,
+                                                 log=lambda m: log(f"      {m}"))
+            if cached:
+                log("      proof cached")
             c.proofs.append(bundle)
         log(f"   {c.name}: model {c.commitment.hex()[:12]}…, scores {[p.score for p in c.proofs]} (total {c.total}/{circuit.spec.samples * CHUNKS})")
     return Scenario(circuit, chunks, chunk_commitments, contestants, testdata.encode(chunks))
