@@ -249,7 +249,7 @@ def prove_and_submit(ecosystem, network, provider, account, bounty_id, model_id,
 @account_option()
 @bounty_option()
 def finalize(ecosystem, network, provider, account, bounty_id):
-    """Settle a bounty in phase settle: pay the best model, refund, or forfeit to the vault."""
+    """Settle a bounty in phase settle: pay the best model, refund, or burn the reward (sealed, committed, nobody qualified)."""
     market = _market(_manifest(ecosystem, network, provider))
     sdk.finalize(market, account, bounty_id)
     click.echo(sdk.report(market, bounty_id))

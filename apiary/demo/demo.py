@@ -8,6 +8,7 @@ from typing import Any
 from ..deploy.config import PROFILES, DeployConfig
 from ..deploy.deploy import CoreDeployment, deploy_core
 from ..deploy.governance import LocalProposalRunner, Proposal, call, proposal_state
+from ..sdk.devnode import wait_for_block
 
 DAY = 24 * 3600
 ONE = 10**18
@@ -42,12 +43,13 @@ def governance_round_trip(project: Any, actors: Sequence[Any], log: Callable[[st
     log("3. Governance proposal: fee 1% -> 2.5%, route 300 dUSD to holders, grant 100 dUSD to carol")
     from ape import chain
 
-    snapshot = chain.blocks.height  # fixed in the proposal: whoever executes it cannot move the snapshot
+    # The record block is announced in the proposal, ahead of its execution: whoever executes cannot move it.
+    record = chain.blocks.height + 40
     runner = LocalProposalRunner(core.governor, core.timelock, log=lambda m: log(f"   {m}"))
     proposal = Proposal(
         [
             call(vault, "setFeeBps", 250),
-            call(vault, "distribute", usd.address, 300 * ONE, 7 * DAY, snapshot),
+            call(vault, "distribute", usd.address, 300 * ONE, 7 * DAY, record),
             call(vault, "spend", usd.address, carol.address, 100 * ONE),
         ],
         "Fee to 2.5%; 300 dUSD to holders; 100 dUSD grant to carol",
@@ -55,7 +57,8 @@ def governance_round_trip(project: Any, actors: Sequence[Any], log: Callable[[st
     runner.run(alice, [alice, bob], proposal)
     log(f"   proposal state: {proposal_state(core.governor, proposal.proposal_id)}; fee now {vault.feeBps()} bps (cap {vault.maxFeeBps()})")
 
-    log("4. Holders claim their pro-rata share of the routed fees (fixed at the routing snapshot)")
+    wait_for_block(record, log=lambda m: log(f"   {m}"))
+    log(f"4. Holders claim their pro-rata share of the routed fees (balances at record block {record})")
     for name, who in (("alice", alice), ("bob", bob)):
         vault.claim(0, sender=who)
         log(f"   {name:5} claimed {usd.balanceOf(who) / ONE:,.4f} dUSD")

@@ -429,7 +429,7 @@ def prove_and_submit(market: Market, sender: Any, bounty_id: int, model_id: int,
     if bad:
         raise ApiaryCliError(f"the sponsor published test data that does not match chunk(s) "
                              f"{', '.join(map(str, bad))} of bounty #{bounty_id}'s commitments: nobody can prove "
-                             "those chunks (the reward goes to the fee vault if nobody qualifies)")
+                             "those chunks (the reward is burned if nobody qualifies)")
     results = []
     for index, ((features, labels), chunk) in enumerate(zip(chunks, commitments)):
         if market.bounties.chunkProven(bounty_id, model_id, index):

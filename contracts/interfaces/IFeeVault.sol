@@ -14,9 +14,11 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// move them out with {sweepSurplus}.
 ///
 /// Distributions: a holder's share of a distribution is `amount * balance(snapshot) / totalSupply(snapshot)`,
-/// with the snapshot a past clock value written into the governance proposal itself (the CLI uses the block
-/// before the proposal). Whoever runs the permissionless `execute` cannot choose it, and tokens bought or
-/// flash-borrowed after it earn nothing. Each holder claims once per distribution; when the
+/// with the snapshot a **record block announced in advance**: a future clock value written into the governance
+/// proposal, public from the moment the proposal is made, still in the future when the proposal executes, and
+/// claims open only once it has passed. Whoever runs the permissionless `execute` cannot move it, the proposer
+/// cannot pick a past block at which it alone arranged to hold, and everyone can see the record block as early
+/// as anybody (a dividend's record date); a flash loan never spans it. Each holder claims once per distribution; when the
 /// claim period ends, what nobody claimed (shares of holders who never claimed and rounding dust) returns to
 /// `unallocated` through the permissionless {reclaim}: nothing is ever lost.
 interface IFeeVault {
@@ -38,10 +40,10 @@ interface IFeeVault {
     error FeeVaultInsufficientFees(IERC20 token, uint256 requested, uint256 available);
     /// @notice A distribution's claim period outside [MIN_CLAIM_PERIOD, MAX_CLAIM_PERIOD].
     error FeeVaultInvalidClaimPeriod(uint256 claimPeriod, uint256 minPeriod, uint256 maxPeriod);
-    /// @notice The snapshot is not strictly before the current clock value of the governance token.
-    error FeeVaultSnapshotNotPast(uint256 snapshot, uint256 clock);
-    /// @notice No governance token existed at the snapshot, so there is nobody to route fees to.
-    error FeeVaultNoShareSupply(uint256 snapshot);
+    /// @notice The record block is not in the future at routing, or further ahead than `maxLead`.
+    error FeeVaultBadRecordBlock(uint256 recordBlock, uint256 clock, uint256 maxLead);
+    /// @notice Distribution `id` opens for claims after its record block.
+    error FeeVaultRecordBlockNotPassed(uint256 id, uint256 recordBlock);
     /// @notice No distribution with this id.
     error FeeVaultUnknownDistribution(uint256 id);
     /// @notice The claim period of distribution `id` ended at `deadline`.
@@ -66,9 +68,7 @@ interface IFeeVault {
     event FeeRateChanged(uint256 oldFeeBps, uint256 newFeeBps);
     event FeeDeposited(IERC20 indexed token, address indexed from, uint256 nominal, uint256 received);
     event FeesSpent(IERC20 indexed token, address indexed to, uint256 amount);
-    event DistributionCreated(
-        uint256 indexed id, IERC20 indexed token, uint256 amount, uint256 snapshot, uint256 supply, uint256 deadline
-    );
+    event DistributionCreated(uint256 indexed id, IERC20 indexed token, uint256 amount, uint256 snapshot, uint256 deadline);
     event Claimed(uint256 indexed id, address indexed account, uint256 amount);
     event Reclaimed(uint256 indexed id, uint256 amount);
     event SurplusSwept(IERC20 indexed token, address indexed to, uint256 amount);
@@ -79,12 +79,12 @@ interface IFeeVault {
 
     struct Distribution {
         IERC20 token;
-        uint48 snapshot; // governance-token clock value the shares are read at
+        uint48 snapshot; // record block: governance-token clock value the shares are read at (announced in advance)
         uint48 deadline; // unix time after which claims close and the rest can be reclaimed
         bool reclaimed;
         uint256 amount; // routed to holders
         uint256 claimed; // paid out so far
-        uint256 supply; // governance-token total supply at the snapshot
+        uint256 supply; // governance-token total supply at the snapshot; 0 until the first claim reads it
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -122,10 +122,11 @@ interface IFeeVault {
     /// @notice Governance pays `amount` of unallocated `token` fees to `to`. Owner (timelock) only.
     function spend(IERC20 token, address to, uint256 amount) external;
 
-    /// @notice Governance routes `amount` of unallocated `token` fees to governance-token holders, claimable for
-    /// `claimPeriod` seconds, by balances at `snapshot` — a past clock value fixed in the proposal, so the
-    /// executor's timing changes nothing. Owner (timelock) only.
-    function distribute(IERC20 token, uint256 amount, uint256 claimPeriod, uint48 snapshot) external returns (uint256 id);
+    /// @notice Governance routes `amount` of unallocated `token` fees to governance-token holders by their
+    /// balances at `recordBlock`, a clock value fixed in the proposal that must still be in the future (at most
+    /// MAX_RECORD_LEAD ahead); claims open after it and close `claimPeriod` seconds after routing. Owner
+    /// (timelock) only.
+    function distribute(IERC20 token, uint256 amount, uint256 claimPeriod, uint48 recordBlock) external returns (uint256 id);
 
     /// @notice Pays the caller its share of distribution `id`, once.
     function claim(uint256 id) external returns (uint256 amount);

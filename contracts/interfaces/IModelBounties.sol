@@ -15,22 +15,24 @@ import {ISettlement} from "./ISettlement.sol";
 /// error sums), and deadlines. The protocol fee rate is fixed when the reward is escrowed.
 ///
 /// * **Open**: chunks and data are public at creation; anyone can check that the data matches the chunk
-///   commitments before spending any work. Chunk proofs of any final registered model of the circuit add up
+///   commitments before spending any work. Chunk proofs of any *final* registered model of the circuit add up
 ///   (each chunk once per model); the first model with every chunk proven and the threshold met wins at once.
 ///   Nobody qualifies by the deadline: the sponsor is refunded.
 /// * **Sealed**: at creation only `keccak256(abi.encode(chunks, keccak256(testData), salt))` is public. Owners
-///   commit final registered models until `commitDeadline` (no cap, no slots: one party cannot lock others
-///   out). The sponsor then reveals chunks, salt and the test data by `revealDeadline`; committed models are
-///   proven until `deadline`; `finalize` pays the best qualifying total (ties: earliest commitment).
+///   commit registered models until `commitDeadline` (no cap, no slots: one party cannot lock others out; a
+///   model need not be final yet to be committed). The sponsor then reveals chunks, salt and the test data by
+///   `revealDeadline`; committed models are proven until `deadline`; `finalize` pays the best qualifying total
+///   (ties: earliest commitment) once that model's registration is final.
 ///   **Once any model is committed, the reward never returns to the sponsor**: it goes to the best qualifying
-///   model, or — if the sponsor does not reveal, or nobody qualifies — to the fee vault. Withholding, falsifying
-///   and honest revealing therefore all cost the sponsor the whole reward; none pays better than honesty, and
-///   committers (or Sybils of the sponsor) gain nothing from a forfeit. With no commitment at all the sponsor is
+///   model, or — if the sponsor does not reveal, or nobody qualifies — it is **burned** (kept by the contract
+///   for good). Withholding, falsifying and honest revealing therefore all cost the sponsor the whole reward;
+///   none pays better than honesty, and nobody — committers, the sponsor's Sybils, fee-vault shareholders,
+///   the sponsor itself as one — gains anything from a forfeit. With no commitment at all the sponsor is
 ///   refunded after the reveal deadline.
 ///
 /// Residual trust (stated, not enforced): the contract cannot check that the published test data matches the
 /// KZG chunk commitments, so a sponsor can make a sealed bounty unwinnable by publishing wrong data — at the
-/// cost of the whole reward, which goes to the vault; provers detect it off chain (`apiary zk testset
+/// cost of the whole reward, which is burned; provers detect it off chain (`apiary zk testset
 /// --from-data`). A sponsor knows its own test set, so it could enter a model trained on it through another
 /// address; hidden-test competitions trust the sponsor not to do that.
 ///
@@ -54,7 +56,7 @@ interface IModelBounties is ISettlement {
         Active,
         Won,
         Refunded,
-        Forfeited // sealed with commitments and no winner, or not revealed: the reward went to the vault
+        Forfeited // sealed with commitments and no winner, or not revealed: the reward was burned
     }
 
     /// @notice The lifecycle phase, derived from the status and the clock (`phase(id)`).
@@ -176,7 +178,7 @@ interface IModelBounties is ISettlement {
     event ModelQualified(uint256 indexed bountyId, uint256 indexed modelId, uint256 total, bool leading);
     event BountyWon(uint256 indexed bountyId, uint256 indexed modelId, address indexed owner, uint256 payout, uint256 fee);
     event BountyRefunded(uint256 indexed bountyId, address indexed sponsor, uint256 amount);
-    /// @notice A sealed bounty with commitments ended without a winner: `amount` went to the fee vault.
+    /// @notice A sealed bounty with commitments ended without a winner: `amount` was burned.
     event BountyForfeited(uint256 indexed bountyId, uint256 committed, uint256 amount);
 
     function MAX_CHUNKS() external view returns (uint256);
@@ -195,7 +197,7 @@ interface IModelBounties is ISettlement {
 
     function createSealed(SealedParams calldata p) external returns (uint256 bountyId);
 
-    /// @notice Commit a final registered model of the bounty's circuit (owner only; phase Commit).
+    /// @notice Commit a registered model of the bounty's circuit (owner only; phase Commit).
     function commitModel(uint256 bountyId, uint256 modelId) external;
 
     /// @notice Reveal a sealed bounty's chunks, salt and test data (sponsor only; phase Reveal).
@@ -206,7 +208,7 @@ interface IModelBounties is ISettlement {
     function submitChunk(uint256 bountyId, uint256 modelId, uint256 chunkIndex, bytes calldata proof, uint256[] calldata instances)
         external;
 
-    /// @notice Settle a bounty in phase Settle: pay the best, refund, or forfeit to the vault.
+    /// @notice Settle a bounty in phase Settle: pay the best (once its registration is final), refund, or burn.
     function finalize(uint256 bountyId) external;
 
     function phase(uint256 bountyId) external view returns (Phase);

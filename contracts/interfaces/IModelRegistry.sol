@@ -15,7 +15,9 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 /// numbered in the order they land. Someone who copies a commitment from a pending `register` can only seal it
 /// after the original seal, so if the copy lands first, the original reveal still takes the token over when it
 /// lands (`ModelReclaimed`). Once no earlier seal can still be revealed — `sealWindow` blocks after the model's
-/// own seal — the registration is final (`isFinal`); markets only let final models compete or be paid.
+/// own seal — the registration is final (`isFinal`); markets only pay final models. A model cannot be
+/// transferred before it is final, so nobody can sell a token that its seller could still take back with an
+/// earlier seal of its own.
 ///
 /// Ledger invariant: every registered commitment maps to exactly one token, and a token's seal number only
 /// ever decreases (each takeover is by an earlier seal).
@@ -43,6 +45,8 @@ interface IModelRegistry is IERC721 {
     error ModelRegistryDuplicate(bytes32 circuitId, bytes32 commitment, uint256 existingId);
     /// @notice Thrown for a token id that was never registered.
     error ModelRegistryUnknownModel(uint256 id);
+    /// @notice Thrown when a model is transferred while it can still be taken over (until `contestableUntil`).
+    error ModelRegistryNotFinal(uint256 id, uint256 contestableUntil);
     /// @notice Thrown when the constructor's seal window is outside [min, max].
     error ModelRegistryBadSealWindow(uint256 window, uint256 min, uint256 max);
 

@@ -10,9 +10,10 @@ import {IFeeVault} from "./IFeeVault.sol";
 ///
 /// * **Credit what arrives.** Funds enter only through `_collect`, which credits the balance delta, never the
 ///   nominal amount (fee-on-transfer tokens), and refuses a transfer that delivers nothing.
-/// * **Per-token escrow ledgers.** For every token the market keeps three numbers: `locked` (funds of open
-///   items), `owed` (credits payees have not withdrawn yet) and `feesPending` (protocol fees not yet pushed to
-///   the vault). `escrowed(token) = locked + owed + feesPending` is what the market owes the world; it never
+/// * **Per-token escrow ledgers.** For every token the market keeps four numbers: `locked` (funds of open
+///   items), `owed` (credits payees have not withdrawn yet), `feesPending` (protocol fees not yet pushed to
+///   the vault) and `burned` (penalties nobody may receive: kept by the market for good, no function moves
+///   them). `escrowed(token) = locked + owed + feesPending + burned` is what the market accounts for; it never
 ///   reads `balanceOf(this)` for accounting, so tokens sent directly change nothing.
 /// * **Pull payouts.** Settling an item only moves numbers between the ledgers; every transfer out is a
 ///   `withdraw` by the payee itself, so a payee that reverts, or that a token blocklists, blocks nobody else.
@@ -23,8 +24,11 @@ import {IFeeVault} from "./IFeeVault.sol";
 ///   with the item and charges `ceil(amount × feeBps / 10 000)` at settlement: raising the rate later never cuts a
 ///   promised payout.
 ///
+/// * **Penalties burned, not redistributed.** A penalty that would profit whoever receives it (a sponsor who is
+///   also a fee-vault shareholder, a committer who is the sponsor's Sybil) is burned: `_burnLocked`.
+///
 /// Ledger invariant (for every token, after every call): `locked == Σ amounts of open items` and
-/// `escrowed == locked + Σ owed + feesPending ≤ token.balanceOf(market)` (the last inequality can only break for
+/// `escrowed == locked + Σ owed + feesPending + burned ≤ token.balanceOf(market)` (the last inequality can only break for
 /// tokens that burn or rebase balances they do not own). `tests/invariants/settlement.py` checks it against any market.
 interface ISettlement {
     /// @notice Thrown when a zero address is given where a contract or account is required.
@@ -42,6 +46,8 @@ interface ISettlement {
     event Credited(address indexed account, IERC20 indexed token, uint256 amount);
     /// @notice `amount` of `token` is owed to the fee vault (push it with `flushFees`).
     event FeeAccrued(IERC20 indexed token, uint256 amount);
+    /// @notice `amount` of `token` was burned as a penalty: it stays in the market for good.
+    event Burned(IERC20 indexed token, uint256 amount);
     /// @notice Pending fees of `amount` were deposited into the fee vault, which credited `credited` (less for
     /// fee-on-transfer tokens).
     event FeesFlushed(IERC20 indexed token, uint256 amount, uint256 credited);
@@ -58,7 +64,7 @@ interface ISettlement {
     /// transfer, the fees stay pending and nothing else is affected.
     function flushFees(IERC20 token) external returns (uint256 amount);
 
-    /// @notice What the market owes in `token`: locked + owed + feesPending.
+    /// @notice What the market accounts for in `token`: locked + owed + feesPending + burned.
     function escrowed(IERC20 token) external view returns (uint256);
 
     /// @notice Funds of open items in `token`.
@@ -72,4 +78,7 @@ interface ISettlement {
 
     /// @notice Fees in `token` accrued and not yet pushed to the vault.
     function feesPending(IERC20 token) external view returns (uint256);
+
+    /// @notice Penalties in `token` burned: held by the market for good, payable to nobody.
+    function burned(IERC20 token) external view returns (uint256);
 }

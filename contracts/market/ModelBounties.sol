@@ -15,7 +15,7 @@ import {Settlement} from "../settlement/Settlement.sol";
 /// @notice See {IModelBounties}. No admin: the rules of a bounty are fixed when it is created.
 /// @dev Ledger invariant (checked by tests/invariants): for every token, `locked(token)` equals the sum of
 /// `reward` over Active bounties in that token; a bounty leaves Active exactly once, moving its whole reward to
-/// the winner (minus the fee fixed at creation), back to the sponsor, or to the vault.
+/// the winner (minus the fee fixed at creation), back to the sponsor, or to the burned ledger.
 contract ModelBounties is IModelBounties, Settlement {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
@@ -130,7 +130,8 @@ contract ModelBounties is IModelBounties, Settlement {
     /// @inheritdoc IModelBounties
     function commitModel(uint256 bountyId, uint256 modelId) external nonReentrant {
         Bounty storage b = _inPhase(bountyId, Phase.Commit);
-        _checkModel(b, modelId);
+        // Not final yet is fine: the entry follows the token, and payment waits for finality (`finalize`).
+        _checkCircuit(b, modelId);
         address owner = models.ownerOf(modelId);
         if (msg.sender != owner) revert BountyNotModelOwner(modelId, msg.sender, owner);
         Entry storage e = _entries[bountyId][modelId];
@@ -208,11 +209,22 @@ contract ModelBounties is IModelBounties, Settlement {
     /// @inheritdoc IModelBounties
     function finalize(uint256 bountyId) external nonReentrant {
         Bounty storage b = _inPhase(bountyId, Phase.Settle);
-        if (b.best != 0) return _payWinner(bountyId, b); // sealed: best qualifying model (open wins pay at once)
+        if (b.best != 0) {
+            // Sealed: the best qualifying model, paid only once no earlier seal can take it over (open wins pay
+            // at once, and only final models can prove on open bounties).
+            _requireFinal(b.best);
+            return _payWinner(bountyId, b);
+        }
         // Nobody won. Once a model is committed, the sponsor's reward is spent whatever it did with the test
         // data: withholding or falsifying it can never pay better than revealing honestly.
         if (b.committed > 0) return _forfeit(bountyId, b);
         _refund(bountyId, b);
+    }
+
+    function _requireFinal(uint256 modelId) private view {
+        // slither-disable-next-line unused-return — only the finality bound is needed; the circuit was checked at commit
+        (,, uint256 until) = models.commitmentOf(modelId);
+        if (block.number <= until) revert BountyModelNotFinal(modelId, until);
     }
 
     function _payWinner(uint256 bountyId, Bounty storage b) private {
@@ -230,8 +242,9 @@ contract ModelBounties is IModelBounties, Settlement {
 
     function _forfeit(uint256 bountyId, Bounty storage b) private {
         b.status = Status.Forfeited;
-        // To the vault, not to committers: a per-committer share would pay Sybils and self-committing sponsors.
-        _forfeitLocked(b.token, b.reward);
+        // Burned: a per-committer share would pay Sybils and self-committing sponsors, and the fee vault would pay
+        // the sponsor back its share as a holder. Only a sink nobody owns keeps withholding from paying.
+        _burnLocked(b.token, b.reward);
         emit BountyForfeited(bountyId, b.committed, b.reward);
     }
 
@@ -302,9 +315,12 @@ contract ModelBounties is IModelBounties, Settlement {
         view
         returns (EvaluationProofs.Statement memory)
     {
-        bytes32 commitment = _checkModel(b, modelId);
-        if (b.mode == Mode.Sealed && _entries[bountyId][modelId].commitIndex == 0) {
-            revert BountyModelNotCommitted(bountyId, modelId);
+        (bytes32 commitment, uint256 until) = _checkCircuit(b, modelId);
+        if (b.mode == Mode.Sealed) {
+            if (_entries[bountyId][modelId].commitIndex == 0) revert BountyModelNotCommitted(bountyId, modelId);
+        } else if (block.number <= until) {
+            // Open bounties pay the first qualifying model at once: only a registration nobody can take over.
+            revert BountyModelNotFinal(modelId, until);
         }
         if (chunkIndex >= b.numChunks) revert BountyChunkOutOfRange(chunkIndex, b.numChunks);
         if (_proven[bountyId][modelId] & (1 << chunkIndex) != 0) {
@@ -320,14 +336,12 @@ contract ModelBounties is IModelBounties, Settlement {
         return _bounties[bountyId];
     }
 
-    /// @dev The model's weight commitment, after checking it belongs to the bounty's circuit and that its
-    /// registration is final (an earlier seal can no longer take it over, so the owner paid is the right one).
-    function _checkModel(Bounty storage b, uint256 modelId) private view returns (bytes32 commitment) {
+    /// @dev The model's weight commitment and the last block it can be taken over, after checking that it was
+    /// registered for the bounty's circuit.
+    function _checkCircuit(Bounty storage b, uint256 modelId) private view returns (bytes32 commitment, uint256 until) {
         bytes32 circuitId;
-        uint256 until;
         (circuitId, commitment, until) = models.commitmentOf(modelId); // reverts for unknown models
         if (circuitId != b.circuitId) revert BountyWrongCircuit(modelId, circuitId, b.circuitId);
-        if (block.number <= until) revert BountyModelNotFinal(modelId, until);
     }
 
     function _checkChunks(bytes32[] calldata chunks, uint256 expected) private pure {

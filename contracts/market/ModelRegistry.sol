@@ -162,6 +162,17 @@ contract ModelRegistry is ERC721, IModelRegistry {
         return _models[id].uri;
     }
 
+    /// @dev Transfers wait for finality (mint and takeovers pass `auth == 0`): a token still contestable could be
+    /// sold and then taken back by its seller's own earlier seal.
+    function _update(address to, uint256 id, address auth) internal override returns (address from) {
+        from = _ownerOf(id);
+        if (from != address(0) && auth != address(0)) {
+            uint256 until = contestableUntil(id);
+            if (block.number <= until) revert ModelRegistryNotFinal(id, until);
+        }
+        return super._update(to, id, auth);
+    }
+
     function supportsInterface(bytes4 interfaceId) public view override(ERC721, IERC165) returns (bool) {
         return interfaceId == type(IModelRegistry).interfaceId || super.supportsInterface(interfaceId);
     }

@@ -11,9 +11,9 @@ import {IFeeVault} from "../interfaces/IFeeVault.sol";
 
 /// @title Settlement
 /// @notice See {ISettlement}. Abstract: a market inherits it, calls `_collect` when a payer commits funds,
-/// `_release`/`_accrueFee`/`_refundLocked` when an item settles, and never transfers tokens itself.
-/// @dev Ledger invariant, per token: `_locked + _totalOwed + _feesPending == escrowed` and `_locked` equals the
-/// sum over the market's open items. Every state change below keeps both; the markets' state machines check them.
+/// `_payOut`/`_refundLocked`/`_burnLocked` when an item settles, and never transfers tokens itself.
+/// @dev Ledger invariant, per token: `_locked + _totalOwed + _feesPending + _burned == escrowed` and `_locked`
+/// equals the sum over the market's open items. Every state change below keeps both; the markets' state machines check them.
 abstract contract Settlement is ISettlement, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -34,6 +34,7 @@ abstract contract Settlement is ISettlement, ReentrancyGuard {
     mapping(IERC20 token => uint256) private _locked;
     mapping(IERC20 token => uint256) private _totalOwed;
     mapping(IERC20 token => uint256) private _feesPending;
+    mapping(IERC20 token => uint256) private _burned;
     mapping(address account => mapping(IERC20 token => uint256)) private _owed;
 
     constructor(IFeeVault vault_) {
@@ -74,7 +75,7 @@ abstract contract Settlement is ISettlement, ReentrancyGuard {
 
     /// @inheritdoc ISettlement
     function escrowed(IERC20 token) external view returns (uint256) {
-        return _locked[token] + _totalOwed[token] + _feesPending[token];
+        return _locked[token] + _totalOwed[token] + _feesPending[token] + _burned[token];
     }
 
     /// @inheritdoc ISettlement
@@ -95,6 +96,11 @@ abstract contract Settlement is ISettlement, ReentrancyGuard {
     /// @inheritdoc ISettlement
     function feesPending(IERC20 token) external view returns (uint256) {
         return _feesPending[token];
+    }
+
+    /// @inheritdoc ISettlement
+    function burned(IERC20 token) external view returns (uint256) {
+        return _burned[token];
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -140,10 +146,12 @@ abstract contract Settlement is ISettlement, ReentrancyGuard {
         _credit(account, token, amount);
     }
 
-    /// @dev Moves `amount` locked funds of an item to the vault in full (forfeits).
-    function _forfeitLocked(IERC20 token, uint256 amount) internal {
+    /// @dev Burns `amount` locked funds of an item (penalties): nobody can ever receive them, so nobody —
+    /// a vault shareholder, a Sybil — profits from causing the penalty.
+    function _burnLocked(IERC20 token, uint256 amount) internal {
         _unlock(token, amount);
-        _accrue(token, amount);
+        _burned[token] += amount;
+        emit Burned(token, amount);
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -26,6 +26,8 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
     uint256 public constant MIN_CLAIM_PERIOD = 1 days;
     /// @notice Longest claim window: routed fees come back to governance within a year at most.
     uint256 public constant MAX_CLAIM_PERIOD = 365 days;
+    /// @notice Furthest a record block may lie ahead of the routing (clock units: blocks; a week of 12 s blocks).
+    uint256 public constant MAX_RECORD_LEAD = 50_400;
 
     /*//////////////////////////////////////////////////////////////
                                IMMUTABLES
@@ -123,7 +125,7 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
     }
 
     /// @inheritdoc IFeeVault
-    function distribute(IERC20 token, uint256 amount, uint256 claimPeriod, uint48 snapshot)
+    function distribute(IERC20 token, uint256 amount, uint256 claimPeriod, uint48 recordBlock)
         external
         onlyOwner
         nonReentrant
@@ -134,12 +136,12 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
         if (claimPeriod < MIN_CLAIM_PERIOD || claimPeriod > MAX_CLAIM_PERIOD) {
             revert FeeVaultInvalidClaimPeriod(claimPeriod, MIN_CLAIM_PERIOD, MAX_CLAIM_PERIOD);
         }
-        // The snapshot comes from the proposal, not from the executor's timing; it must be strictly in the past
-        // so that nothing acquired in the routing block (flash loans included) counts.
+        // The record block comes from the proposal and must still be ahead: nobody chooses it at execution, and
+        // nobody can name a past block at which only they knew to hold.
         uint48 clock = shareToken.clock();
-        if (snapshot >= clock) revert FeeVaultSnapshotNotPast(snapshot, clock);
-        uint256 supply = shareToken.getPastTotalSupply(snapshot);
-        if (supply == 0) revert FeeVaultNoShareSupply(snapshot);
+        if (recordBlock <= clock || recordBlock > clock + MAX_RECORD_LEAD) {
+            revert FeeVaultBadRecordBlock(recordBlock, clock, MAX_RECORD_LEAD);
+        }
 
         _takeUnallocated(token, amount);
         _reserved[token] += amount;
@@ -148,22 +150,25 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
         _distributions.push(
             Distribution({
                 token: token,
-                snapshot: snapshot,
+                snapshot: recordBlock,
                 deadline: deadline,
                 reclaimed: false,
                 amount: amount,
                 claimed: 0,
-                supply: supply
+                supply: 0
             })
         );
-        emit DistributionCreated(id, token, amount, snapshot, supply, deadline);
+        emit DistributionCreated(id, token, amount, recordBlock, deadline);
     }
 
     /// @inheritdoc IFeeVault
     function claim(uint256 id) external nonReentrant returns (uint256 amount) {
         Distribution storage d = _distribution(id);
         if (block.timestamp > d.deadline) revert FeeVaultClaimPeriodOver(id, d.deadline);
+        if (shareToken.clock() <= d.snapshot) revert FeeVaultRecordBlockNotPassed(id, d.snapshot);
         if (_claimed[id][msg.sender]) revert FeeVaultAlreadyClaimed(id, msg.sender);
+        // The supply at the record block is known only once it has passed: read it at the first claim.
+        if (d.supply == 0) d.supply = shareToken.getPastTotalSupply(d.snapshot);
         amount = _shareOf(d, msg.sender);
         if (amount == 0) revert FeeVaultNothingToClaim(id, msg.sender);
 
@@ -237,7 +242,7 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
     /// @inheritdoc IFeeVault
     function claimable(uint256 id, address account) external view returns (uint256) {
         Distribution storage d = _distribution(id);
-        if (block.timestamp > d.deadline || _claimed[id][account]) return 0;
+        if (block.timestamp > d.deadline || _claimed[id][account] || shareToken.clock() <= d.snapshot) return 0;
         return _shareOf(d, account);
     }
 
@@ -256,8 +261,11 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
     }
 
     function _shareOf(Distribution storage d, address account) private view returns (uint256) {
+        uint256 supply = d.supply != 0 ? d.supply : shareToken.getPastTotalSupply(d.snapshot);
+        // No supply at the record block: nobody has a share, and reclaim returns everything.
+        if (supply == 0) return 0;
         // Rounds down, in the protocol's favour: the shares never sum above `amount`; dust is reclaimed.
-        return Math.mulDiv(d.amount, shareToken.getPastBalance(account, d.snapshot), d.supply);
+        return Math.mulDiv(d.amount, shareToken.getPastBalance(account, d.snapshot), supply);
     }
 
     function _takeUnallocated(IERC20 token, uint256 amount) private {

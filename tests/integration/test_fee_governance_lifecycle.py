@@ -16,10 +16,11 @@ def test_lifecycle__vote_changes_fee_routes_and_spends(core, usd, alice, bob, ca
     vault.depositFee(usd, 1_000 * ONE_TOKEN, sender=attacker)
 
     runner = LocalProposalRunner(governor, core.timelock)
+    record = chain.blocks.height + 40  # announced in the proposal, still ahead when it executes
     proposal = Proposal(
         [
             call(vault, "setFeeBps", 250),
-            call(vault, "distribute", usd.address, 400 * ONE_TOKEN, 7 * DAY, chain.blocks.height),
+            call(vault, "distribute", usd.address, 400 * ONE_TOKEN, 7 * DAY, record),
             call(vault, "spend", usd.address, carol.address, 100 * ONE_TOKEN),
         ],
         "Raise the fee to 2.5%, route 400 mUSD to holders, grant 100 mUSD to carol",
@@ -36,7 +37,8 @@ def test_lifecycle__vote_changes_fee_routes_and_spends(core, usd, alice, bob, ca
     assert usd.balanceOf(carol) == 100 * ONE_TOKEN
     assert vault.unallocated(usd) == 500 * ONE_TOKEN
     assert vault.reserved(usd) == 400 * ONE_TOKEN
-    # Whale held 20% of supply at the snapshot: 80 mUSD.
+    chain.mine(record - chain.blocks.height)  # claims open after the record block
+    # Whale held 20% of supply at the record block: 80 mUSD.
     vault.claim(0, sender=whale)
     assert usd.balanceOf(whale) == 80 * ONE_TOKEN
     with ape.reverts(vault.FeeVaultAlreadyClaimed, id=0, account=whale.address):

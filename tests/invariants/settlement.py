@@ -5,7 +5,8 @@ For every token, after every step:
   * locked(token)      == Σ amounts of the market's open items (the model's `locked`);
   * owed(a, token)     == the model's credit of every known account a, and totalOwed == Σ of all credits;
   * feesPending(token) == fees accrued and not yet flushed, and the vault received exactly the flushed fees;
-  * escrowed(token)    == locked + totalOwed + feesPending == token.balanceOf(market)  (no stray or missing wei).
+  * burned(token)      == penalties burned;
+  * escrowed(token)    == locked + totalOwed + feesPending + burned == token.balanceOf(market)  (no stray wei).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class SettlementLedger:
     credits: dict[str, int] = field(default_factory=dict)
     fees_pending: int = 0
     fees_flushed: int = 0
+    burned: int = 0
 
     def lock(self, amount: int) -> None:
         self.locked += amount
@@ -46,9 +48,9 @@ class SettlementLedger:
         self.locked -= amount
         self._credit(account, amount)
 
-    def forfeit(self, amount: int) -> None:
+    def burn(self, amount: int) -> None:
         self.locked -= amount
-        self.fees_pending += amount
+        self.burned += amount
 
     def withdraw(self, account: str) -> int:
         return self.credits.pop(account, 0)
@@ -64,8 +66,9 @@ class SettlementLedger:
             assert market.owed(account, token) == self.credits.get(account.address, 0), f"owed({account}) differs"
         assert market.totalOwed(token) == sum(self.credits.values()), "totalOwed != Σ credits"
         assert market.feesPending(token) == self.fees_pending, "feesPending differs"
+        assert market.burned(token) == self.burned, "burned differs"
         escrowed = market.escrowed(token)
-        assert escrowed == self.locked + sum(self.credits.values()) + self.fees_pending
+        assert escrowed == self.locked + sum(self.credits.values()) + self.fees_pending + self.burned
         assert escrowed == token.balanceOf(market), "escrowed != balance held"
         if vault_received is not None:
             assert vault_received == self.fees_flushed, "the vault did not receive exactly the flushed fees"

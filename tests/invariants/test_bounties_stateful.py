@@ -210,11 +210,11 @@ class BountyMachine(SettlementInvariants, RuleBasedStateMachine):
                 self.market.finalize(i, sender=self.relayer)
             return
         sponsor_owed = self.ledger.credits.get(self.sponsor.address, 0)
-        self.market.finalize(i, sender=self.relayer)
+        self.market.finalize(i, sender=self.relayer)  # models are final: registered before any bounty
         if b.best:
             self._win(b)
         elif b.committed:
-            self.ledger.forfeit(b.reward)
+            self.ledger.burn(b.reward)
             b.status = Status.FORFEITED
             assert self.market.owed(self.sponsor, self.token) == sponsor_owed  # no refund once anyone committed
         else:

@@ -16,9 +16,11 @@ def submit(bounties, bounty_id, model_id, chunk, p, sender):
 
 
 def ledger_ok(bounties, token, open_rewards=0):
-    """The settlement invariant: locked == open rewards; escrowed == locked + owed + fees == what the market holds."""
+    """The settlement invariant: locked == open rewards; escrowed == locked + owed + fees + burned == what the
+    market holds."""
     assert bounties.locked(token) == open_rewards
-    assert bounties.escrowed(token) == bounties.locked(token) + bounties.totalOwed(token) + bounties.feesPending(token)
+    assert bounties.escrowed(token) == (bounties.locked(token) + bounties.totalOwed(token) + bounties.feesPending(token)
+                                        + bounties.burned(token))
     assert bounties.escrowed(token) == token.balanceOf(bounties)
 
 
@@ -511,7 +513,8 @@ def test_finding2__no_reveal__forfeit_goes_to_the_vault_not_to_sybils_or_the_spo
     bounties, sealed_bounty, models, circuit, alice_model, alice, sponsor, chain, reward_token, attacker, accounts
 ):
     """Finding 2: a per-model split let Sybils take almost all of a forfeit and a sponsor with 9 own commitments
-    recover 89%. Now the forfeit goes to the fee vault: nobody who committed receives any of it."""
+    recover 89%. Now the forfeit is burned: nobody who committed receives any of it, and nor does the vault (whose
+    holders include the sponsor)."""
     bounty_id = sealed_bounty(amount=1_000_001)
     own = [register_model(models, sponsor, circuit, keccak(b"sponsor-own" + bytes([i])), wait_final=False) for i in range(9)]
     chain.mine(models.sealWindow() + 1)
@@ -523,7 +526,7 @@ def test_finding2__no_reveal__forfeit_goes_to_the_vault_not_to_sybils_or_the_spo
     assert bounties.BountyForfeited(bountyId=bounty_id, committed=10, amount=1_000_001) in receipt.events
     assert bounties.bounty(bounty_id).status == Status.FORFEITED
     assert bounties.owed(sponsor, reward_token) == 0 and bounties.owed(alice, reward_token) == 0
-    assert bounties.feesPending(reward_token) == 1_000_001
+    assert bounties.burned(reward_token) == 1_000_001 and bounties.feesPending(reward_token) == 0
     ledger_ok(bounties, reward_token)
 
 
@@ -549,8 +552,8 @@ def test_finding3__reveal_must_publish_the_sealed_test_data(bounties, sealed_bou
 def test_finding3__withholding_or_falsifying_never_pays_the_sponsor_better_than_honesty(
     bounties, sealed_bounty, proofs, alice_model, alice, sponsor, chunks, chain, reward_token, strategy
 ):
-    """Once a model is committed, the sponsor gets nothing back in every branch: the reward goes to the winner or
-    to the vault. Withholding (no reveal) and publishing data nobody can prove on (falsified) cost the same as an
+    """Once a model is committed, the sponsor gets nothing back in every branch: the reward goes to the winner or is
+    burned. Withholding (no reveal) and publishing data nobody can prove on (falsified) cost the same as an
     honest reveal — never less."""
     bounty_id = sealed_bounty(threshold=12)
     bounties.commitModel(bounty_id, alice_model, sender=alice)
@@ -584,18 +587,46 @@ def test_sealed__nobody_committed__refund_after_reveal_deadline(bounties, sealed
 # ---------------------------------------------------------------- finding 4 seen from a bounty
 
 
-def test_finding4__model_not_final__cannot_compete(bounties, open_bounty, sealed_bounty, models, circuit, alice, proofs, chain):
-    bounty_id, sealed_id = open_bounty(), sealed_bounty()
+def test_finding4__open_bounty__model_not_final_cannot_prove(bounties, open_bounty, models, circuit, alice, proofs, chain):
+    """An open bounty pays the first qualifying proof at once, so only a registration that no earlier seal can
+    take over any more may prove."""
+    bounty_id = open_bounty()
     model_id = register_model(models, alice, circuit, proofs(0, "alice", 0).model, wait_final=False)
     until = models.contestableUntil(model_id)
     with ape.reverts(bounties.BountyModelNotFinal, modelId=model_id, contestableUntil=until):
         submit(bounties, bounty_id, model_id, 0, proofs(0, "alice", 8), alice)
-    with ape.reverts(bounties.BountyModelNotFinal, modelId=model_id, contestableUntil=until):
-        bounties.commitModel(sealed_id, model_id, sender=alice)
     chain.mine(until - chain.blocks.height)
-    assert models.isFinal(model_id) is False or chain.blocks.height > until
     submit(bounties, bounty_id, model_id, 0, proofs(0, "alice", 8), alice)  # lands in block until + 1
     assert bounties.chunkProven(bounty_id, model_id, 0)
+
+
+def test_finding4__sealed_bounty__commit_before_final_paid_only_once_final(
+    project, deployer, verifiers, vault, circuit, sponsor_token, sponsor, chunks, chain, alice, proofs
+):
+    """A sealed commit window may be shorter than the seal window (1 h against a day of blocks on mainnet), so a
+    model registered when the bounty is announced can still be committed and proven; only the payout waits until
+    no earlier seal can take the model over (the entry follows the token if one does)."""
+    models = project.ModelRegistry.deploy(verifiers, 200, sender=deployer)
+    market = project.ModelBounties.deploy(verifiers, models, vault, sender=deployer)
+    token = sponsor_token("MockERC20", 10**6, "USD", "USD")
+    token.approve(market, 10**6, sender=sponsor)
+    now = chain.pending_timestamp
+    commitment = market.testSetCommitment(chunks, keccak(TEST_DATA), b"\x42" * 32)
+    market.createSealed((token, 10**6, circuit, commitment, 2, 10, 0, now + DAY, now + 2 * DAY, now + 3 * DAY), sender=sponsor)
+    model_id = register_model(models, alice, circuit, proofs(0, "alice", 0).model, wait_final=False)
+    market.commitModel(0, model_id, sender=alice)  # not final yet: accepted
+    to_phase(chain, market.bounty(0).commitDeadline)
+    market.reveal(0, chunks, b"\x42" * 32, TEST_DATA, sender=sponsor)
+    for chunk in (0, 1):
+        submit(market, 0, model_id, chunk, proofs(chunk, "alice", 6), alice)
+    to_phase(chain, market.bounty(0).deadline)
+    until = models.contestableUntil(model_id)
+    assert chain.blocks.height < until
+    with ape.reverts(market.BountyModelNotFinal, modelId=model_id, contestableUntil=until):
+        market.finalize(0, sender=alice)
+    chain.mine(until - chain.blocks.height)
+    market.finalize(0, sender=alice)
+    assert market.owed(alice, token) == 990_000
 
 
 def test_views__unknown_bounty__reverts(bounties):

@@ -198,3 +198,28 @@ def test_model_registry__seal_window_bounds(project, verifiers, deployer):
     for bad in (3, 50_401):
         with ape.reverts():
             project.ModelRegistry.deploy(verifiers, bad, sender=deployer)
+
+
+def test_model_registry__transfer_waits_until_final(models, alice, bob, circuit, chain):
+    """A contestable token cannot be sold: its seller could take it back with an earlier seal of its own."""
+    model_id = register_model(models, alice, circuit, b"\x07" * 32, wait_final=False)
+    until = models.contestableUntil(model_id)
+    with ape.reverts(models.ModelRegistryNotFinal, id=model_id, contestableUntil=until):
+        models.transferFrom(alice, bob, model_id, sender=alice)
+    chain.mine(until - chain.blocks.height)
+    models.transferFrom(alice, bob, model_id, sender=alice)
+    assert models.ownerOf(model_id) == bob.address
+
+
+def test_model_registry__seller_cannot_take_a_sold_model_back(models, alice, bob, circuit, chain):
+    w = b"\x07" * 32
+    models.commit(models.seal(alice, circuit, w, b"\x01" * 32), sender=alice)  # an earlier seal kept back
+    models.commit(models.seal(alice, circuit, w, b"\x02" * 32), sender=alice)
+    models.register(circuit, w, b"\x02" * 32, "", sender=alice)
+    with ape.reverts(models.ModelRegistryNotFinal):
+        models.transferFrom(alice, bob, 1, sender=alice)  # cannot be sold while the earlier seal is revealable
+    chain.mine(models.contestableUntil(1) - chain.blocks.height)
+    with ape.reverts(models.ModelRegistrySealExpired):
+        models.register(circuit, w, b"\x01" * 32, "", sender=alice)
+    models.transferFrom(alice, bob, 1, sender=alice)
+    assert models.ownerOf(1) == bob.address

@@ -11,6 +11,13 @@ DAY = 24 * 3600
 REENTRANT_CALL = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 
 
+def route(vault, token, amount, period, gov):
+    """Route fees to holders with the record block two blocks ahead (as a proposal announces it), then let it pass."""
+    receipt = vault.distribute(token, amount, period, ape.chain.blocks.height + 2, sender=gov)
+    ape.chain.mine(2)  # the head is past the record block: views and transactions both see claims open
+    return receipt
+
+
 def fund_and_deposit(vault, token, payer, amount):
     token.mint(payer, amount, sender=payer)
     token.approve(vault, amount, sender=payer)
@@ -212,7 +219,7 @@ def test_spend__zero_or_to_zero__reverts(vault, usd, alice, gov):
         vault.spend(usd, ZERO, 1, sender=gov)
 
 
-@pytest.mark.parametrize("fn,args", [("spend", (1,)), ("distribute", (1, 7 * DAY, 1))])
+@pytest.mark.parametrize("fn,args", [("spend", (1,)), ("distribute", (1, 7 * DAY, 10**6))])
 def test_governance_only__direct_call__reverts(vault, usd, alice, attacker, fn, args):
     fund_and_deposit(vault, usd, alice, 1_000)
     if fn == "spend":
@@ -245,16 +252,18 @@ def routed(vault, usd, alice, gov, chain):
     """1_000_000 units of fees routed to holders (whale 4/7, alice/bob/carol 1/7 each)."""
     fund_and_deposit(vault, usd, alice, 1_000_000)
     chain.mine()
-    vault.distribute(usd, 700_000, 7 * DAY, ape.chain.blocks.height, sender=gov)
+    route(vault, usd, 700_000, 7 * DAY, gov)
     return 0
 
 
-def test_distribute__reserves_and_snapshots(vault, usd, routed, token):
+def test_distribute__reserves_and_snapshots(vault, usd, routed, token, alice):
     d = vault.distribution(routed)
     assert d.amount == 700_000 and d.claimed == 0 and not d.reclaimed
-    assert d.supply == token.totalSupply()
+    assert d.supply == 0  # read at the first claim, once the record block has passed
     assert vault.reserved(usd) == 700_000
     assert vault.unallocated(usd) == 300_000
+    vault.claim(routed, sender=alice)
+    assert vault.distribution(routed).supply == token.getPastTotalSupply(d.snapshot) == token.totalSupply()
 
 
 def test_claim__pays_pro_rata_once(vault, usd, routed, alice, whale):
@@ -283,49 +292,58 @@ def test_claim__after_transfer__new_owner_gets_nothing(vault, usd, routed, token
     assert usd.balanceOf(alice) == 100_000
 
 
-def test_claim__tokens_bought_in_routing_block__earn_nothing(vault, usd, token, alice, gov, attacker, chain):
+def test_claim__before_the_record_block_passed__reverts(vault, usd, alice, gov, chain):
     fund_and_deposit(vault, usd, alice, 1_000)
-    chain.mine()
-    snapshot = chain.blocks.height  # the proposal fixes the last mined block
-    chain.provider.auto_mine = False
-    try:
-        token.transfer(attacker, token.balanceOf(alice), sender=alice, gas=500_000)
-        vault.distribute(usd, 1_000, 7 * DAY, snapshot, sender=gov, gas=500_000)
-        chain.mine()
-    finally:
-        chain.provider.auto_mine = True
-    chain.mine()
-    assert vault.distribution(0).snapshot == snapshot
-    assert token.getPastBalance(attacker, snapshot) == 0
-    with ape.reverts(vault.FeeVaultNothingToClaim, id=0, account=attacker.address):
-        vault.claim(0, sender=attacker)
+    record = chain.blocks.height + 3
+    vault.distribute(usd, 1_000, 7 * DAY, record, sender=gov)
+    assert vault.claimable(0, alice) == 0
+    with ape.reverts(vault.FeeVaultRecordBlockNotPassed, id=0, recordBlock=record):
+        vault.claim(0, sender=alice)  # before the record block: balances there may still change
+    chain.mine(max(0, record - chain.blocks.height))
+    vault.claim(0, sender=alice)  # lands after it
+    assert usd.balanceOf(alice) == 1_000 // 7
 
 
-def test_finding8__executor_cannot_choose_the_snapshot(vault, usd, token, alice, gov, attacker, chain):
-    """Finding 8: the snapshot used to be the block before `execute`, so whoever ran the permissionless execute
-    could buy tokens one block earlier and take a share. Now the proposal carries the snapshot: buying any time
-    after it, right before execution included, earns nothing."""
+def test_claim__tokens_bought_after_the_record_block__earn_nothing(vault, usd, token, alice, gov, attacker, chain):
     fund_and_deposit(vault, usd, alice, 7_000)
-    chain.mine()
-    snapshot = chain.blocks.height  # written into the proposal when it is made
-    chain.mine(30)  # voting and the timelock delay pass
-    token.transfer(attacker, token.balanceOf(alice), sender=alice)  # the executor buys in just before executing
-    chain.mine()
-    vault.distribute(usd, 7_000, 7 * DAY, snapshot, sender=gov)  # executed later, by anyone: same snapshot
-    assert vault.distribution(0).snapshot == snapshot
-    assert vault.claimable(0, attacker) == 0
+    record = chain.blocks.height + 2
+    vault.distribute(usd, 7_000, 7 * DAY, record, sender=gov)
+    chain.mine(max(0, record - chain.blocks.height))
+    token.transfer(attacker, token.balanceOf(alice), sender=alice)  # the block after the record block
+    assert vault.distribution(0).snapshot == record
     with ape.reverts(vault.FeeVaultNothingToClaim, id=0, account=attacker.address):
         vault.claim(0, sender=attacker)
-    assert vault.claimable(0, alice) == 1_000  # alice held at the snapshot
+    vault.claim(0, sender=alice)  # alice held at the record block, and is paid although she sold since
+    assert usd.balanceOf(alice) == 1_000
 
 
-def test_distribute__snapshot_not_in_the_past__reverts(vault, usd, alice, gov, chain):
+def test_finding8__nobody_chooses_the_record_block_after_the_fact(vault, usd, token, alice, gov, attacker, chain):
+    """Finding 8: the snapshot used to be the block before `execute`, so whoever ran the permissionless execute
+    could buy one block earlier and take a share; a snapshot named by the proposal but in the past would let the
+    proposer name a block where only it knew to hold. Now the record block is announced in the proposal and must
+    still lie ahead when it executes: a past block is refused, and the executor's timing changes nothing."""
+    fund_and_deposit(vault, usd, alice, 7_000)
+    lent = token.balanceOf(alice)
+    token.transfer(attacker, lent, sender=alice)  # block X: the attacker holds for one block
+    held_at = chain.blocks.height
+    token.transfer(alice, lent, sender=attacker)
+    chain.mine(30)  # vote, queue, timelock delay
+    with ape.reverts(vault.FeeVaultBadRecordBlock, recordBlock=held_at, maxLead=50_400):
+        vault.distribute(usd, 7_000, 7 * DAY, held_at, sender=gov)
+    record = chain.blocks.height + 5  # what the proposal announced, ahead of its execution
+    chain.mine(2)  # executed later by anyone: the record block is the same whoever executes, whenever
+    vault.distribute(usd, 7_000, 7 * DAY, record, sender=gov)
+    chain.mine(record - chain.blocks.height + 1)
+    assert vault.claimable(0, attacker) == 0 and vault.claimable(0, alice) == 1_000
+
+
+@pytest.mark.parametrize("where", ["now", "past", "too_far"])
+def test_distribute__record_block_not_ahead_or_too_far__reverts(vault, usd, alice, gov, chain, where):
     fund_and_deposit(vault, usd, alice, 100)
-    for ahead in (1, 10):
-        pending = chain.blocks.height + 1  # the clock value the distribute transaction runs at
-        snapshot = pending + ahead - 1
-        with ape.reverts(vault.FeeVaultSnapshotNotPast, snapshot=snapshot, clock=pending):
-            vault.distribute(usd, 100, DAY, snapshot, sender=gov)
+    clock = chain.blocks.height + 1  # the clock value the distribute transaction runs at
+    record = {"now": clock, "past": clock - 1, "too_far": clock + 50_401}[where]
+    with ape.reverts(vault.FeeVaultBadRecordBlock, recordBlock=record, clock=clock, maxLead=50_400):
+        vault.distribute(usd, 100, DAY, record, sender=gov)
 
 
 def test_claim__flash_loan__earns_nothing(project, vault, usd, token, routed, whale, attacker, deployer):
@@ -367,7 +385,7 @@ def test_reclaim__returns_unclaimed_once(vault, usd, routed, alice, attacker, ch
 def test_reclaim__rounding_dust_is_not_lost(vault, usd, alice, bob, carol, whale, gov, chain):
     fund_and_deposit(vault, usd, alice, 10)
     chain.mine()
-    vault.distribute(usd, 10, DAY, ape.chain.blocks.height, sender=gov)  # 10 * 1/7 and 10 * 4/7 do not divide evenly
+    route(vault, usd, 10, DAY, gov)  # 10 * 1/7 and 10 * 4/7 do not divide evenly
     for holder in (alice, bob, carol, whale):
         vault.claim(0, sender=holder)
     paid = sum(usd.balanceOf(h) for h in (alice, bob, carol, whale))
@@ -380,21 +398,21 @@ def test_reclaim__rounding_dust_is_not_lost(vault, usd, alice, bob, carol, whale
 def test_distribute__more_than_unallocated__reverts(vault, usd, alice, gov):
     fund_and_deposit(vault, usd, alice, 100)
     with ape.reverts(vault.FeeVaultInsufficientFees, token=usd.address, requested=101, available=100):
-        vault.distribute(usd, 101, DAY, ape.chain.blocks.height, sender=gov)
+        vault.distribute(usd, 101, DAY, ape.chain.blocks.height + 2, sender=gov)
 
 
 @pytest.mark.parametrize("period", [0, 24 * 3600 - 1, 365 * 24 * 3600 + 1, 2**200])
 def test_distribute__absurd_claim_period__reverts(vault, usd, alice, gov, period):
     fund_and_deposit(vault, usd, alice, 100)
     with ape.reverts(vault.FeeVaultInvalidClaimPeriod, claimPeriod=period, minPeriod=DAY, maxPeriod=365 * DAY):
-        vault.distribute(usd, 100, period, ape.chain.blocks.height, sender=gov)
+        vault.distribute(usd, 100, period, ape.chain.blocks.height + 2, sender=gov)
 
 
 def test_claim__reentrancy_through_token__blocked(vault, create_erc20, alice, gov, chain):
     evil = create_erc20("ReentrantToken")
     fund_and_deposit(vault, evil, alice, 7_000)
     chain.mine()
-    vault.distribute(evil, 7_000, DAY, ape.chain.blocks.height, sender=gov)
+    route(vault, evil, 7_000, DAY, gov)
     # Alice's payout transfer calls back into claim for the same distribution.
     evil.arm(vault, vault.claim.encode_input(0), sender=alice)
     vault.claim(0, sender=alice)
@@ -409,7 +427,7 @@ def test_claim__reverting_payee_token_blocks_only_itself(vault, create_erc20, al
     rev = create_erc20("RevertingToken")
     fund_and_deposit(vault, rev, alice, 7_000)
     chain.mine()
-    vault.distribute(rev, 7_000, DAY, ape.chain.blocks.height, sender=gov)
+    route(vault, rev, 7_000, DAY, gov)
     rev.setReverting(True, sender=alice)
     with ape.reverts(rev.RevertingTokenBlocked):
         vault.claim(0, sender=bob)
