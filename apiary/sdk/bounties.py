@@ -497,14 +497,15 @@ def register_model(market: Market, owner: Any, circuit_name: str, commitment: by
     """
     from ape import chain
 
-    from .devnode import wait_for_block
+    from .devnode import is_dev_chain, wait_for_block
     from .market import wait_until_final
 
     models, cid = market.models, circuit_id(circuit_name)
     existing = int(models.modelIdOf(cid, commitment))
     record_path = Path(state_dir) / f"seal-{bytes(commitment).hex()}.json"
     if existing and str(models.ownerOf(existing)) == owner.address:
-        wait_until_final(models, existing, log)
+        if is_dev_chain():
+            wait_until_final(models, existing, log)
         record_path.unlink(missing_ok=True)
         return existing, False
     market.active_circuit(circuit_name)  # register() needs an active circuit: say so before sending a seal
@@ -536,8 +537,10 @@ def register_model(market: Market, owner: Any, circuit_name: str, commitment: by
     model_id = int(models.modelIdOf(cid, commitment))
     until = int(models.contestableUntil(model_id))
     if chain.blocks.height <= until:
-        log(f"model #{model_id}: final after block {until} (seal window)")
-    wait_until_final(models, model_id, log)
+        log(f"model #{model_id}: final after block {until} (seal window): sealed bounties take its commitment now, "
+            "open bounties its proofs after that block")
+    if is_dev_chain():
+        wait_until_final(models, model_id, log)  # mined at once; on public networks nobody should wait a day here
     return model_id, True
 
 
