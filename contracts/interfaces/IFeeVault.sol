@@ -44,6 +44,8 @@ interface IFeeVault {
     error FeeVaultBadRecordBlock(uint256 recordBlock, uint256 clock, uint256 maxLead);
     /// @notice Distribution `id` opens for claims after its record block.
     error FeeVaultRecordBlockNotPassed(uint256 id, uint256 recordBlock);
+    /// @notice Distribution `id`'s claim window has not been opened yet (`openClaims`, or the first claim).
+    error FeeVaultClaimsNotOpened(uint256 id);
     /// @notice No distribution with this id.
     error FeeVaultUnknownDistribution(uint256 id);
     /// @notice The claim period of distribution `id` ended at `deadline`.
@@ -68,7 +70,9 @@ interface IFeeVault {
     event FeeRateChanged(uint256 oldFeeBps, uint256 newFeeBps);
     event FeeDeposited(IERC20 indexed token, address indexed from, uint256 nominal, uint256 received);
     event FeesSpent(IERC20 indexed token, address indexed to, uint256 amount);
-    event DistributionCreated(uint256 indexed id, IERC20 indexed token, uint256 amount, uint256 snapshot, uint256 deadline);
+    event DistributionCreated(uint256 indexed id, IERC20 indexed token, uint256 amount, uint256 snapshot, uint256 claimPeriod);
+    /// @notice The record block of distribution `id` passed: claims are open until `deadline`.
+    event ClaimsOpened(uint256 indexed id, uint256 deadline);
     event Claimed(uint256 indexed id, address indexed account, uint256 amount);
     event Reclaimed(uint256 indexed id, uint256 amount);
     event SurplusSwept(IERC20 indexed token, address indexed to, uint256 amount);
@@ -80,8 +84,9 @@ interface IFeeVault {
     struct Distribution {
         IERC20 token;
         uint48 snapshot; // record block: governance-token clock value the shares are read at (announced in advance)
-        uint48 deadline; // unix time after which claims close and the rest can be reclaimed
+        uint48 deadline; // unix time after which claims close and the rest can be reclaimed; 0 until opened
         bool reclaimed;
+        uint48 claimPeriod; // seconds the claim window lasts, counted from its opening after the record block
         uint256 amount; // routed to holders
         uint256 claimed; // paid out so far
         uint256 supply; // governance-token total supply at the snapshot; 0 until the first claim reads it
@@ -124,14 +129,19 @@ interface IFeeVault {
 
     /// @notice Governance routes `amount` of unallocated `token` fees to governance-token holders by their
     /// balances at `recordBlock`, a clock value fixed in the proposal that must still be in the future (at most
-    /// MAX_RECORD_LEAD ahead); claims open after it and close `claimPeriod` seconds after routing. Owner
-    /// (timelock) only.
+    /// MAX_RECORD_LEAD ahead). The claim window opens after the record block (first claim or `openClaims`) and
+    /// lasts `claimPeriod` seconds from then, so a far record block never voids it. Owner (timelock) only.
     function distribute(IERC20 token, uint256 amount, uint256 claimPeriod, uint48 recordBlock) external returns (uint256 id);
 
-    /// @notice Pays the caller its share of distribution `id`, once.
+    /// @notice Opens the claim window of distribution `id` once its record block has passed. Anyone may call;
+    /// returns the window's deadline (the existing one if it is open already).
+    function openClaims(uint256 id) external returns (uint256 deadline);
+
+    /// @notice Pays the caller its share of distribution `id`, once (opening the claim window if needed).
     function claim(uint256 id) external returns (uint256 amount);
 
-    /// @notice After the claim period, returns what was not claimed to the unallocated ledger. Anyone may call.
+    /// @notice After the claim window closed, returns what was not claimed to the unallocated ledger. Anyone may
+    /// call.
     function reclaim(uint256 id) external returns (uint256 amount);
 
     /// @notice Sends tokens the ledger does not account for (direct transfers) to `to`. Owner (timelock) only.

@@ -145,27 +145,32 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
 
         _takeUnallocated(token, amount);
         _reserved[token] += amount;
-        uint48 deadline = SafeCast.toUint48(block.timestamp + claimPeriod);
         id = _distributions.length;
         _distributions.push(
             Distribution({
                 token: token,
                 snapshot: recordBlock,
-                deadline: deadline,
+                deadline: 0, // opened after the record block: a far record block cannot eat the window
                 reclaimed: false,
+                claimPeriod: uint48(claimPeriod), // ≤ MAX_CLAIM_PERIOD, checked above
                 amount: amount,
                 claimed: 0,
                 supply: 0
             })
         );
-        emit DistributionCreated(id, token, amount, recordBlock, deadline);
+        emit DistributionCreated(id, token, amount, recordBlock, claimPeriod);
+    }
+
+    /// @inheritdoc IFeeVault
+    function openClaims(uint256 id) external nonReentrant returns (uint256 deadline) {
+        return _open(id, _distribution(id));
     }
 
     /// @inheritdoc IFeeVault
     function claim(uint256 id) external nonReentrant returns (uint256 amount) {
         Distribution storage d = _distribution(id);
-        if (block.timestamp > d.deadline) revert FeeVaultClaimPeriodOver(id, d.deadline);
-        if (shareToken.clock() <= d.snapshot) revert FeeVaultRecordBlockNotPassed(id, d.snapshot);
+        uint256 deadline = _open(id, d);
+        if (block.timestamp > deadline) revert FeeVaultClaimPeriodOver(id, deadline);
         if (_claimed[id][msg.sender]) revert FeeVaultAlreadyClaimed(id, msg.sender);
         // The supply at the record block is known only once it has passed: read it at the first claim.
         if (d.supply == 0) d.supply = shareToken.getPastTotalSupply(d.snapshot);
@@ -182,6 +187,7 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
     /// @inheritdoc IFeeVault
     function reclaim(uint256 id) external nonReentrant returns (uint256 amount) {
         Distribution storage d = _distribution(id);
+        if (d.deadline == 0) revert FeeVaultClaimsNotOpened(id);
         if (block.timestamp <= d.deadline) revert FeeVaultClaimPeriodRunning(id, d.deadline);
         if (d.reclaimed) revert FeeVaultAlreadyReclaimed(id);
 
@@ -242,7 +248,9 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
     /// @inheritdoc IFeeVault
     function claimable(uint256 id, address account) external view returns (uint256) {
         Distribution storage d = _distribution(id);
-        if (block.timestamp > d.deadline || _claimed[id][account] || shareToken.clock() <= d.snapshot) return 0;
+        if (shareToken.clock() <= d.snapshot || _claimed[id][account]) return 0;
+        // Not opened yet: a claim now would open the window, so the share is claimable.
+        if (d.deadline != 0 && block.timestamp > d.deadline) return 0;
         return _shareOf(d, account);
     }
 
@@ -258,6 +266,16 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
     function _distribution(uint256 id) private view returns (Distribution storage) {
         if (id >= _distributions.length) revert FeeVaultUnknownDistribution(id);
         return _distributions[id];
+    }
+
+    /// @dev The claim window's deadline, opening the window first if the record block has passed.
+    function _open(uint256 id, Distribution storage d) private returns (uint256) {
+        if (d.deadline != 0) return d.deadline;
+        if (shareToken.clock() <= d.snapshot) revert FeeVaultRecordBlockNotPassed(id, d.snapshot);
+        uint48 deadline = SafeCast.toUint48(block.timestamp + d.claimPeriod);
+        d.deadline = deadline;
+        emit ClaimsOpened(id, deadline);
+        return deadline;
     }
 
     function _shareOf(Distribution storage d, address account) private view returns (uint256) {

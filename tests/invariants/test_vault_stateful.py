@@ -100,6 +100,7 @@ def test_vault__any_sequence_keeps_ledger_and_shares(chain, project, deployer, g
                 return
             receipt = self.vault.distribute(token, amount, period, ape.chain.blocks.height + 2, sender=gov)
             ape.chain.mine(2)  # past the record block: balances there are the balances now
+            receipt = self.vault.openClaims(self.vault.distributionCount() - 1, sender=gov)  # the window starts
             supply = sum(self.balances.values())
             self.dists.append(
                 ModelDistribution(

@@ -15,6 +15,7 @@ def route(vault, token, amount, period, gov):
     """Route fees to holders with the record block two blocks ahead (as a proposal announces it), then let it pass."""
     receipt = vault.distribute(token, amount, period, ape.chain.blocks.height + 2, sender=gov)
     ape.chain.mine(2)  # the head is past the record block: views and transactions both see claims open
+    vault.openClaims(vault.distributionCount() - 1, sender=gov)  # anyone may; the window starts now
     return receipt
 
 
@@ -335,6 +336,27 @@ def test_finding8__nobody_chooses_the_record_block_after_the_fact(vault, usd, to
     vault.distribute(usd, 7_000, 7 * DAY, record, sender=gov)
     chain.mine(record - chain.blocks.height + 1)
     assert vault.claimable(0, attacker) == 0 and vault.claimable(0, alice) == 1_000
+
+
+def test_claim_window__opens_after_a_far_record_block__not_at_routing(vault, usd, alice, bob, gov, chain):
+    """Attack review A6: with the window counted from routing, a record block further ahead than the claim
+    period voided the distribution. The window now opens after the record block."""
+    fund_and_deposit(vault, usd, alice, 7_000)
+    record = chain.blocks.height + 100
+    vault.distribute(usd, 7_000, DAY, record, sender=gov)
+    assert vault.distribution(0).deadline == 0
+    with ape.reverts(vault.FeeVaultRecordBlockNotPassed, id=0, recordBlock=record):
+        vault.openClaims(0, sender=bob)
+    with ape.reverts(vault.FeeVaultClaimsNotOpened, id=0):
+        vault.reclaim(0, sender=bob)
+    chain.mine(100, timestamp=chain.pending_timestamp + 3 * DAY)  # further than the 1-day claim period
+    receipt = vault.openClaims(0, sender=bob)
+    deadline = vault.distribution(0).deadline
+    assert deadline == receipt.timestamp + DAY
+    assert vault.ClaimsOpened(id=0, deadline=deadline) in receipt.events
+    assert vault.openClaims(0, sender=bob).return_value == deadline  # idempotent
+    vault.claim(0, sender=alice)
+    assert usd.balanceOf(alice) == 1_000
 
 
 @pytest.mark.parametrize("where", ["now", "past", "too_far"])
