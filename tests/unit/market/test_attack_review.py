@@ -5,8 +5,7 @@ Two kinds of tests live here:
 * ``test_attack__*`` — an attack that worked on the contracts as reviewed (before commit 29c20d1). Each asserts the
   property the protocol promises (SECURITY.md / the NatSpec); the docstring says what the attacker did and gained.
   They failed on the reviewed code and pass on the fixes (burned forfeits, non-final commits, transfers only when
-  final, announced record blocks) — except ``test_attack__record_block_after_the_claim_period``, which found a
-  gap in the new record-block design and FAILS today.
+  final, announced record blocks, a claim window that opens after the record block).
 * ``test_defended__*`` — an attack the contracts stop, in a case no other test covers (exact deadlines, seal-window
   edges, retired verifiers, re-entrancy into `_collect`, malformed instances through the market, ...). They pass.
 """
@@ -144,7 +143,7 @@ def test_attack__commit_window_floor_is_shorter_than_a_registrations_finality(
     at(chain, market.bounty(0).commitDeadline)
     assert market.phase(0) == Phase.COMMIT
     assert not models.isFinal(model_id)
-    market.commitModel(0, model_id, sender=alice)  # reverts today: BountyModelNotFinal
+    market.commitModel(0, model_id, sender=alice)  # reverted before the fix: BountyModelNotFinal
     assert market.entry(0, model_id).commitIndex == 1
 
 
