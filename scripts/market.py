@@ -209,7 +209,7 @@ def create(ecosystem, network, provider, account, circuit, token_text, reward, t
 @bounty_option()
 @model_option()
 def commit(ecosystem, network, provider, account, bounty_id, model_id):
-    """Commit your final registered model to a sealed bounty (phase commit)."""
+    """Commit your registered model to a sealed bounty (phase commit; it is paid once its registration is final)."""
     market = _market(_manifest(ecosystem, network, provider))
     sdk.commit_model(market, account, bounty_id, model_id)
     click.echo(f"model #{model_id} committed to bounty #{bounty_id}")
