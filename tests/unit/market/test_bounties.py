@@ -509,7 +509,7 @@ def test_finding1__commitments_have_no_first_come_cap(project, deployer, verifie
     assert market.entry(0, count + 1).commitIndex == count + 1
 
 
-def test_finding2__no_reveal__forfeit_goes_to_the_vault_not_to_sybils_or_the_sponsor(
+def test_finding2__no_reveal__forfeit_is_burned_not_paid_to_sybils_or_the_sponsor(
     bounties, sealed_bounty, models, circuit, alice_model, alice, sponsor, chain, reward_token, attacker, accounts
 ):
     """Finding 2: a per-model split let Sybils take almost all of a forfeit and a sponsor with 9 own commitments
