@@ -18,6 +18,7 @@ after it succeeds, so a crash between the action and the mark repeats at most th
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 import signal
 import threading
 import time
@@ -34,7 +35,7 @@ class AgentStateError(RuntimeError):
     """The state file exists but cannot be read; the message says which file and what to do."""
 
 
-class Agent:
+class Agent(ABC):
     """Subclass and implement `tick()`; `run()` calls it every `poll_interval` seconds until stopped.
 
     `state` is a JSON-serialisable dict persisted to `state_path`; `state["seen"]` maps idempotency keys to
@@ -85,9 +86,9 @@ class Agent:
 
     # ---------------------------------------------------------------- loop
 
+    @abstractmethod
     def tick(self) -> None:
         """One pass over the work: read the chain, act on what is due. Must be safe to repeat."""
-        raise NotImplementedError
 
     def stop(self) -> None:
         """Ask the loop to finish after the current tick (signal-safe)."""
