@@ -28,13 +28,15 @@ def zk() -> None:
     """ZKML pipeline: train → build circuit → keys → prove → verify → calldata.
 
     \b
-    Typical session:
-      apiary zk train --dataset iris --arch logreg --out model.json
-      apiary zk build --dataset iris --arch logreg --samples 8
-      apiary zk testset iris-logreg-n8 --chunks 2
-      apiary zk prove iris-logreg-n8 --model model.json --chunk 0 --out proof.json
-      apiary zk verify iris-logreg-n8 proof.json
+    Your own model and test set:
+      apiary zk import --onnx model.onnx --data test.csv --task classify --samples 64 --out my-circuit
+      apiary zk testset my-circuit --data test.csv --chunks 4
+      apiary zk prove my-circuit --model model.onnx --data test.csv --chunk 0 --chunks 4 --out proof.json
+      apiary zk verify my-circuit proof.json --onchain
       apiary zk calldata proof.json
+    A built-in example (held-out test set of a scikit-learn data set):
+      apiary zk train --dataset iris --arch logreg --out model.onnx
+      apiary zk prove iris-logreg-n8 --model model.onnx --chunk 0 --chunks 2 --out proof.json
     """
 
 
@@ -45,16 +47,24 @@ def zk() -> None:
 @click.option("--train-size", type=int, default=None, help="Samples to train on (default: all but the last 20%).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--weight-bits", type=click.IntRange(0, 12), default=6, show_default=True, help="Fractional bits of the integer weights.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="model.onnx (an integer ONNX model, the format every command takes) or model.json.")
 def train(dataset, arch, hidden, train_size, seed, weight_bits, out):
-    """Train a model on a data set shipped with scikit-learn and quantise it to integers."""
-    from .zk import models
+    """Train an example model on a data set shipped with scikit-learn, quantised to integers.
+
+    The built-in circuits are examples of the ONNX path: the model is written as ONNX (marked as already
+    quantised, so it is proven exactly as trained) and any ONNX model of the same architecture works as well."""
+    from .paths import write_atomic
+    from .zk import models, network
 
     ds = models.load_dataset(dataset)
     size = train_size or int(len(ds.labels) * 0.8)
     model = models.train(ds, arch, size, hidden=hidden, seed=seed, weight_bits=weight_bits)
     held_out = ds.features[size:], ds.labels[size:]
-    model.save(out)
+    if out.suffix.lower() == ".json":
+        write_atomic(out, json.dumps(model.to_json()))
+    else:
+        write_atomic(out, network.to_onnx(model.to_network(), quantised=True).SerializeToString())
     if model.is_regression:
         summary = f"squared error {model.score(*held_out) / 2 ** (2 * models.TARGET_BITS):,.0f} over {len(held_out[1])} held-out samples"
     else:
@@ -70,14 +80,42 @@ def train(dataset, arch, hidden, train_size, seed, weight_bits, out):
 @click.option("--srs", type=click.Path(path_type=Path), default=None, help=SRS_HELP)
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Default: verifiers/.")
 def build(dataset, arch, hidden, samples, srs, out_dir):
-    """Build an evaluation circuit and its Solidity verifier under verifiers/<circuit-id>/."""
-    from .zk import circuits, models, pipeline
+    """Build a built-in example circuit (scikit-learn data set) under verifiers/<circuit-id>/."""
+    from .zk import models, pipeline, tasks
 
-    ds = models.load_dataset(dataset)
-    spec = circuits.CircuitSpec(dataset, arch, ds.num_features, ds.num_classes, samples, hidden if arch == "mlp" else 0)
-    sample = models.test_chunks(ds, samples, 1)[0]
+    spec = models.builtin_spec(dataset, arch, samples, hidden)
+    sample = tasks.builtin_test_set(spec, 1).chunks[0]
     circuit = pipeline.build_circuit(spec, sample=sample, srs_path=srs, out_dir=out_dir, progress=_echo)
     click.echo(f"built {circuit.circuit_id} in {circuit.root}")
+
+
+@zk.command(name="import")
+@click.option("--onnx", "onnx_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The model (skl2onnx, torch.onnx.export, ...): its architecture becomes the circuit's.")
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="A test set of this task: CSV with a header (label last, or --label), .npy or .npz.")
+@click.option("--label", default=None, help="The CSV column holding the label (default: the last column).")
+@click.option("--task", type=click.Choice(["classify", "regress"]), required=True)
+@click.option("--samples", type=click.IntRange(1, 1024), required=True, help="Test samples per chunk (per proof).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="The circuit folder to create.")
+@click.option("--name", default=None, help="Circuit id (default: the folder's name).")
+@click.option("--force", is_flag=True, help="Replace an existing circuit folder at --out.")
+@click.option("--srs", type=click.Path(path_type=Path), default=None, help=SRS_HELP)
+def import_(onnx_path, data, label, task, samples, out, name, force, srs):
+    """Build an evaluation circuit for an ONNX model's architecture and a test set's format.
+
+    \b
+    The circuit runs the architecture over a chunk of SAMPLES test rows and outputs one public score: the
+    correct count (classify) or the sum of squared errors (regress). Weights are private and committed,
+    the test data committed; one verifier serves every model of the architecture. Scales are chosen
+    from the data and the model: features enter as round(x * input_scale), regression targets as
+    round(y * output_scale). The folder holds everything to audit and rebuild the verifier.
+    """
+    from .zk import importer
+
+    report = importer.import_task(onnx_path, data, task=task, samples=samples, out=out, name=name, label=label,
+                                  force=force, srs_path=srs, progress=_echo)
+    click.echo(json.dumps(report, indent=2))
 
 
 @zk.command()
@@ -105,58 +143,77 @@ def rebuild(circuit, srs):
     click.echo(f"{c.circuit_id}: vk.key, Verifier.sol and vk.bin rebuilt identically")
 
 
+def _test_set(spec, data, label, chunks):
+    from .zk import tasks
+
+    if data is not None:
+        return tasks.load_test_set(spec, data, chunks, label)
+    if label is not None:
+        raise ZkError("--label names a column of --data")
+    return tasks.builtin_test_set(spec, chunks)
+
+
 @zk.command()
 @click.argument("circuit")
-@click.option("--chunks", type=click.IntRange(1, 1000), default=None, help="Chunks of the held-out test set.  [default: 1]")
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Test-set file (CSV, .npy, .npz). Default: the built-in circuit's held-out test set.")
+@click.option("--label", default=None, help="The CSV column holding the label (default: the last column).")
+@click.option("--chunks", type=click.IntRange(1, 1000), default=None,
+              help="Chunks K in the test set (chunk i = rows [i*S, (i+1)*S)); part of its identity.")
 @click.option("--data-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the test data in its publishable binary encoding (apiary.zk.testdata).")
 @click.option("--from-data", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Commitments of a published test-data file instead of the held-out test set.")
+              help="Commitments of a published test-data file instead (to compare with those a bounty revealed).")
 @click.option("--srs", type=click.Path(path_type=Path), default=None, help=SRS_HELP)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the commitments as JSON.")
-def testset(circuit, chunks, data_out, from_data, srs, out):
+def testset(circuit, data, label, chunks, data_out, from_data, srs, out):
     """Commitments of a test set, chunk by chunk, and of the whole ordered set with its test data.
 
     \b
-    By default the held-out test set of the circuit's data set. --data-out also writes its test data,
-    encoded for publication; test_data_hash (its keccak256) is bound into test_set_commitment.
-    --from-data decodes a published test-data file and recomputes its chunk commitments,
-    to compare with those a bounty revealed.
+    --data-out also writes the test data (circuit integers), encoded for publication; test_data_hash
+    (its keccak256) is bound into test_set_commitment. --from-data decodes a published test-data file
+    and recomputes its chunk commitments, to compare with those a bounty revealed.
     """
     from .paths import write_atomic
-    from .zk import models, pipeline, testdata
+    from .zk import pipeline, testdata
     from .zk.errors import DataError
 
     c = pipeline.open_circuit(circuit)
     spec = c.spec
     if from_data is not None:
-        if chunks is not None or data_out is not None:
-            raise DataError("--from-data takes the chunks from the file: drop --chunks and --data-out")
+        if chunks is not None or data_out is not None or data is not None:
+            raise DataError("--from-data takes the chunks from the file: drop --chunks, --data and --data-out")
         try:
-            data = from_data.read_bytes()
+            encoded = from_data.read_bytes()
         except OSError as exc:
             raise DataError(f"test data file {from_data} cannot be read: {exc.strerror or exc}") from None
         try:
-            test_chunks = testdata.decode(data)
+            test_chunks = testdata.decode(encoded)
         except DataError as exc:
             raise DataError(f"{from_data}: {exc}") from None
+        unused = 0
     else:
-        test_chunks = models.test_chunks(models.load_dataset(spec.dataset), spec.samples, chunks or 1)
-        data = testdata.encode(test_chunks)
+        if chunks is None:
+            raise DataError("give --chunks K: the number of chunks is part of the test set's identity")
+        ts = _test_set(spec, data, label, chunks)
+        test_chunks, unused = ts.chunks, ts.unused_rows
+        encoded = testdata.encode(test_chunks)
     commitments = []
     for i, (x, y) in enumerate(test_chunks):
         try:
             commitments.append(pipeline.chunk_commitment(c, x, y, srs))
         except DataError as exc:
             raise DataError(f"chunk {i}: {exc}") from None
-    data_hash = testdata.data_hash(data)
-    body = {"circuit": c.circuit_id, "chunks": ["0x" + h.hex() for h in commitments],
+    data_hash = testdata.data_hash(encoded)
+    body = {"circuit": c.circuit_id, "samples_per_chunk": spec.samples, "chunks": ["0x" + h.hex() for h in commitments],
             "test_set_commitment": "0x" + pipeline.test_set_commitment(commitments, data_hash).hex(),
-            "test_data_hash": "0x" + data_hash.hex(), "test_data_bytes": len(data)}
+            "test_data_hash": "0x" + data_hash.hex(), "test_data_bytes": len(encoded)}
+    if unused:
+        body["unused_rows"] = unused
     if from_data is not None or data_out is not None:
         body["test_data"] = str(from_data or data_out)
     if data_out is not None:
-        write_atomic(data_out, data)
+        write_atomic(data_out, encoded)
     if out:
         write_atomic(out, json.dumps(body, indent=2) + "\n")
     click.echo(json.dumps(body, indent=2))
@@ -164,42 +221,115 @@ def testset(circuit, chunks, data_out, from_data, srs, out):
 
 @zk.command()
 @click.argument("circuit")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--chunk", type=click.IntRange(0), default=None, help="Index of a held-out test chunk of the circuit's data set.")
-@click.option("--chunks", type=click.IntRange(1), default=1, show_default=True, help="Number of chunks the test set has.")
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None, help='JSON {"features": [[..]], "labels": [..]} instead of --chunk.')
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The model: ONNX (or the JSON of an older `apiary zk train`).")
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Test-set file (CSV, .npy, .npz). Default: the built-in circuit's held-out test set.")
+@click.option("--label", default=None, help="The CSV column holding the label (default: the last column).")
+@click.option("--chunk", type=click.IntRange(0), required=True, help="Index of the chunk to prove.")
+@click.option("--chunks", type=click.IntRange(1), required=True, help="Chunks K in the test set (part of its identity).")
+@click.option("--tolerance", type=click.FloatRange(0), default=None,
+              help="Largest accepted difference between the float model's score and the in-circuit score: samples "
+                   "(classify, default 0) or relative SSE (regress, default 0.01).")
+@click.option("--allow-mismatch", is_flag=True, help="Prove even when the scores differ beyond the tolerance (warns).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--srs", type=click.Path(path_type=Path), default=None, help=SRS_HELP)
-def prove(circuit, model_path, chunk, chunks, data, out, srs):
-    """Prove a model's score on one test chunk."""
-    from .zk import models, pipeline
-    from .zk.errors import DataError
+def prove(circuit, model_path, data, label, chunk, chunks, tolerance, allow_mismatch, out, srs):
+    """Prove a model's score on one test chunk, beside the float model's score on the same rows."""
+    from .zk import pipeline, tasks
 
     c = pipeline.open_circuit(circuit)
-    model = models.QuantisedModel.load(model_path)
-    if (chunk is None) == (data is None):
-        raise DataError("give exactly one of --chunk (held-out test chunk) or --data (a JSON chunk file)")
-    if data is not None:
-        features, labels = models.load_chunk_file(data)
-    else:
-        if chunk >= chunks:
-            raise DataError(f"--chunk {chunk} is outside a test set of {chunks} chunks")
-        features, labels = models.test_chunks(models.load_dataset(c.spec.dataset), c.spec.samples, chunks)[chunk]
+    spec = c.spec
+    model = tasks.load_model(spec, model_path)
+    tasks.check_chunk_index(chunk, chunks)
+    ts = _test_set(spec, data, label, chunks)
+    fid = tasks.fidelity(model, spec, ts.chunks[chunk], ts.float_features[chunk], ts.float_labels[chunk], tolerance)
+    _echo(f"chunk {chunk}/{chunks} of {ts.source}: {fid.line(spec)}")
+    if not fid.ok:
+        message = ("the in-circuit score differs from the float model's beyond the tolerance (quantisation): "
+                   "raise --tolerance or pass --allow-mismatch to prove it anyway")
+        if not allow_mismatch:
+            raise ZkError(message)
+        _echo(f"warning: {message}")
     start = time.perf_counter()
-    bundle = pipeline.prove(c, model, features, labels, out, srs, progress=_echo)
-    click.echo(json.dumps({**bundle.summary(), "seconds": round(time.perf_counter() - start, 1), "proof": str(out)}, indent=2))
+    bundle = pipeline.prove(c, model.integer, *ts.chunks[chunk], out, srs, progress=_echo)
+    q = model.quantisation
+    click.echo(json.dumps({**bundle.summary(), "float_score": fid.float_score, "in_circuit_score_units": fid.circuit_in_units,
+                           "weight_bits": q.weight_bits or "exact (integer model)", "seconds": round(time.perf_counter() - start, 1),
+                           "proof": str(out)}, indent=2))
+
+
+@zk.command()
+@click.argument("circuit")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="A float ONNX model.")
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Calibration rows (CSV, .npy, .npz): training data, never the test set of a sealed bounty.")
+@click.option("--label", default=None, help="The CSV column holding the label (default: the last column).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The quantised ONNX model to write.")
+def quantise(circuit, model_path, data, label, out):
+    """Quantise a model with more weight bits than the worst-case default, planned on calibration data.
+
+    
+    By default every command quantises a float model for the worst input the circuit admits: sound
+    but coarse for deep networks. This plans on real rows instead (4x headroom) and writes an integer
+    ONNX model that every command then uses exactly as it is. Register and prove with that file.
+    """
+    from .zk import pipeline, tasks
+
+    spec = pipeline.open_circuit(circuit).spec
+    table = tasks.read_table(data, label)
+    x = tasks.encode_features(spec, table.features, what=str(data))
+    model = tasks.quantise_to_file(spec, model_path, x, out)
+    click.echo(f"{out}: {model.quantisation.weight_bits} weight bits (peak {model.quantisation.bound:,} on {len(x)} rows); "
+               f"register and prove with this file")
 
 
 @zk.command()
 @click.argument("circuit")
 @click.argument("proof", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--onchain", is_flag=True, help="Also verify with the Solidity verifier on an in-process chain and print the gas.")
 @click.option("--srs", type=click.Path(path_type=Path), default=None, help=SRS_HELP)
-def verify(circuit, proof, srs):
-    """Verify a proof off chain (the same check the on-chain verifier makes)."""
-    from .zk import pipeline
+def verify(circuit, proof, onchain, srs):
+    """Verify a proof off chain (the same check the on-chain verifier makes); --onchain runs the verifier too."""
+    from .zk import evm, pipeline
 
-    pipeline.verify_local(pipeline.open_circuit(circuit), proof, srs)
-    click.echo(f"{proof}: valid")
+    c = pipeline.open_circuit(circuit)
+    bundle = pipeline.verify_local(c, proof, srs)
+    click.echo(f"{proof}: valid (score {bundle.score})")
+    if onchain:
+        c.check_files()
+        compiled = evm.compile_verifier(c.path("Verifier.sol"), c.build)
+        chain = evm.PyEvmChain()
+        address, deploy_gas = chain.deploy_verifier(compiled, c.path("vk.bin").read_bytes())
+        gas = chain.verify_gas(address, bundle.calldata())
+        click.echo(f"{proof}: valid on chain: verifyProof took {gas:,} gas ({gas / c.spec.samples:,.0f} per sample; "
+                   f"verifier {compiled.runtime_size:,} bytes, deployed for {deploy_gas:,} gas)")
+
+
+@zk.command(name="check-deployed")
+@click.argument("circuit")
+@click.argument("address")
+@click.option("--rpc", required=True, help="JSON-RPC URL of the network the verifier is deployed on.")
+@click.option("--registry", default=None, help="VerifierRegistry address: also check its entry for this circuit.")
+@click.option("--name", "registry_name", default=None, help="The circuit's name in the registry (default: its id).")
+def check_deployed(circuit, address, rpc, registry, registry_name):
+    """Check a deployed verifier against what the circuit's committed artefacts rebuild to.
+
+    \b
+    Compiles Verifier.sol with the pinned solc and compares the runtime code at ADDRESS byte for byte,
+    then the verifying-key data contract it reads (0x00 followed by vk.bin), and with --registry the
+    registry's verifier address and manifest hash (sha256 of manifest.json) for this circuit.
+    Exits 1 when anything differs. Run `apiary zk rebuild CIRCUIT` to check the artefacts themselves.
+    """
+    from .zk import deployed, pipeline
+
+    c = pipeline.open_circuit(circuit)
+    report = deployed.check(c, address, rpc, registry=registry, name=registry_name)
+    for line in report.lines:
+        click.echo(line)
+    if not report.ok:
+        raise ZkError(f"{address} is not the verifier circuit {c.circuit_id} rebuilds to")
+    click.echo(f"{address}: exactly circuit {c.circuit_id}'s verifier")
 
 
 @zk.command()

@@ -111,14 +111,28 @@ class Market:
             raise ApiaryCliError(f"{token.warning}; refusing to guess the amounts of a token without decimals()")
         return token
 
-    def circuit_name(self, cid: bytes) -> str:
-        """The circuit folder under verifiers/ whose id is `cid` (or the id in hex when none is)."""
+    def circuit_name(self, cid: bytes, manifest: Any = None) -> str:
+        """The built-in circuit, or the circuit folder recorded by deploy-verifier, whose id is `cid`; refused
+        (with what to pass) when neither is known here."""
         from .cli import known_circuits
 
         for name in known_circuits():
             if circuit_id(name) == bytes(cid):
                 return name
-        return _hex(cid)
+        for name, entry in (getattr(manifest, "circuits", None) or {}).items():
+            if circuit_id(name) == bytes(cid) and entry.get("folder"):
+                return entry["folder"]
+        raise ApiaryCliError(f"circuit {_hex(cid)} is neither built in nor recorded in the manifest: pass its "
+                             "folder with --circuit DIR")
+
+    def check_circuit_folder(self, circuit: Any) -> Any:
+        """The registry's active record of the circuit, refused unless it registers exactly this folder's
+        manifest (another folder of the same name would make proofs the registered verifier rejects)."""
+        record = self.active_circuit(circuit.circuit_id)
+        if bytes(record.manifestHash) != circuit.manifest_sha256:
+            raise ApiaryCliError(f"circuit {circuit.circuit_id} is registered with manifest hash {_hex(bytes(record.manifestHash))}, "
+                                 f"but {circuit.root} has {_hex(circuit.manifest_sha256)}: use the registered circuit folder")
+        return record
 
     def view(self, bounty_id: int) -> BountyView:
         count = int(self.bounties.bountyCount())
@@ -215,12 +229,19 @@ class CreateTerms:
     prove_seconds: int = 7 * DAY
 
 
-def test_set_of(circuit: Any, num_chunks: int) -> tuple[list[bytes], bytes]:
-    """Chunk commitments and encoded test data of the circuit's held-out test set, `num_chunks` chunks."""
-    from ..zk import models, pipeline, testdata
+def test_set_of(circuit: Any, num_chunks: int, data: Path | None = None, label: str | None = None) -> tuple[list[bytes], bytes]:
+    """Chunk commitments and encoded test data of `num_chunks` chunks: of the test-set file `data` (CSV, .npy,
+    .npz; chunk i is rows [i·S, (i+1)·S)), or of a built-in circuit's held-out test set."""
+    from ..zk import pipeline, tasks, testdata
+    from ..zk.errors import ZkError
 
-    dataset = models.load_dataset(circuit.spec.dataset)
-    chunks = models.test_chunks(dataset, circuit.spec.samples, num_chunks)
+    try:
+        if data is not None:
+            chunks = tasks.load_test_set(circuit.spec, data, num_chunks, label).chunks
+        else:
+            chunks = tasks.builtin_test_set(circuit.spec, num_chunks).chunks
+    except ZkError as exc:
+        raise ApiaryCliError(str(exc)) from None
     return [pipeline.chunk_commitment(circuit, x, y) for x, y in chunks], testdata.encode(chunks)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -115,19 +116,45 @@ def known_circuits() -> list[str]:
     return sorted(p.name for p in VERIFIERS_DIR.iterdir() if (p / "manifest.json").is_file())
 
 
+def caller_path(text: str | Path) -> Path:
+    """A path the user typed, relative to where they stand: `./dev exec ape run …` runs in the project root and
+    passes the user's directory as APIARY_CALLER_DIR."""
+    import os
+    from pathlib import Path
+
+    path = Path(text).expanduser()
+    if path.is_absolute():
+        return path
+    return Path(os.environ.get("APIARY_CALLER_DIR") or os.getcwd()) / path
+
+
+class CallerPathType(click.ParamType):
+    """An existing file, relative to the user's directory (see `caller_path`)."""
+
+    name = "file"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        path = caller_path(value)
+        if not path.is_file():
+            self.fail(f"{value}: no such file{' (a folder)' if path.is_dir() else ''}", param, ctx)
+        return path
+
+
 class CircuitType(click.ParamType):
-    """A circuit id under verifiers/ (or a path to a circuit folder); returned as given once checked."""
+    """A built-in circuit id under verifiers/, or a circuit folder made by `apiary zk import` (a path relative to
+    the user's directory); returned as the id, or as the folder's absolute path."""
 
     name = "circuit"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from pathlib import Path
-
         text = str(value)
-        if text in known_circuits() or (Path(text) / "manifest.json").is_file():
+        folder = caller_path(text)
+        if (folder / "manifest.json").is_file() and (text not in known_circuits() or "/" in text or text.startswith(".")):
+            return str(folder.resolve())
+        if text in known_circuits():
             return text
-        self.fail(f"no circuit '{text}' (known: {', '.join(known_circuits()) or 'none'}); "
-                  "build one with `apiary zk build`", param, ctx)
+        self.fail(f"no circuit '{text}': neither a circuit folder (apiary zk import --out) nor a built-in circuit "
+                  f"({', '.join(known_circuits()) or 'none'})", param, ctx)
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
         from click.shell_completion import CompletionItem
@@ -169,10 +196,8 @@ def model_option(required: bool = True) -> Callable:
 
 
 def model_file_option(required: bool = True) -> Callable:
-    from pathlib import Path
-
-    return click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                        required=required, help="Trained model file (apiary zk train --out).")
+    return click.option("--model", "model_path", type=CallerPathType(), required=required,
+                        help="The model: an ONNX file (your own, or `apiary zk train --out model.onnx`).")
 
 
 def token_option(required: bool = True, help: str = "ERC20 token address.") -> Callable:
@@ -186,7 +211,7 @@ def amount_option(name: str = "--amount", required: bool = True,
 
 def circuit_option(required: bool = True) -> Callable:
     return click.option("--circuit", type=CIRCUIT, required=required,
-                        help=f"Circuit id under verifiers/ ({', '.join(known_circuits()) or 'none built'}).")
+                        help=f"A circuit folder (apiary zk import --out) or a built-in circuit ({', '.join(known_circuits()) or 'none built'}).")
 
 
 def proposal_option() -> Callable:

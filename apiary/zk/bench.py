@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import circuits, evm, models, pipeline
+from . import evm, models, network, pipeline, tasks
 
 PAIRING_FLOOR_GAS = 150_000  # ~ two-pairing KZG check + a few MSMs: the physical floor of one verification
 REFERENCE = [
@@ -82,7 +82,7 @@ def measure(circuit: pipeline.Circuit, model: models.QuantisedModel, chunk, vari
     spec = circuit.spec
     return Row(circuit.circuit_id, variant, spec.samples, circuit.logrows, settings["num_rows"], len(bundle.proof),
                len(bundle.instances), round(seconds, 2), peak_mb, compiled.runtime_size, raw_size, deploy_gas, gas,
-               round(gas / spec.samples, 1), round(gas / PAIRING_FLOOR_GAS, 2), score, model.score(*chunk))
+               round(gas / spec.samples, 1), round(gas / PAIRING_FLOOR_GAS, 2), score, network.score(model.to_network(), *chunk))
 
 
 def _model_for(dataset: models.Dataset, arch: str, hidden: int, test_size: int) -> models.QuantisedModel:
@@ -97,9 +97,10 @@ def run(out_dir: Path, explore: bool, log: Callable[[str], None] = print) -> tup
             ds = models.load_dataset(dataset_name)
             chunks = 2 if dataset_name == "diabetes" else 4  # diabetes has 442 samples
             model = _model_for(ds, arch, hidden, samples * chunks)
-            circuit = pipeline.open_circuit(circuits.spec_for(model, dataset_name, samples).circuit_id)
+            spec = models.builtin_spec(dataset_name, arch, samples, hidden or 16)
+            circuit = pipeline.open_circuit(spec.circuit_id)
             log(f"reference {circuit.circuit_id}")
-            rows.append(measure(circuit, model, models.test_chunks(ds, samples, chunks)[0], "reference", work))
+            rows.append(measure(circuit, model, tasks.builtin_test_set(spec, chunks).chunks[0], "reference", work))
         if explore:
             ds = models.load_dataset("digits")
             for samples in EXPLORE_SAMPLES:
@@ -109,8 +110,8 @@ def run(out_dir: Path, explore: bool, log: Callable[[str], None] = print) -> tup
                     variant = f"samples={samples} decomp={base}^{legs}"
                     log(f"explore digits-mlp16 {variant}")
                     model = _model_for(ds, "mlp", 16, samples * 4)
-                    chunk = models.test_chunks(ds, samples, 4)[0]
-                    spec = circuits.spec_for(model, "digits", samples)
+                    spec = models.builtin_spec("digits", "mlp", samples, 16)
+                    chunk = tasks.builtin_test_set(spec, 4).chunks[0]
                     saved = dict(pipeline.RUN_ARGS)
                     pipeline.RUN_ARGS.update(decomp_base=base, decomp_legs=legs)
                     try:

@@ -101,14 +101,31 @@ class QuantisedModel:
             return int(np.sum(errors * errors))
         return int(self.correct(features, labels).sum())
 
-    def save(self, path: Path) -> None:
-        body = {
+    @property
+    def task(self) -> str:
+        return "regress" if self.is_regression else "classify"
+
+    def to_network(self):
+        """The same integer layers as a `network.Network` (dense, relu, ..., dense): exact, nothing rescaled."""
+        from .network import Layer, Network
+
+        layers = []
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            layers.append(Layer("dense", {}, {"W": w.astype(np.int64), "b": b.astype(np.int64)}, (w.shape[0],), (w.shape[1],)))
+            if i < len(self.weights) - 1:
+                layers.append(Layer("relu", {}, {}, (w.shape[1],), (w.shape[1],)))
+        return Network((self.num_features,), layers, self.task, source=self.architecture)
+
+    def to_json(self) -> dict:
+        return {
             "architecture": self.architecture,
             "weights": [w.tolist() for w in self.weights],
             "biases": [b.tolist() for b in self.biases],
             "meta": self.meta,
         }
-        path.write_text(json.dumps(body))
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json()))
 
     @classmethod
     def load(cls, path: Path) -> "QuantisedModel":
@@ -207,3 +224,34 @@ def load_chunk_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not np.issubdtype(features.dtype, np.number) or not np.array_equal(features, np.round(features)):
         raise DataError(f"{path}: features must be integers")
     return features.astype(np.int64), labels.astype(np.int64)
+
+
+def builtin_spec(dataset: str, architecture: str, samples: int, hidden: int = 16):
+    """The spec of a built-in example circuit (`apiary zk build`): the architecture of `train`'s models on a data
+    set shipped with scikit-learn, integer inputs (scale 1), regressors' targets at scale 2^TARGET_BITS."""
+    from .circuits import CircuitSpec
+    from .network import architecture_of
+
+    if architecture not in ARCHITECTURES:
+        raise ModelError(f"unknown architecture '{architecture}': choose one of {', '.join(ARCHITECTURES)}")
+    ds = load_dataset(dataset)
+    if (architecture == "linreg") != (dataset in REGRESSION_DATASETS):
+        raise ModelError(f"{dataset} needs {'linreg' if dataset in REGRESSION_DATASETS else 'logreg or mlp'}")
+    f, c = ds.num_features, ds.num_classes
+    shapes = [(f, c)] if architecture != "mlp" else [(f, hidden), (hidden, c)]
+    placeholder = QuantisedModel(architecture, [np.ones(s, dtype=np.int64) for s in shapes],
+                                 [np.ones(s[1], dtype=np.int64) for s in shapes])
+    arch_name = architecture if architecture != "mlp" else f"mlp{hidden}"
+    regress = architecture == "linreg"
+    return CircuitSpec(
+        circuit_id=f"{dataset}-{arch_name}-n{samples}",
+        task="regress" if regress else "classify",
+        samples=samples,
+        architecture=architecture_of(placeholder.to_network()),
+        input_scale=1.0,
+        input_bound=int(np.abs(ds.features).max()),
+        output_scale=float(1 << TARGET_BITS) if regress else 1.0,
+        class_labels=[] if regress else [str(i) for i in range(c)],
+        dataset=dataset,
+        source=f"apiary zk train --dataset {dataset} --arch {architecture}",
+    )

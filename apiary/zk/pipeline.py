@@ -40,7 +40,7 @@ import onnx  # noqa: E402
 
 from ..paths import PROJECT_ROOT, SOLC_VERSION, write_atomic  # noqa: E402
 from . import srs as srs_mod  # noqa: E402
-from .circuits import CircuitSpec, build_eval_graph, placeholder_model  # noqa: E402
+from .circuits import CircuitSpec  # noqa: E402
 from .encoding import (  # noqa: E402
     POINT_BYTES,
     commitment_hash,
@@ -51,7 +51,8 @@ from .encoding import (  # noqa: E402
     verify_calldata,
 )
 from .errors import ArtefactError, DataError, ModelError, ProofError, SrsError  # noqa: E402
-from .models import QuantisedModel, one_hot  # noqa: E402
+from .models import one_hot  # noqa: E402
+from .network import MAX_ABS_VALUE, Network, eval_graph, from_architecture  # noqa: E402
 from .verifier import externalise_vk  # noqa: E402
 
 VERIFIERS_DIR = PROJECT_ROOT / "verifiers"
@@ -71,7 +72,6 @@ RUN_ARGS = {
     "decomp_base": 1024,
     "decomp_legs": 3,
 }
-MAX_ABS_VALUE = 2**29
 # ezkl also range-checks the public output; a sum of squared errors needs more legs: |score| < 1024^5 / 2.
 REGRESSION_DECOMP_LEGS = 5
 MAX_REGRESSION_SCORE = 2**49
@@ -157,19 +157,26 @@ class Circuit:
 
     @property
     def circuit_id(self) -> str:
-        return self.root.name
+        return self.spec.circuit_id
+
+    @property
+    def committed(self) -> bool:
+        return self.root.parent.resolve() == VERIFIERS_DIR.resolve()
 
     @property
     def build(self) -> Path:
-        # Committed circuits keep build outputs under build/zk/; circuits built elsewhere (tests, experiments)
-        # keep them beside themselves, so they never overwrite each other's keys.
-        if self.root.parent.resolve() == VERIFIERS_DIR.resolve():
-            return BUILD_DIR / "zk" / self.circuit_id
-        return self.root.parent / "_build" / self.circuit_id
+        # Committed circuits keep build outputs (proving key, compiled circuit) under build/zk/; a circuit folder
+        # made by `apiary zk import` keeps them inside itself, in .build/ (not part of its manifest).
+        if self.committed:
+            return BUILD_DIR / "zk" / self.root.name
+        return self.root / ".build"
 
     @property
     def spec(self) -> CircuitSpec:
-        return CircuitSpec(**_json(self.root / "spec.json"))
+        try:
+            return CircuitSpec.from_dict(_json(self.root / "spec.json"))
+        except TypeError as exc:
+            raise ArtefactError(f"{self.root / 'spec.json'} is corrupt ({exc})") from None
 
     @property
     def settings(self) -> dict:
@@ -213,11 +220,17 @@ class Circuit:
 
 
 def open_circuit(circuit_id_or_path: str | Path) -> Circuit:
-    path = Path(circuit_id_or_path)
-    root = path if path.is_dir() else VERIFIERS_DIR / str(circuit_id_or_path)
-    if not (root / "manifest.json").is_file():
+    """A circuit folder (a path, relative to the current directory) or a committed circuit's id."""
+    path = Path(circuit_id_or_path).expanduser()
+    if path.is_dir():
+        if not (path / "manifest.json").is_file():
+            raise ArtefactError(f"{path} is not a circuit folder (no manifest.json): make one with `apiary zk import`")
+        return Circuit(path)
+    root = VERIFIERS_DIR / str(circuit_id_or_path)
+    if "/" in str(circuit_id_or_path) or not (root / "manifest.json").is_file():
         known = sorted(p.name for p in VERIFIERS_DIR.iterdir() if (p / "manifest.json").is_file()) if VERIFIERS_DIR.is_dir() else []
-        raise ArtefactError(f"no circuit '{circuit_id_or_path}' (known: {', '.join(known) or 'none'}); build one with `apiary zk build`")
+        raise ArtefactError(f"no circuit folder or built-in circuit '{circuit_id_or_path}' (built-in: {', '.join(known) or 'none'}); "
+                            "make one with `apiary zk import`")
     return Circuit(root)
 
 
@@ -255,40 +268,35 @@ def srs_for(circuit: Circuit, srs_path: Path | None, progress: Progress = _quiet
 
 
 def chunk_input(spec: CircuitSpec, features: np.ndarray, labels: np.ndarray) -> dict:
-    """ezkl input JSON for one chunk, after checking shapes and types."""
+    """ezkl input JSON for one chunk of circuit integers (`tasks.encode_features` / `encode_labels`), after
+    checking shapes and types: X (S × F), Y (S × C one-hot for classifiers, S × 1 targets at the output scale)."""
     features = np.asarray(features)
     labels = np.asarray(labels)
     if features.shape != (spec.samples, spec.num_features):
         raise DataError(f"chunk features have shape {features.shape}; circuit {spec.circuit_id} takes ({spec.samples}, {spec.num_features})")
     if labels.shape != (spec.samples,):
         raise DataError(f"chunk labels have shape {labels.shape}; circuit {spec.circuit_id} takes ({spec.samples},)")
-    if not np.issubdtype(features.dtype, np.integer) and not np.array_equal(features, np.round(features)):
-        raise DataError("features must be integers (quantise them first; see apiary.zk.models)")
+    for name, values in (("features", features), ("labels", labels)):
+        if values.dtype == np.bool_ or not np.issubdtype(values.dtype, np.number) or not np.array_equal(values, np.round(values)):
+            raise DataError(f"chunk {name} must be integers (encode them with apiary.zk.tasks first)")
+    if np.abs(features).max(initial=0) >= 2**24:
+        raise DataError("chunk features reach 2^24: beyond what the circuit takes")
     if spec.is_regression:
-        if not np.array_equal(labels, np.round(labels)):
-            raise DataError("regression targets must be integers")
         y = np.asarray(labels, dtype=np.int64).reshape(-1, 1)
     else:
         y = one_hot(labels, spec.num_classes)
     return {"input_data": [features.astype(np.int64).flatten().tolist(), y.flatten().tolist()]}
 
 
-def _check_range(model: QuantisedModel, features: np.ndarray) -> None:
-    h = np.asarray(features, dtype=np.int64)
-    peak = int(np.abs(h).max(initial=0))
-    for i, (w, b) in enumerate(zip(model.weights, model.biases)):
-        h = h @ w + b
-        peak = max(peak, int(np.abs(h).max(initial=0)))
-        if i < len(model.weights) - 1:
-            h = np.maximum(h, 0)
-    # Margins are differences of logits: up to twice the largest logit. (Regression has no range-checked op,
-    # but the same bound keeps every squared error far below the field modulus.)
-    if 2 * peak >= MAX_ABS_VALUE:
-        raise ModelError(f"model values reach {peak}, beyond the circuit's range (±{MAX_ABS_VALUE // 2}): quantise with fewer weight bits")
+def _check_range(net: Network, features: np.ndarray) -> None:
+    peak = net.peak(np.asarray(features, dtype=np.int64))
+    if peak >= MAX_ABS_VALUE // 2:
+        raise ModelError(f"model values reach {peak:,} on this chunk, beyond the circuit's range (±{MAX_ABS_VALUE // 2:,}): "
+                         "quantise with fewer weight bits")
 
 
-def _check_score_range(model: QuantisedModel, score: int) -> None:
-    if model.is_regression and score >= MAX_REGRESSION_SCORE:
+def _check_score_range(spec: CircuitSpec, score: int) -> None:
+    if spec.is_regression and score >= MAX_REGRESSION_SCORE:
         raise ModelError(f"squared error {score} exceeds what the circuit can range-check "
                          f"({MAX_REGRESSION_SCORE}): the model is far off on this chunk")
 
@@ -333,20 +341,22 @@ def _generate_verifier(vk: Path, settings: Path, srs: Path, sol: Path) -> str:
 
 
 def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], srs_path: Path | None = None,
-                  out_dir: Path | None = None, progress: Progress = _quiet) -> Circuit:
+                  out_dir: Path | None = None, root_dir: Path | None = None, progress: Progress = _quiet) -> Circuit:
     """Build a circuit from scratch: graph, settings (calibrated logrows), keys, verifier, manifest.
 
-    `sample` is one chunk of real data, used only to calibrate logrows. Everything lands in a temporary
-    directory first and is moved into place at the end: a failure leaves no half-written circuit.
+    `sample` is one chunk of real data (circuit integers), used only to calibrate logrows. The circuit lands in
+    `root_dir`, else `out_dir/<circuit id>`, else verifiers/<circuit id>. Everything is written to a temporary
+    directory first and moved into place at the end: a failure leaves no half-written circuit.
     """
-    root = (out_dir or VERIFIERS_DIR) / spec.circuit_id
-    circuit = Circuit(root)
-    build = circuit.build
+    root = (out_dir or VERIFIERS_DIR) / spec.circuit_id if root_dir is None else Path(root_dir)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}."))
+    committed = root.parent.resolve() == VERIFIERS_DIR.resolve()
+    build = BUILD_DIR / "zk" / root.name if committed else staging / ".build"
     build.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=root.parent if root.parent.exists() else None, prefix=f".{spec.circuit_id}."))
     try:
         (staging / "spec.json").write_text(json.dumps(spec.as_dict(), indent=2, sort_keys=True) + "\n")
-        onnx.save(build_eval_graph(spec, placeholder_model(spec)), str(staging / "model.onnx"))
+        onnx.save(eval_graph(from_architecture(spec.architecture), spec.samples, spec.circuit_id), str(staging / "model.onnx"))
         data = build / "calibration.json"
         data.write_text(json.dumps(chunk_input(spec, *sample)))
         with _step(progress, "settings and calibration"), _silenced_stdout():
@@ -368,7 +378,7 @@ def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], s
         root.chmod(0o755)  # mkdtemp made it private
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return circuit
+    return Circuit(root)
 
 
 def _keys_and_verifier(artefacts: Path, build: Path, srs: Path, progress: Progress) -> None:
@@ -386,7 +396,7 @@ def _keys_and_verifier(artefacts: Path, build: Path, srs: Path, progress: Progre
 
 
 def _write_manifest(artefacts: Path, srs: Path, circuit_id: str) -> None:
-    spec_metric = CircuitSpec(**json.loads((artefacts / "spec.json").read_text())).metric
+    spec_metric = CircuitSpec.from_dict(json.loads((artefacts / "spec.json").read_text())).metric
     manifest = {
         "circuit_id": circuit_id,
         "files": {name: srs_mod.sha256_file(artefacts / name) for name in ARTEFACTS},
@@ -648,21 +658,37 @@ def load_proof(path: Path) -> ProofBundle:
     return ProofBundle(proof, instances)
 
 
-def model_commitment(circuit: Circuit, model: QuantisedModel, srs_path: Path | None = None) -> bytes:
-    """bytes32 a model registers under: keccak256 of the KZG commitment of its weights in this circuit."""
+def model_commitment(circuit: Circuit, model: Network, srs_path: Path | None = None) -> bytes:
+    """bytes32 a model registers under: keccak256 of the KZG commitment of its integer weights in this circuit."""
     spec = circuit.spec
-    spec.check_model(model)
+    model = _as_network(model)
     zeros = chunk_input(spec, np.zeros((spec.samples, spec.num_features), dtype=np.int64), np.zeros(spec.samples, dtype=np.int64))
     with tempfile.TemporaryDirectory() as tmp:
         witness = _witness(circuit, model, zeros, Path(tmp), srs_path)
     return commitment_hash(decompress_g1(witness["processed_params"]["polycommit"][0][0]))
 
 
-def _witness(circuit: Circuit, model: QuantisedModel, data: dict, work: Path, srs_path: Path | None) -> dict:
+def _as_network(model) -> Network:
+    """A quantised network; the integer models of `models.train` (QuantisedModel) convert exactly."""
+    return model.to_network() if hasattr(model, "to_network") else model
+
+
+def _check_model(circuit: Circuit, model: Network) -> None:
+    from .network import check_integer_network, same_architecture
+
+    if not isinstance(model, Network):
+        raise ModelError(f"a circuit proves a quantised network (apiary.zk.tasks.load_model), not {type(model).__name__}")
+    diff = same_architecture(model, circuit.spec.architecture)
+    if diff is not None:
+        raise ModelError(f"model does not fit circuit {circuit.circuit_id}: {diff}")
+    check_integer_network(model)
+
+
+def _witness(circuit: Circuit, model: Network, data: dict, work: Path, srs_path: Path | None) -> dict:
     """ezkl witness of `model` on one chunk; `data` is `chunk_input`'s already validated JSON."""
-    spec = circuit.spec
-    spec.check_model(model)
-    onnx.save(build_eval_graph(spec, model), str(work / "model.onnx"))
+    model = _as_network(model)
+    _check_model(circuit, model)
+    onnx.save(eval_graph(model, circuit.spec.samples, circuit.spec.circuit_id), str(work / "model.onnx"))
     (work / "input.json").write_text(json.dumps(data))
     vk, _settings, srs = _srs_and_vk(circuit, srs_path)
     with _silenced_stdout():
@@ -671,14 +697,18 @@ def _witness(circuit: Circuit, model: QuantisedModel, data: dict, work: Path, sr
     return json.loads((work / "witness.json").read_text())
 
 
-def prove(circuit: Circuit, model: QuantisedModel, features: np.ndarray, labels: np.ndarray, out: Path,
+def prove(circuit: Circuit, model: Network, features: np.ndarray, labels: np.ndarray, out: Path,
           srs_path: Path | None = None, progress: Progress = _quiet) -> ProofBundle:
-    """Prove that `model` scores what it scores on this chunk. Writes `out` (ezkl proof.json) atomically."""
-    circuit.spec.check_model(model)
-    data = chunk_input(circuit.spec, features, labels)  # shapes, integer features, label range — before any work
+    """Prove that `model` (a quantised network) scores what it scores on this chunk of circuit integers.
+    Writes `out` (ezkl proof.json) atomically, only once the in-circuit score equals the exact reference."""
+    from .network import score as exact_score
+
+    model = _as_network(model)
+    _check_model(circuit, model)
+    data = chunk_input(circuit.spec, features, labels)  # shapes, integer values, label range — before any work
     _check_range(model, features)
-    expected = model.score(features, labels)
-    _check_score_range(model, expected)
+    expected = exact_score(model, features, labels)
+    _check_score_range(circuit.spec, expected)
     pk = ensure_keys(circuit, srs_path, progress)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apiary.zk import circuits, evm, models, pipeline
+from apiary.zk import evm, models, pipeline
 
 IRIS_SAMPLES = 8
 
@@ -33,7 +33,7 @@ def weak_model(iris):
 @pytest.fixture(scope="session")
 def iris_circuit(tmp_path_factory, strong_model, iris_chunks):
     root = tmp_path_factory.mktemp("verifiers")
-    spec = circuits.spec_for(strong_model, "iris", IRIS_SAMPLES)
+    spec = models.builtin_spec("iris", "logreg", IRIS_SAMPLES)
     return pipeline.build_circuit(spec, sample=iris_chunks[0], out_dir=root)
 
 

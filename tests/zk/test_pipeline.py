@@ -100,7 +100,7 @@ def test_errors__wrong_shaped_data(iris_circuit, strong_model, iris_chunks, tmp_
 
 def test_errors__model_of_another_architecture(iris_circuit, iris, tmp_path, iris_chunks):
     mlp = models.train(iris, "mlp", 100, hidden=4)
-    with pytest.raises(ModelError, match="needs logreg"):
+    with pytest.raises(ModelError, match=r"does not fit circuit iris-logreg-n8: 3 layers \(dense → relu → dense\) instead of 1"):
         pipeline.prove(iris_circuit, mlp, *iris_chunks[0], tmp_path / "p.json")
 
 
@@ -111,9 +111,14 @@ def test_errors__all_zero_tensor_is_refused(iris_circuit, strong_model, iris_chu
 
 
 def test_errors__values_beyond_circuit_range(iris_circuit, strong_model, iris_chunks, tmp_path):
-    huge = models.QuantisedModel("logreg", [strong_model.weights[0] * 2**26], strong_model.biases)
+    scale = 2**23 // int(np.abs(strong_model.weights[0]).max())  # parameters still exact in float32
+    huge = models.QuantisedModel("logreg", [strong_model.weights[0] * scale], strong_model.biases)
     with pytest.raises(ModelError, match="beyond the circuit's range"):
         pipeline.prove(iris_circuit, huge, *iris_chunks[0], tmp_path / "p.json")
+    beyond_float32 = models.QuantisedModel("logreg", [strong_model.weights[0] * 2**26], strong_model.biases)
+    with pytest.raises(ModelError, match="beyond 2\\^24"):
+        pipeline.prove(iris_circuit, beyond_float32, *iris_chunks[0], tmp_path / "p.json")
+    assert not (tmp_path / "p.json").exists()
 
 
 def test_errors__corrupt_proof_files(tmp_path, prove_iris, strong_model, iris_chunks):

@@ -3,7 +3,7 @@
 import ape
 import pytest
 
-from apiary.zk import models, pipeline
+from apiary.zk import models, network, pipeline, tasks
 
 CIRCUIT = "diabetes-linreg-n64"
 
@@ -16,7 +16,7 @@ def diabetes():
 @pytest.fixture(scope="module")
 def regression_proofs(diabetes, tmp_path_factory):
     circuit = pipeline.open_circuit(CIRCUIT)
-    chunk = models.test_chunks(diabetes, 64, 2)[0]
+    chunk = tasks.builtin_test_set(circuit.spec, 2).chunks[0]  # targets at the circuit's output scale (2^8)
     out = tmp_path_factory.mktemp("regression")
     good = models.train(diabetes, "linreg", 300)
     weak = models.train(diabetes, "linreg", 20)
@@ -28,7 +28,7 @@ def regression_proofs(diabetes, tmp_path_factory):
 def test_regression__squared_error_in_circuit_equals_python(regression_proofs):
     _, chunk, proofs = regression_proofs
     for model, bundle in proofs.values():
-        assert bundle.score == model.score(*chunk)
+        assert bundle.score == network.score(model.to_network(), *chunk) == model.score(chunk[0], chunk[1] >> 8)
     assert proofs["weak"][1].score > proofs["good"][1].score  # lower is better
 
 
@@ -42,7 +42,7 @@ def test_regression__wrong_target_type__rejected(regression_proofs, tmp_path):
     circuit, (x, y), proofs = regression_proofs
     from apiary.zk.errors import DataError
 
-    with pytest.raises(DataError, match="targets must be integers"):
+    with pytest.raises(DataError, match="labels must be integers"):
         pipeline.prove(circuit, proofs["good"][0], x, y + 0.5, tmp_path / "p.json")
 
 

@@ -9,7 +9,7 @@ contract Halo2Verifier {
     error Halo2VerifierKeyDeployFailed();
 
     /// @notice keccak256 of the verifying key (the words ezkl inlined, now kept in code storage).
-    bytes32 public constant VK_HASH = 0xb5e7d67bbbc1429a0a149792fc5a7f3ca3864f241a0a966c0a4fdf9a61a8d2d7;
+    bytes32 public constant VK_HASH = 0xf38aaeb61c547f23819bbdaa6a9fb3272c6276c9648800f6b06b18880b849e63;
     uint256 internal constant VK_LEN = 3488;
 
     /// @notice Data contract whose runtime code is 0x00 followed by the verifying key.
@@ -236,7 +236,7 @@ contract Halo2Verifier {
 
             {
                 // Load vk_digest and num_instances of vk into memory
-                mstore(0x0d20, 0x1390c8486448b2c2335b4330eaca8e55b4763fe86fe73e0b918a7f5411930ecd) // vk_digest
+                mstore(0x0d20, 0x240e0fe38140bd1f955efa6f8e506842dccd751d6bd2c4f9ef4d26819fc8f38a) // vk_digest
                 mstore(0x0d40, 0x0000000000000000000000000000000000000000000000000000000000000001) // num_instances
 
                 // Check valid length of proof

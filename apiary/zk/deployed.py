@@ -1,0 +1,97 @@
+"""Check a deployed verifier against a circuit folder: trust the code on chain without trusting its deployer.
+
+What is compared, each byte for byte:
+  1. the runtime code at the address == Verifier.sol compiled with the pinned solc and settings (the verifier has
+     no immutables, so its runtime code is exactly the compiler's `deployedBytecode`, metadata hash included);
+  2. the code of the data contract it reads its verifying key from (`vkData()`) == 0x00 ‖ vk.bin;
+  3. optionally, the VerifierRegistry's entry for the circuit: the same verifier address, and the manifest hash
+     == sha256(manifest.json) of the folder (which pins every artefact's sha256 and the SRS).
+The artefacts themselves are checked by `apiary zk rebuild` (they regenerate from graph + settings + SRS).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from eth_utils import keccak, to_checksum_address
+
+from . import evm
+from .errors import ArtefactError
+
+VK_DATA_SELECTOR = keccak(text="vkData()")[:4]
+REGISTRY_CIRCUIT = "circuit(bytes32)"
+
+
+@dataclass
+class Report:
+    lines: list = field(default_factory=list)
+    ok: bool = True
+
+    def check(self, passed: bool, what: str) -> None:
+        self.lines.append(f"{'ok  ' if passed else 'FAIL'} {what}")
+        self.ok = self.ok and passed
+
+
+def _web3(rpc: str):
+    from web3 import Web3
+
+    w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 20}))
+    try:
+        w3.eth.chain_id
+    except Exception as exc:  # requests' ConnectionError, a bad URL, a non-JSON-RPC server
+        raise ArtefactError(f"cannot reach a node at {rpc} ({type(exc).__name__}): check --rpc") from None
+    return w3
+
+
+def _address(text: str, what: str) -> str:
+    try:
+        return to_checksum_address(text)
+    except (ValueError, TypeError):
+        raise ArtefactError(f"{what} {text!r} is not an address") from None
+
+
+def check(circuit, address: str, rpc: str, *, registry: str | None = None, name: str | None = None, w3=None) -> Report:
+    circuit.check_files()
+    address = _address(address, "verifier")
+    w3 = w3 or _web3(rpc)
+    report = Report()
+    compiled = evm.compile_verifier(circuit.path("Verifier.sol"), circuit.build)
+    code = bytes(w3.eth.get_code(address))
+    if not code:
+        report.check(False, f"verifier code: no contract at {address} on chain {w3.eth.chain_id}")
+        return report
+    report.check(code == compiled.runtime, f"verifier runtime code ({len(code):,} bytes) equals Verifier.sol compiled "
+                 f"({compiled.runtime_size:,} bytes)")
+    try:
+        raw = bytes(w3.eth.call({"to": address, "data": "0x" + VK_DATA_SELECTOR.hex()}))
+        vk_data = to_checksum_address(raw[12:32]) if len(raw) == 32 else None
+    except Exception:  # a contract without vkData() reverts
+        vk_data = None
+    if vk_data is None:
+        report.check(False, "verifying-key data contract: the code at the address has no vkData()")
+    else:
+        expected = b"\x00" + circuit.path("vk.bin").read_bytes()
+        report.check(bytes(w3.eth.get_code(vk_data)) == expected, f"verifying-key data contract {vk_data} holds 0x00 ‖ vk.bin")
+    if registry is not None:
+        registry = _address(registry, "registry")
+        circuit_name = name or circuit.circuit_id
+        circuit_key = keccak(text=circuit_name)
+        data = keccak(text=REGISTRY_CIRCUIT)[:4] + circuit_key
+        try:
+            raw = bytes(w3.eth.call({"to": registry, "data": "0x" + data.hex()}))
+        except Exception as exc:
+            report.check(False, f"registry {registry}: circuit({circuit_name!r}) reverted ({str(exc)[:80]}): not registered?")
+            return report
+        if len(raw) < 160:
+            report.check(False, f"registry {registry} did not answer circuit(bytes32) like a VerifierRegistry")
+            return report
+        registered = to_checksum_address(raw[12:32])
+        manifest_hash = raw[32:64]
+        report.check(registered == address, f"registry verifier for {circuit_name!r} is {registered}")
+        expected_hash = hashlib.sha256(circuit.path("manifest.json").read_bytes()).digest()
+        report.check(manifest_hash == expected_hash, f"registry manifest hash 0x{manifest_hash.hex()[:16]}… equals "
+                     f"sha256(manifest.json) 0x{expected_hash.hex()[:16]}…")
+        retired = int.from_bytes(raw[128:160], "big") != 0
+        report.check(not retired, f"circuit {circuit_name!r} is not retired")
+    return report
