@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 
 from ..paths import PROJECT_ROOT, SOLC_VERSION, write_atomic  # noqa: E402
+from . import evm  # noqa: E402
 from . import srs as srs_mod  # noqa: E402
 from .circuits import CircuitSpec  # noqa: E402
 from .encoding import (  # noqa: E402
@@ -359,17 +360,29 @@ def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], s
         onnx.save(eval_graph(from_architecture(spec.architecture), spec.samples, spec.circuit_id), str(staging / "model.onnx"))
         data = build / "calibration.json"
         data.write_text(json.dumps(chunk_input(spec, *sample)))
-        with _step(progress, "settings and calibration"), _silenced_stdout():
-            if not ezkl.gen_settings(str(staging / "model.onnx"), str(staging / "settings.json"), py_run_args=_run_args(spec)):
-                raise ProofError("ezkl rejected the evaluation graph")
-            ezkl.calibrate_settings(str(data), str(staging / "model.onnx"), str(staging / "settings.json"), "resources", scales=[0])
-            settings = json.loads((staging / "settings.json").read_text())
-            settings.pop("timestamp", None)  # keep the committed settings reproducible
-            (staging / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
-        logrows = settings["run_args"]["logrows"]
-        progress(f"circuit {spec.circuit_id}: 2^{logrows} rows, {settings['num_rows']} used")
-        srs = resolve_srs(logrows, srs_path, progress)
-        _keys_and_verifier(staging, build, srs, progress)
+        # Wide circuits (convolutions, pooling) give verifiers over EIP-170 with two inner columns; one column
+        # trades rows for columns and brings them back under the limit. Tried in this order; the first fits.
+        for inner_cols in dict.fromkeys((RUN_ARGS.get("num_inner_cols", 2), 1)):
+            with _step(progress, "settings and calibration"), _silenced_stdout():
+                args = _run_args(spec)
+                args.num_inner_cols = inner_cols
+                if not ezkl.gen_settings(str(staging / "model.onnx"), str(staging / "settings.json"), py_run_args=args):
+                    raise ProofError("ezkl rejected the evaluation graph")
+                ezkl.calibrate_settings(str(data), str(staging / "model.onnx"), str(staging / "settings.json"), "resources", scales=[0])
+                settings = json.loads((staging / "settings.json").read_text())
+                settings.pop("timestamp", None)  # keep the committed settings reproducible
+                (staging / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+            logrows = settings["run_args"]["logrows"]
+            progress(f"circuit {spec.circuit_id}: 2^{logrows} rows, {settings['num_rows']} used, {inner_cols} inner column(s)")
+            srs = resolve_srs(logrows, srs_path, progress)
+            _keys_and_verifier(staging, build, srs, progress)
+            size = evm.compile_verifier(staging / "Verifier.sol", build).runtime_size
+            if size <= evm.EIP170_LIMIT:
+                break
+            progress(f"verifier runtime {size:,} bytes exceeds EIP-170 ({evm.EIP170_LIMIT:,})")
+        else:
+            raise ProofError(f"the verifier of {spec.circuit_id} is {size:,} bytes, over EIP-170's {evm.EIP170_LIMIT:,}, even "
+                             "with one inner column: use a smaller network or fewer samples per chunk")
         _write_manifest(staging, srs, spec.circuit_id)
         if root.exists():
             shutil.rmtree(root)

@@ -13,9 +13,10 @@ def run_cli(*args, cwd=None):
 
 
 @pytest.mark.parametrize("args,expected", [
-    (["zk", "verify", "no-such-circuit", "proof.json"], "no circuit 'no-such-circuit'"),
+    (["zk", "verify", "no-such-circuit", "proof.json"], "no circuit folder or built-in circuit 'no-such-circuit'"),
     (["zk", "decode", "missing-proof.json"], "missing-proof.json is missing"),
-    (["zk", "prove", "iris-logreg-n8", "--model", "missing.json", "--chunk", "0", "--out", "p.json"], "does not exist"),
+    (["zk", "prove", "iris-logreg-n8", "--model", "missing.onnx", "--chunk", "0", "--chunks", "2", "--out", "p.json"], "does not exist"),
+    (["zk", "prove", "iris-logreg-n8", "--model", "missing.onnx", "--chunk", "0", "--out", "p.json"], "Missing option '--chunks'"),
     (["zk", "keys", "iris-logreg-n8", "--srs", "/nonexistent.srs"], "does not exist"),
 ])
 def test_cli__bad_input__one_line_error(tmp_path, args, expected):
@@ -33,22 +34,21 @@ def test_cli__corrupt_proof_file__one_line_error(tmp_path):
 
 
 def test_cli__wrong_shaped_data_file__nothing_written(tmp_path):
-    from apiary.zk import models
-
-    ds = models.load_dataset("iris")
-    models.train(ds, "logreg", 100).save(tmp_path / "model.json")
-    (tmp_path / "data.json").write_text(json.dumps({"features": [[1, 2, 3]] * 8, "labels": [0] * 8}))
-    result = run_cli("zk", "prove", "iris-logreg-n8", "--model", str(tmp_path / "model.json"),
-                     "--data", str(tmp_path / "data.json"), "--out", str(tmp_path / "proof.json"))
+    result = run_cli("zk", "train", "--dataset", "iris", "--arch", "logreg", "--out", "model.onnx", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "data.csv").write_text("a,b,c,label\n" + "1,2,3,0\n" * 8)
+    result = run_cli("zk", "prove", "iris-logreg-n8", "--model", "model.onnx", "--data", "data.csv", "--chunk", "0",
+                     "--chunks", "1", "--out", "proof.json", cwd=tmp_path)
     assert result.returncode == 1
-    assert "shape (8, 3)" in result.stderr and "Traceback" not in result.stderr
+    assert "data.csv has 3 feature columns; circuit iris-logreg-n8 takes 4" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "proof.json").exists()
 
 
 def test_cli__help_lists_steps_in_order():
     result = run_cli("zk", "--help")
     assert result.returncode == 0
-    for step in ("train", "build", "prove", "verify", "calldata"):
+    for step in ("import", "testset", "prove", "verify", "calldata", "train", "build", "check-deployed"):
         assert step in result.stdout
 
 
