@@ -89,6 +89,16 @@ def build(dataset, arch, hidden, samples, srs, out_dir):
     click.echo(f"built {circuit.circuit_id} in {circuit.root}")
 
 
+@zk.command()
+@click.option("--dataset", type=click.Choice(["iris", "digits", "diabetes"]), required=True)
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+def example(dataset, out_dir):
+    """Write an example task as a user brings one: model.onnx (scikit-learn, float), train.csv and test.csv."""
+    from .zk import examples
+
+    click.echo(json.dumps(examples.write_example(dataset, out_dir), indent=2))
+
+
 @zk.command(name="import")
 @click.option("--onnx", "onnx_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The model (skl2onnx, torch.onnx.export, ...): its architecture becomes the circuit's.")

@@ -2,12 +2,13 @@
 
     ape run market deploy-verifier --circuit iris-logreg-n8               # recorded in the manifest
     ape run market propose-circuit --circuit iris-logreg-n8 [--quiet]     # then ape run gov vote/queue/execute
-    ape run market register-model --circuit iris-logreg-n8 --model model.json [--uri …] [--quiet]
+    ape run market register-model --circuit iris-logreg-n8 --model model.onnx [--uri …] [--quiet]
     ape run market create --circuit iris-logreg-n8 --token ApiaryToken --reward 1000 --threshold 12 --chunks 2 --sealed
+    ape run market create --circuit my-circuit/ --data test.csv --chunks 4 …     # your own circuit and test set
     ape run market commit --bounty 0 --model-id 1
     ape run market advance --bounty 0 --past commit                       # dev node only
     ape run market reveal --bounty 0
-    ape run market prove-and-submit --bounty 0 --model-id 1 --model model.json --circuit iris-logreg-n8
+    ape run market prove-and-submit --bounty 0 --model-id 1 --model model.onnx --circuit iris-logreg-n8
     ape run market finalize --bounty 0 ; ape run market withdraw --token ApiaryToken
     ape run market show --bounty 0 ; ape run market list ; ape run market flush-fees --token ApiaryToken
 
@@ -17,6 +18,9 @@ and prints one line (`--verbose` for the traceback). Amounts are exact decimals 
 decimals(); `--token` takes an address or a contract name of the deployment. Local state is kept per
 deployment under build/<kind>/<deployment key>/: sealed-bounty secrets (written before the bounty is created,
 read by `reveal`), pending model seals; proofs are cached under build/proofs/ for every deployment.
+
+`--circuit` is a built-in circuit id or a circuit folder made by `apiary zk import`; `--circuit`, `--model` and
+`--data` paths are relative to the directory the command was started from (`./dev exec` passes it along).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from ape.cli import account_option
 
 from apiary import paths
 from apiary.sdk import bounties as sdk
-from apiary.sdk.cli import ADDRESS, ConnectedCommand, bounty_option, circuit_option, model_file_option, model_option
+from apiary.sdk.cli import (ADDRESS, CallerPathType, ConnectedCommand, bounty_option, circuit_option, model_file_option,
+                            model_option)
 from apiary.sdk.errors import ApiaryCliError
 from apiary.sdk.manifest import Manifest, load_manifest
 
@@ -54,6 +59,13 @@ def _open_circuit(name: str):
     from apiary.zk import pipeline
 
     return pipeline.open_circuit(name)
+
+
+def _load_model(circuit, path: Path):
+    """The model file quantised for the circuit (ONNX; the JSON of an older `apiary zk train` also works)."""
+    from apiary.zk import tasks
+
+    return tasks.load_model(circuit.spec, path).integer
 
 
 def _say(quiet: bool):
@@ -82,6 +94,7 @@ def deploy_verifier(ecosystem, network, provider, account, circuit, force):
     manifest = _manifest(ecosystem, network, provider)
     c = _open_circuit(circuit)
     c.check_files()
+    folder, circuit = circuit, c.circuit_id
     sha = c.manifest_sha256.hex()
     known = manifest.circuits.get(circuit, {})
     if not force and known.get("manifest_sha256") == sha and known.get("verifier") and \
@@ -93,10 +106,11 @@ def deploy_verifier(ecosystem, network, provider, account, circuit, force):
     verifier = deploy(container, c.path("vk.bin").read_bytes(), sender=account)
     tx = verifier.txn_hash
     manifest.add_circuit(circuit, str(verifier.address), sha, samples=c.spec.samples, metric=c.spec.metric,
+                         folder=None if c.committed else str(c.root),
                          tx=(tx if isinstance(tx, str) else "0x" + bytes(tx).hex()) if tx else None)
     click.echo(f"verifier of {circuit} deployed at {verifier.address} ({compiled.runtime_size:,} bytes); "
                f"recorded in {manifest.path.name}")
-    click.echo(f"next: ape run market propose-circuit --circuit {circuit}")
+    click.echo(f"next: ape run market propose-circuit --circuit {folder}")
 
 
 @cli.command("propose-circuit", cls=ConnectedCommand)
@@ -113,6 +127,7 @@ def propose_circuit(ecosystem, network, provider, account, circuit, verifier, qu
 
     manifest = _manifest(ecosystem, network, provider)
     c = _open_circuit(circuit)
+    circuit = c.circuit_id
     verifier = verifier or manifest.circuits.get(circuit, {}).get("verifier")
     if not verifier:
         raise ApiaryCliError(f"no verifier of {circuit} recorded in {manifest.path.name}: run "
@@ -147,12 +162,14 @@ def propose_circuit(ecosystem, network, provider, account, circuit, verifier, qu
 @quiet_option
 def register_model(ecosystem, network, provider, account, circuit, model_path, uri, quiet):
     """Register a trained model: seal, reveal after the seal age, wait until final (resumable)."""
-    from apiary.zk import models, pipeline
+    from apiary.zk import pipeline
 
     manifest = _manifest(ecosystem, network, provider)
     c = _open_circuit(circuit)
-    commitment = pipeline.model_commitment(c, models.QuantisedModel.load(model_path))
-    model_id, fresh = sdk.register_model(_market(manifest), account, circuit, commitment, uri,
+    market = _market(manifest)
+    market.check_circuit_folder(c)
+    commitment = pipeline.model_commitment(c, _load_model(c, model_path))
+    model_id, fresh = sdk.register_model(market, account, c.circuit_id, commitment, uri,
                                          _state(manifest, "models"), log=_say(quiet))
     if quiet:
         click.echo(model_id)
@@ -173,7 +190,10 @@ def register_model(ecosystem, network, provider, account, circuit, model_path, u
 @click.option("--threshold", type=click.IntRange(min=0), required=True,
               help="Total over all chunks: correct predictions needed, or the largest squared error.")
 @click.option("--chunks", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Chunks of the circuit's held-out test set.")
+              help="Chunks K of the test set: chunk i is rows [i*S, (i+1)*S) of --data (S samples a chunk).")
+@click.option("--data", "data_path", type=CallerPathType(), default=None,
+              help="Your test set (CSV with a header, .npy, .npz). Default: a built-in circuit's held-out test set.")
+@click.option("--label", default=None, help="The CSV column holding the label (default: the last column).")
 @click.option("--sealed", is_flag=True, help="Commit to the test set now; reveal it after commitments close.")
 @click.option("--commit-hours", type=click.IntRange(min=0), default=24, show_default=True,
               help="Sealed: commit window.")
@@ -181,9 +201,9 @@ def register_model(ecosystem, network, provider, account, circuit, model_path, u
               help="Sealed: reveal window.")
 @click.option("--prove-days", type=click.IntRange(min=0), default=7, show_default=True, help="Proving window.")
 @quiet_option
-def create(ecosystem, network, provider, account, circuit, token_text, reward, threshold, chunks, sealed,
-           commit_hours, reveal_hours, prove_days, quiet):
-    """Create a bounty over the circuit's held-out test set (published on chain; sealed: at reveal)."""
+def create(ecosystem, network, provider, account, circuit, token_text, reward, threshold, chunks, data_path, label,
+           sealed, commit_hours, reveal_hours, prove_days, quiet):
+    """Create a bounty over a test set (published on chain; sealed: at reveal)."""
     from apiary.sdk.amounts import AmountError
 
     manifest = _manifest(ecosystem, network, provider)
@@ -193,9 +213,10 @@ def create(ecosystem, network, provider, account, circuit, token_text, reward, t
         amount = token.parse(reward)
     except AmountError as exc:
         raise click.BadParameter(str(exc), param_hint="--reward") from None
-    market.active_circuit(circuit)  # before computing commitments: the cheap check first
-    commitments, data = sdk.test_set_of(_open_circuit(circuit), chunks)
-    terms = sdk.CreateTerms(circuit, token, amount, threshold, commitments, data, sealed,
+    c = _open_circuit(circuit)
+    market.check_circuit_folder(c)  # before computing commitments: the cheap check first
+    commitments, data = sdk.test_set_of(c, chunks, data_path, label)
+    terms = sdk.CreateTerms(c.circuit_id, token, amount, threshold, commitments, data, sealed,
                             commit_hours * sdk.HOUR, reveal_hours * sdk.HOUR, prove_days * sdk.DAY)
     bounty_id = sdk.create_bounty(market, account, terms, _state(manifest, "bounties"), log=_say(quiet))
     if quiet:
@@ -234,12 +255,16 @@ def reveal(ecosystem, network, provider, account, bounty_id):
 @circuit_option(required=False)
 def prove_and_submit(ecosystem, network, provider, account, bounty_id, model_id, model_path, circuit):
     """Prove the model on every chunk not proven yet and submit each proof (resumable; proofs cached)."""
-    from apiary.zk import models
-
-    market = _market(_manifest(ecosystem, network, provider))
-    circuit = circuit or market.circuit_name(market.view(bounty_id).circuit_id)
-    results = sdk.prove_and_submit(market, account, bounty_id, model_id, _open_circuit(circuit),
-                                   models.QuantisedModel.load(model_path), log=lambda m: click.echo(f"  {m}"))
+    manifest = _manifest(ecosystem, network, provider)
+    market = _market(manifest)
+    circuit = circuit or market.circuit_name(market.view(bounty_id).circuit_id, manifest)
+    if circuit.startswith("0x"):
+        raise ApiaryCliError(f"bounty #{bounty_id}'s circuit {circuit} is neither built in nor recorded in the manifest: "
+                             "pass its folder with --circuit DIR")
+    c = _open_circuit(circuit)
+    market.check_circuit_folder(c)
+    results = sdk.prove_and_submit(market, account, bounty_id, model_id, c, _load_model(c, model_path),
+                                   log=lambda m: click.echo(f"  {m}"))
     sent = sum(r.status == "proven" for r in results)
     click.echo(f"{sent} proof(s) submitted, {len(results) - sent} chunk(s) proven before")
     click.echo(sdk.report(market, bounty_id))

@@ -112,8 +112,8 @@ class Market:
         return token
 
     def circuit_name(self, cid: bytes, manifest: Any = None) -> str:
-        """The built-in circuit, or the circuit folder recorded by deploy-verifier, whose id is `cid`; refused
-        (with what to pass) when neither is known here."""
+        """The built-in circuit, or the circuit folder recorded by deploy-verifier, whose id is `cid` (the id in
+        hex when neither is known here)."""
         from .cli import known_circuits
 
         for name in known_circuits():
@@ -122,8 +122,7 @@ class Market:
         for name, entry in (getattr(manifest, "circuits", None) or {}).items():
             if circuit_id(name) == bytes(cid) and entry.get("folder"):
                 return entry["folder"]
-        raise ApiaryCliError(f"circuit {_hex(cid)} is neither built in nor recorded in the manifest: pass its "
-                             "folder with --circuit DIR")
+        return _hex(cid)
 
     def check_circuit_folder(self, circuit: Any) -> Any:
         """The registry's active record of the circuit, refused unless it registers exactly this folder's
@@ -382,9 +381,11 @@ def published_test_data(market: Market, bounty_id: int) -> bytes:
                          "not revealed yet, or the node has pruned its logs")
 
 
-def proof_cache_path(circuit_name: str, model_commitment: bytes, chunk_commitment: bytes,
-                     root: Path = PROOF_CACHE) -> Path:
-    return Path(root) / circuit_name / f"{bytes(model_commitment).hex()}-{bytes(chunk_commitment).hex()}.json"
+def proof_cache_path(circuit: Any, model_commitment: bytes, chunk_commitment: bytes, root: Path = PROOF_CACHE) -> Path:
+    """Keyed by the circuit's manifest too: a circuit rebuilt (another verifying key) or another folder of the same
+    name never reuses a proof its verifier would reject."""
+    version = circuit.manifest_sha256.hex()[:16]
+    return Path(root) / f"{circuit.circuit_id}-{version}" / f"{bytes(model_commitment).hex()}-{bytes(chunk_commitment).hex()}.json"
 
 
 def cached_or_new_proof(circuit: Any, model: Any, features: Any, labels: Any, model_commitment: bytes,
@@ -393,7 +394,7 @@ def cached_or_new_proof(circuit: Any, model: Any, features: Any, labels: Any, mo
     from ..zk import pipeline
     from ..zk.errors import ArtefactError
 
-    path = proof_cache_path(circuit.circuit_id, model_commitment, chunk_commitment, root)
+    path = proof_cache_path(circuit, model_commitment, chunk_commitment, root)
     if path.is_file():
         try:
             bundle = pipeline.load_proof(path)

@@ -25,8 +25,14 @@ REFERENCE = [
     ("iris", "logreg", 0, 8),
     ("diabetes", "linreg", 0, 64),
 ]
-EXPLORE_SAMPLES = [16, 32, 64, 128]
+EXPLORE_SAMPLES = [16, 32, 64, 128, 256]
 EXPLORE_DECOMP = [(1024, 3), (16384, 2)]
+EXPLORE_INNER_COLS = [2, 1]
+GOAL_TEST_SET = 1024  # the issue's reference: the digits MLP on 1,024 test samples
+GOAL_GAS_PER_SAMPLE = 4_000
+GOAL_GAS_PER_CALL = 600_000
+GOAL_PROVE_S = 120
+GOAL_PEAK_MB = 6 * 1024
 
 
 @dataclass
@@ -54,16 +60,22 @@ def _prove_in_child(circuit_root: str, model_path: str, chunk: tuple, out: str, 
     import resource
 
     circuit = pipeline.Circuit(Path(circuit_root))
-    model = models.QuantisedModel.load(Path(model_path))
+    model = tasks.load_model(circuit.spec, Path(model_path)).integer
     start = time.perf_counter()
     bundle = pipeline.prove(circuit, model, *chunk, Path(out))
     queue.put((time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, bundle.score))
 
 
-def measure(circuit: pipeline.Circuit, model: models.QuantisedModel, chunk, variant: str, work: Path) -> Row:
+def measure(circuit: pipeline.Circuit, model, chunk, variant: str, work: Path) -> Row:
+    """Prove one chunk in a fresh process (its peak memory is its own) and verify on a py-evm chain. `model` is a
+    built-in QuantisedModel or the path of a model file for the circuit."""
     pipeline.ensure_keys(circuit)
-    model_path = work / f"{circuit.circuit_id}.model.json"
-    model.save(model_path)
+    if isinstance(model, (str, Path)):
+        model_path = Path(model)
+    else:
+        model_path = work / f"{circuit.circuit_id}.model.json"
+        model.save(model_path)
+    integer = tasks.load_model(circuit.spec, model_path).integer
     proof_path = work / f"{circuit.circuit_id}.{variant}.proof.json"
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
@@ -82,7 +94,7 @@ def measure(circuit: pipeline.Circuit, model: models.QuantisedModel, chunk, vari
     spec = circuit.spec
     return Row(circuit.circuit_id, variant, spec.samples, circuit.logrows, settings["num_rows"], len(bundle.proof),
                len(bundle.instances), round(seconds, 2), peak_mb, compiled.runtime_size, raw_size, deploy_gas, gas,
-               round(gas / spec.samples, 1), round(gas / PAIRING_FLOOR_GAS, 2), score, network.score(model.to_network(), *chunk))
+               round(gas / spec.samples, 1), round(gas / PAIRING_FLOOR_GAS, 2), score, network.score(integer, *chunk))
 
 
 def _model_for(dataset: models.Dataset, arch: str, hidden: int, test_size: int) -> models.QuantisedModel:
@@ -101,19 +113,21 @@ def run(out_dir: Path, explore: bool, log: Callable[[str], None] = print) -> tup
             circuit = pipeline.open_circuit(spec.circuit_id)
             log(f"reference {circuit.circuit_id}")
             rows.append(measure(circuit, model, tasks.builtin_test_set(spec, chunks).chunks[0], "reference", work))
+        rows += _imported(work, log)
         if explore:
             ds = models.load_dataset("digits")
             for samples in EXPLORE_SAMPLES:
-                for base, legs in EXPLORE_DECOMP:
-                    if (base, legs) != EXPLORE_DECOMP[0] and samples != 64:
-                        continue  # the decomposition is compared at the reference chunk size only
-                    variant = f"samples={samples} decomp={base}^{legs}"
+                for (base, legs), cols in [(d, c) for d in EXPLORE_DECOMP for c in EXPLORE_INNER_COLS]:
+                    default = (base, legs) == EXPLORE_DECOMP[0] and cols == EXPLORE_INNER_COLS[0]
+                    if not default and samples not in (64, 256):
+                        continue  # the other levers are compared at 64 and 256 samples a chunk
+                    variant = f"samples={samples} decomp={base}^{legs} cols={cols}"
                     log(f"explore digits-mlp16 {variant}")
                     model = _model_for(ds, "mlp", 16, samples * 4)
                     spec = models.builtin_spec("digits", "mlp", samples, 16)
                     chunk = tasks.builtin_test_set(spec, 4).chunks[0]
                     saved = dict(pipeline.RUN_ARGS)
-                    pipeline.RUN_ARGS.update(decomp_base=base, decomp_legs=legs)
+                    pipeline.RUN_ARGS.update(decomp_base=base, decomp_legs=legs, num_inner_cols=cols)
                     try:
                         circuit = pipeline.build_circuit(spec, sample=chunk, out_dir=work / f"v{len(rows)}")
                     finally:
@@ -123,6 +137,50 @@ def run(out_dir: Path, explore: bool, log: Callable[[str], None] = print) -> tup
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return _write(rows, out_dir)
+
+
+def _imported(work: Path, log: Callable[[str], None]) -> list[Row]:
+    """Circuits imported from ONNX as a user would: scikit-learn examples and the PyTorch CNN of the tests."""
+    from . import examples, importer
+
+    rows = []
+    cases = [("iris", "classify", 8, None), ("digits", "classify", 64, None), ("diabetes", "regress", 64, None)]
+    cnn = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "onnx"
+    if (cnn / "cnn_digits.onnx").is_file():
+        cases.append(("cnn", "classify", 4, cnn))
+    for name, task, samples, fixture in cases:
+        folder = work / f"example-{name}"
+        if fixture is None:
+            paths = examples.write_example(name, folder)
+            model, data = Path(paths["model"]), Path(paths["test"])
+        else:
+            model, data = fixture / "cnn_digits.onnx", fixture / "digits16_test.npz"
+        log(f"imported {name} ({model.name}, {samples} samples a chunk)")
+        importer.import_task(model, data, task=task, samples=samples, out=work / f"imported-{name}", name=f"imported-{name}")
+        circuit = pipeline.open_circuit(work / f"imported-{name}")
+        chunk = tasks.load_test_set(circuit.spec, data, 1).chunks[0]
+        rows.append(measure(circuit, model, chunk, f"imported {model.name}", work))
+    return rows
+
+
+def _goal(rows: list[Row]) -> list[str]:
+    """The issue's goals on the digits MLP with a 1,024-sample test set, per variant measured."""
+    lines = ["", f"## Goal: digits MLP, {GOAL_TEST_SET:,} test samples", "",
+             f"Targets: ≤ {GOAL_GAS_PER_SAMPLE:,} gas per test sample in total, ≤ {GOAL_GAS_PER_CALL:,} gas per verification "
+             f"call, each proof ≤ {GOAL_PROVE_S} s and ≤ {GOAL_PEAK_MB // 1024} GB on this machine. One proof per chunk, one "
+             "verification call per proof.", "",
+             "| variant | proofs | gas per call | gas per sample | prove s | peak MB | met |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if not r.circuit.startswith("digits-mlp16"):
+            continue
+        proofs = -(-GOAL_TEST_SET // r.samples)
+        per_sample = r.verify_gas * proofs / GOAL_TEST_SET
+        met = [per_sample <= GOAL_GAS_PER_SAMPLE, r.verify_gas <= GOAL_GAS_PER_CALL, r.prove_s <= GOAL_PROVE_S,
+               r.prove_peak_mb <= GOAL_PEAK_MB]
+        names = ["gas/sample", "gas/call", "time", "memory"]
+        verdict = "all" if all(met) else "not " + ", ".join(n for n, ok in zip(names, met) if not ok)
+        lines.append(f"| {r.variant} | {proofs} | {r.verify_gas:,} | {per_sample:,.0f} | {r.prove_s} | {r.prove_peak_mb:,} | {verdict} |")
+    return lines
 
 
 def _write(rows: list[Row], out_dir: Path) -> tuple[Path, Path]:
@@ -148,6 +206,7 @@ def _write(rows: list[Row], out_dir: Path) -> tuple[Path, Path]:
             f"| {r.prove_s} | {r.prove_peak_mb:,} | {r.verifier_runtime_bytes:,} ({r.ezkl_raw_runtime_bytes:,}) "
             f"| {r.verify_gas:,} | {r.gas_per_sample:,.0f} | {r.floor_ratio} | {r.score} ({r.python_score}) |"
         )
+    lines += _goal(rows)
     md_path = out_dir / "zk-bench.md"
     md_path.write_text("\n".join(lines) + "\n")
     return md_path, json_path

@@ -308,3 +308,58 @@ def test_prove__published_data_does_not_match_the_chunks__one_line(run, core, sp
                               str(model_file), account=owner))
     assert "the sponsor published test data that does not match chunk(s) 0, 1 of bounty #0's commitments" in line
     assert owner.nonce == nonce
+
+
+# ---------------------------------------------------------------- your own task: files and circuit folders
+
+
+def test_create__test_set_from_a_csv_relative_to_the_users_directory(run, sponsor, market, tmp_path, monkeypatch):
+    from apiary.zk import tasks
+
+    iris = zk_models.load_dataset("iris")
+    rows = "".join(",".join(map(str, list(x) + [int(y)])) + "\n" for x, y in zip(iris.features[:20], iris.labels[:20]))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "test.csv").write_text("a,b,c,d,label\n" + rows)
+    monkeypatch.setenv("APIARY_CALLER_DIR", str(tmp_path / "mine"))
+    bounty = int(ok(run("create", "--circuit", CIRCUIT, "--data", "test.csv", *SEALED, account=sponsor)).split()[-1])
+    circuit = pipeline.open_circuit(CIRCUIT)
+    chunks = tasks.load_test_set(circuit.spec, tmp_path / "mine" / "test.csv", 2).chunks
+    assert bounty >= 0
+    kept = list((paths.STATE_DIR / "bounties").rglob("*.json"))
+    bodies = [json.loads(p.read_text()) for p in kept if "chunks" in p.read_text()]
+    assert any(body["chunks"] == ["0x" + pipeline.chunk_commitment(circuit, *c).hex() for c in chunks] for body in bodies)
+
+
+def test_create__missing_data_file_is_a_usage_error(run, sponsor, tmp_path, monkeypatch):
+    monkeypatch.setenv("APIARY_CALLER_DIR", str(tmp_path))
+    result = run("create", "--circuit", CIRCUIT, "--data", "absent.csv", *SEALED, account=sponsor)
+    assert result.exit_code == 2 and "absent.csv: no such file" in result.stderr
+
+
+def test_circuit_folder__not_the_registered_manifest__refused(run, sponsor, tmp_path, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(pipeline.open_circuit(CIRCUIT).root, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["tools"]["note"] = "rebuilt elsewhere"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("APIARY_CALLER_DIR", str(tmp_path))
+    nonce = sponsor.nonce
+    line = one_line_error(run("create", "--circuit", "copy", *SEALED, account=sponsor))
+    assert f"circuit {CIRCUIT} is registered with manifest hash" in line and "use the registered circuit folder" in line
+    assert sponsor.nonce == nonce
+
+
+def test_register_model__onnx_and_json_of_one_model_register_one_commitment(run, owner, model_file, tmp_path):
+    from apiary.zk import network, tasks
+
+    model = zk_models.QuantisedModel.load(model_file)
+    onnx_file = tmp_path / "model.onnx"
+    onnx_file.write_bytes(network.to_onnx(model.to_network(), quantised=True).SerializeToString())
+    circuit = pipeline.open_circuit(CIRCUIT)
+    assert pipeline.model_commitment(circuit, tasks.load_model(circuit.spec, onnx_file).integer) == \
+        pipeline.model_commitment(circuit, model)
+    first = ok(run("register-model", "--circuit", CIRCUIT, "--model", str(onnx_file), "--quiet", account=owner))
+    again = ok(run("register-model", "--circuit", CIRCUIT, "--model", str(model_file), account=owner))
+    assert f"model #{first.split()[-1]} is registered to {owner.address} already" in again

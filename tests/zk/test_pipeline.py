@@ -178,3 +178,20 @@ def test_encoding__calldata_is_abi_of_proof_and_instances(prove_iris, strong_mod
     assert data[:4] == encoding.VERIFY_SELECTOR
     proof, instances = decode(["bytes", "uint256[]"], data[4:])
     assert proof == bundle.proof and list(instances) == bundle.instances
+
+
+@pytest.mark.parametrize("circuit_id", ["iris-logreg-n8", "digits-logreg-n64", "digits-mlp16-n64", "diabetes-linreg-n64"])
+def test_soundness__evaluation_graph_has_no_constant_the_prover_chooses(circuit_id):
+    """In polycommit mode every float initializer is a committed model parameter: the prover's to choose. The first
+    built-in graphs had a float `n` (score = n − wrong) and `target_scale` (regression): a model owner could commit
+    n = samples + k or target_scale = 0 and prove a score it does not have. Only layer weights may be floats."""
+    import re
+
+    import onnx
+    from onnx import TensorProto
+
+    graph = onnx.load(str(pipeline.open_circuit(circuit_id).path("model.onnx"))).graph
+    floats = [init.name for init in graph.initializer if init.data_type == TensorProto.FLOAT]
+    assert floats and all(re.fullmatch(r"[Wbmc]\d+", name) for name in floats), floats
+    # and the sample count is read from the committed one-hot labels
+    assert any(node.op_type == "ReduceSum" and node.input[0] == "Y" for node in graph.node) or circuit_id.startswith("diabetes")
