@@ -262,7 +262,7 @@ def prove_and_submit(ecosystem, network, provider, account, bounty_id, model_id,
         raise ApiaryCliError(f"bounty #{bounty_id}'s circuit {circuit} is neither built in nor recorded in the manifest: "
                              "pass its folder with --circuit DIR")
     c = _open_circuit(circuit)
-    market.check_circuit_folder(c)
+    market.check_circuit_folder(c, retired_ok=True)  # a bounty keeps its verifier when the circuit is retired
     results = sdk.prove_and_submit(market, account, bounty_id, model_id, c, _load_model(c, model_path),
                                    log=lambda m: click.echo(f"  {m}"))
     sent = sum(r.status == "proven" for r in results)

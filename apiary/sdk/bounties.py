@@ -124,10 +124,25 @@ class Market:
                 return entry["folder"]
         return _hex(cid)
 
-    def check_circuit_folder(self, circuit: Any) -> Any:
-        """The registry's active record of the circuit, refused unless it registers exactly this folder's
-        manifest (another folder of the same name would make proofs the registered verifier rejects)."""
-        record = self.active_circuit(circuit.circuit_id)
+    def check_circuit_folder(self, circuit: Any, *, retired_ok: bool = False) -> Any:
+        """The registry's record of the circuit (active, unless `retired_ok`: bounties keep the verifier they were
+        created with, so proofs for them stay valid), refused unless it registers exactly this folder's manifest
+        (another folder of the same name would make proofs the registered verifier rejects) and the folder's files
+        are the manifest's and state what its spec says (`pipeline.check_statement`)."""
+        from ..zk import pipeline
+        from ..zk.errors import ZkError
+
+        try:
+            circuit.check_files()
+            pipeline.check_statement(circuit)
+        except ZkError as exc:
+            raise ApiaryCliError(str(exc)) from None
+        if retired_ok:
+            if not self.verifiers.isRegistered(circuit_id(circuit.circuit_id)):
+                raise ApiaryCliError(f"circuit {circuit.circuit_id} is not registered in the VerifierRegistry")
+            record = self.verifiers.circuit(circuit_id(circuit.circuit_id))
+        else:
+            record = self.active_circuit(circuit.circuit_id)
         if bytes(record.manifestHash) != circuit.manifest_sha256:
             raise ApiaryCliError(f"circuit {circuit.circuit_id} is registered with manifest hash {_hex(bytes(record.manifestHash))}, "
                                  f"but {circuit.root} has {_hex(circuit.manifest_sha256)}: use the registered circuit folder")

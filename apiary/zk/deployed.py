@@ -4,8 +4,11 @@ What is compared, each byte for byte:
   1. the runtime code at the address == Verifier.sol compiled with the pinned solc and settings (the verifier has
      no immutables, so its runtime code is exactly the compiler's `deployedBytecode`, metadata hash included);
   2. the code of the data contract it reads its verifying key from (`vkData()`) == 0x00 ‖ vk.bin;
-  3. optionally, the VerifierRegistry's entry for the circuit: the same verifier address, and the manifest hash
-     == sha256(manifest.json) of the folder (which pins every artefact's sha256 and the SRS).
+  3. optionally, the VerifierRegistry's entry for the circuit: the same verifier address, the manifest hash
+     == sha256(manifest.json) of the folder (which pins every artefact's sha256 and the SRS), the samples per chunk
+     and the metric (whose direction decides who wins), and that it is not retired.
+Before anything, the folder itself: its files match the manifest and its graph and settings are what its spec
+implies (`pipeline.check_statement`: no parameter the prover could choose hides in the score).
 The artefacts themselves are checked by `apiary zk rebuild` (they regenerate from graph + settings + SRS).
 """
 
@@ -52,7 +55,10 @@ def _address(text: str, what: str) -> str:
 
 
 def check(circuit, address: str, rpc: str, *, registry: str | None = None, name: str | None = None, w3=None) -> Report:
+    from .pipeline import check_statement
+
     circuit.check_files()
+    check_statement(circuit)
     address = _address(address, "verifier")
     w3 = w3 or _web3(rpc)
     report = Report()
@@ -92,6 +98,13 @@ def check(circuit, address: str, rpc: str, *, registry: str | None = None, name:
         expected_hash = hashlib.sha256(circuit.path("manifest.json").read_bytes()).digest()
         report.check(manifest_hash == expected_hash, f"registry manifest hash 0x{manifest_hash.hex()[:16]}… equals "
                      f"sha256(manifest.json) 0x{expected_hash.hex()[:16]}…")
+        samples = int.from_bytes(raw[64:96], "big")
+        metric = int.from_bytes(raw[96:128], "big")
+        spec = circuit.spec
+        report.check(samples == spec.samples, f"registry samples per chunk {samples} equals the spec's {spec.samples}")
+        expected_metric = 1 if spec.is_regression else 0  # IVerifierRegistry.Metric: CorrectCount, SquaredError
+        report.check(metric == expected_metric, f"registry metric {['CorrectCount', 'SquaredError'][metric] if metric < 2 else metric} "
+                     f"is the spec's {spec.metric}")
         retired = int.from_bytes(raw[128:160], "big") != 0
         report.check(not retired, f"circuit {circuit_name!r} is not retired")
     return report

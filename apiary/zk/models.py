@@ -83,11 +83,11 @@ class QuantisedModel:
         return h
 
     def correct(self, features: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """Per sample: is the true class's logit at least every other logit? (Ties count as correct, exactly as
-        the circuit's `max_j relu(logit_j − logit_true) == 0` test does.)"""
+        """Per sample: is the true class's logit strictly above every other logit? (A tie is wrong, exactly as
+        the circuit's `Σ_j relu(logit_j − logit_true + 1) == 0` test over the other classes decides.)"""
         logits = self.logits(features)
         true = np.take_along_axis(logits, np.asarray(labels)[:, None], axis=1)
-        return np.all(logits <= true, axis=1)
+        return np.sum(logits >= true, axis=1) == 1
 
     @property
     def is_regression(self) -> bool:

@@ -156,6 +156,7 @@ def _run(net: Network, x: np.ndarray, *, track: bool, interval: bool = False) ->
         # Σ_c relu(L_c − L_true) ≤ Σ_c (L_c − min L) for any true class; on interval bounds (all ≥ 0, the true
         # logit anywhere in ±bound) that becomes Σ_c 2·bound_c.
         spread = 2 * h.sum(axis=1) if interval else (h - h.min(axis=1, keepdims=True)).sum(axis=1)
+        spread = spread + h.shape[1]  # the +1 of every strict margin
         peak = max(peak, int(np.ceil(spread.max(initial=0))), 2 * int(np.ceil(np.abs(h).max(initial=0))))
     return h, peak
 
@@ -237,8 +238,10 @@ def read_onnx(path: str | Path, task: str) -> Network:
         if not consumers or terminal:
             if task == "classify":
                 for n in terminal:
-                    if n.op_type in NONLINEAR_HIDDEN and _feeds_layers(g, n):
-                        raise _unsupported(g, n, "a hidden non-linearity other than Relu")
+                    if _feeds_layers(g, n):  # the circuit scores the logits: nothing with weights may follow them
+                        why = "a hidden non-linearity other than Relu" if n.op_type in NONLINEAR_HIDDEN else \
+                            "layers with weights after it (the circuit scores the logits before it)"
+                        raise _unsupported(g, n, why)
                 break
             if consumers:
                 raise _unsupported(g, consumers[0], "a regressor's output must be its prediction")
@@ -837,8 +840,8 @@ def eval_graph(net: Network, samples: int, name: str) -> onnx.ModelProto:
     """The evaluation graph: the integer network over `samples` samples, then the score.
 
     Inputs X (n × features, integers) and Y (n × classes one-hot, or n × outputs of targets at the output
-    scale). Classifier score = Σ_i Σ_c Y_ic − Σ_i sign(Σ_c relu(L_ic − L_i,true)): the number of samples whose
-    true class has the highest logit (ties count). The sample count comes from Y itself, never from a constant:
+    scale). Classifier score = Σ_i Σ_c Y_ic − Σ_i sign(Σ_c relu(L_ic − L_i,true + 1 − Y_ic)): the number of samples
+    whose true class has strictly the highest logit (a tie is wrong). The sample count comes from Y itself, never from a constant:
     every float initializer is a *committed parameter* of the model in ezkl's polycommit mode, so a constant
     in the score would be the prover's to choose. Regressor score = Σ (prediction − Y)², Y already at the
     output scale (again, no constant for the prover to pick).
@@ -853,17 +856,31 @@ def eval_graph(net: Network, samples: int, name: str) -> onnx.ModelProto:
     const_int("axis1", [1])
     const_int("shape_score", [1])
     if net.task == "regress":
+        # Each error passes a Relu, which range-checks it (|e| < 2^49 with the regression circuits' five legs):
+        # committed weights are field elements a patched prover may choose freely, and an unchecked error could
+        # wrap its square around the field modulus to make the sum of squares anything, zero included.
         nodes += [
-            helper.make_node("Sub", [h, "Y"], ["error"]),
-            helper.make_node("Mul", ["error", "error"], ["squared"]),
+            helper.make_node("Sub", [h, "Y"], ["over"]),
+            helper.make_node("Sub", ["Y", h], ["under"]),
+            helper.make_node("Relu", ["over"], ["over_pos"]),
+            helper.make_node("Relu", ["under"], ["under_pos"]),
+            helper.make_node("Mul", ["over_pos", "over_pos"], ["over_sq"]),
+            helper.make_node("Mul", ["under_pos", "under_pos"], ["under_sq"]),
+            helper.make_node("Add", ["over_sq", "under_sq"], ["squared"]),
             helper.make_node("ReduceSum", ["squared"], ["sse"], keepdims=1),
             helper.make_node("Reshape", ["sse", "shape_score"], ["score"]),
         ]
     else:
+        # A sample is correct only if its true class's logit is *strictly* the highest: margin_c = L_c − L_true + 1
+        # for every other class (the 1 is Σ_c Y − Y, built from the committed labels, never a constant). Were ties
+        # correct, a model with equal logits (identical last-layer columns) would score every sample.
         nodes += [
             helper.make_node("Mul", [h, "Y"], ["masked"]),
             helper.make_node("ReduceSum", ["masked", "axis1"], ["true_logit"], keepdims=1),
-            helper.make_node("Sub", [h, "true_logit"], ["margin"]),
+            helper.make_node("ReduceSum", ["Y", "axis1"], ["row_one"], keepdims=1),
+            helper.make_node("Sub", ["row_one", "Y"], ["other"]),
+            helper.make_node("Sub", [h, "true_logit"], ["diff"]),
+            helper.make_node("Add", ["diff", "other"], ["margin"]),
             helper.make_node("Relu", ["margin"], ["excess"]),
             helper.make_node("ReduceSum", ["excess", "axis1"], ["excess_sum"], keepdims=1),
             helper.make_node("Sign", ["excess_sum"], ["wrong"]),
@@ -893,7 +910,7 @@ def score(net: Network, x_int: np.ndarray, y: np.ndarray) -> int:
         return int(np.sum(err * err))
     y = np.asarray(y, dtype=np.int64)
     true = np.take_along_axis(logits, y[:, None], axis=1)
-    return int(np.all(logits <= true, axis=1).sum())
+    return int((np.sum(logits >= true, axis=1) == 1).sum())  # the true class strictly highest: ties are wrong
 
 
 def float_score(net: Network, x: np.ndarray, y: np.ndarray) -> float:

@@ -76,6 +76,7 @@ RUN_ARGS = {
 # ezkl also range-checks the public output; a sum of squared errors needs more legs: |score| < 1024^5 / 2.
 REGRESSION_DECOMP_LEGS = 5
 MAX_REGRESSION_SCORE = 2**49
+MAX_REGRESSION_ERROR = 2**48  # each error is range-checked by a Relu with the same five legs
 
 Progress = Callable[[str], None]
 
@@ -296,6 +297,16 @@ def _check_range(net: Network, features: np.ndarray) -> None:
                          "quantise with fewer weight bits")
 
 
+def _check_errors_range(net: Network, features: np.ndarray, labels: np.ndarray, spec: CircuitSpec) -> None:
+    if not spec.is_regression:
+        return
+    errors = net.forward(np.asarray(features, dtype=np.int64)) - np.asarray(labels, dtype=np.int64).reshape(-1, 1)
+    top = int(np.abs(errors).max(initial=0))
+    if top >= MAX_REGRESSION_ERROR:
+        raise ModelError(f"a prediction is off by {top:,} (at the circuit's output scale), beyond what the circuit can "
+                         f"range-check ({MAX_REGRESSION_ERROR:,}): the model is far off on this chunk")
+
+
 def _check_score_range(spec: CircuitSpec, score: int) -> None:
     if spec.is_regression and score >= MAX_REGRESSION_SCORE:
         raise ModelError(f"squared error {score} exceeds what the circuit can range-check "
@@ -401,6 +412,7 @@ def _keys_and_verifier(artefacts: Path, build: Path, srs: Path, progress: Progre
         tmp_pk = build / ".pk.key.tmp"
         ezkl.setup(str(build / "reference.compiled"), str(artefacts / "vk.key"), str(tmp_pk), srs_path=str(srs))
         os.replace(tmp_pk, build / "pk.key")
+        (build / "pk.vk-sha256").write_text(srs_mod.sha256_file(artefacts / "vk.key"))
     with _step(progress, "Solidity verifier"):
         raw = _generate_verifier(artefacts / "vk.key", artefacts / "settings.json", srs, build / "Verifier.ezkl.sol")
         source, vk_bytes = externalise_vk(raw)
@@ -435,7 +447,9 @@ def ensure_keys(circuit: Circuit, srs_path: Path | None = None, progress: Progre
     circuit.check_files()
     if srs_path is not None:
         srs_for(circuit, srs_path)  # an explicit SRS is always checked, even when keys are cached
-    if circuit.pk.is_file() and circuit.compiled.is_file():
+    stamp = circuit.build / "pk.vk-sha256"  # which verifying key the cached proving key was made for
+    vk_sha = srs_mod.sha256_file(circuit.path("vk.key"))
+    if circuit.pk.is_file() and circuit.compiled.is_file() and stamp.is_file() and stamp.read_text() == vk_sha:
         return circuit.pk
     srs = srs_for(circuit, srs_path, progress)
     circuit.build.mkdir(parents=True, exist_ok=True)
@@ -449,12 +463,39 @@ def ensure_keys(circuit: Circuit, srs_path: Path | None = None, progress: Progre
             pk_tmp.unlink(missing_ok=True)
             raise ArtefactError(f"regenerated verifying key differs from {circuit.path('vk.key')}: artefacts and SRS do not belong together")
         os.replace(pk_tmp, circuit.pk)
+        stamp.write_text(vk_sha)
     return circuit.pk
 
 
+def expected_run_args(spec: CircuitSpec) -> dict:
+    """The run arguments every circuit of this spec must have: visibilities, scales and range-check legs."""
+    legs = REGRESSION_DECOMP_LEGS if spec.is_regression else RUN_ARGS["decomp_legs"]
+    return {"input_visibility": "KZGCommit", "param_visibility": "KZGCommit", "output_visibility": "Public",
+            "input_scale": 0, "param_scale": 0, "decomp_base": RUN_ARGS["decomp_base"], "decomp_legs": legs,
+            "ignore_range_check_inputs_outputs": False}
+
+
+def check_statement(circuit: Circuit) -> None:
+    """The folder's graph and settings say what its spec says: the evaluation graph regenerates byte for byte from
+    the architecture (so it hides no parameter the prover could choose in the score), and the settings keep the
+    visibilities, scales and range checks the statement relies on. Raises ArtefactError otherwise."""
+    spec = circuit.spec
+    graph = eval_graph(from_architecture(spec.architecture), spec.samples, spec.circuit_id).SerializeToString()
+    if graph != circuit.path("model.onnx").read_bytes():
+        raise ArtefactError(f"{circuit.root}: model.onnx is not the evaluation graph of its spec.json (edited, or built by "
+                            "another tool): do not register or use it")
+    run_args = circuit.settings.get("run_args", {})
+    for key, value in expected_run_args(spec).items():
+        if run_args.get(key) != value:
+            raise ArtefactError(f"{circuit.root}: settings.json has {key}={run_args.get(key)!r}, the statement needs {value!r}")
+    if circuit.manifest.get("circuit_id") != spec.circuit_id:
+        raise ArtefactError(f"{circuit.root}: manifest.json names circuit {circuit.manifest.get('circuit_id')!r}, spec.json {spec.circuit_id!r}")
+
+
 def rebuild_verifier(circuit: Circuit, srs_path: Path | None = None, progress: Progress = _quiet) -> bool:
-    """Rebuild VK and verifier source from the committed graph + settings; True when both match exactly."""
+    """Rebuild the graph from the spec, and VK and verifier source from graph + settings; True when all match."""
     circuit.check_files()
+    check_statement(circuit)
     srs = srs_for(circuit, srs_path, progress)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -678,7 +719,11 @@ def model_commitment(circuit: Circuit, model: Network, srs_path: Path | None = N
     zeros = chunk_input(spec, np.zeros((spec.samples, spec.num_features), dtype=np.int64), np.zeros(spec.samples, dtype=np.int64))
     with tempfile.TemporaryDirectory() as tmp:
         witness = _witness(circuit, model, zeros, Path(tmp), srs_path)
-    return commitment_hash(decompress_g1(witness["processed_params"]["polycommit"][0][0]))
+    points = witness["processed_params"]["polycommit"]
+    if len(points) != 1 or len(points[0]) != 1:
+        # Proofs carry exactly one weights point ([128, 192)); weights spread over several would be unbound.
+        raise ArtefactError(f"circuit {circuit.circuit_id} commits its weights in {sum(map(len, points))} points, not one: unsupported")
+    return commitment_hash(decompress_g1(points[0][0]))
 
 
 def _as_network(model) -> Network:
@@ -720,6 +765,7 @@ def prove(circuit: Circuit, model: Network, features: np.ndarray, labels: np.nda
     _check_model(circuit, model)
     data = chunk_input(circuit.spec, features, labels)  # shapes, integer values, label range — before any work
     _check_range(model, features)
+    _check_errors_range(model, features, labels, circuit.spec)
     expected = exact_score(model, features, labels)
     _check_score_range(circuit.spec, expected)
     pk = ensure_keys(circuit, srs_path, progress)
@@ -734,6 +780,7 @@ def prove(circuit: Circuit, model: Network, features: np.ndarray, labels: np.nda
             ezkl.prove(str(work / "witness.json"), str(work / "model.compiled"), str(pk), str(work / "proof.json"),
                        srs_path=str(srs_for(circuit, srs_path)))
         bundle = load_proof(work / "proof.json")
+        verify_bundle(circuit, bundle, srs_path, name="the new proof")  # never write a proof that does not verify
         write_atomic(Path(out), (work / "proof.json").read_bytes())
     return bundle
 

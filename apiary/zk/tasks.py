@@ -111,9 +111,31 @@ def _split(array: np.ndarray, path: Path) -> Table:
     return Table(_numeric(array[:, :-1], f"{path}: features"), array[:, -1], str(path))
 
 
-def _read_numpy(path: Path) -> Table:
+def _check_npz_size(path: Path) -> None:
+    """An .npz is a zip: its members' uncompressed sizes are checked before anything is decompressed."""
+    import zipfile
+
     try:
-        loaded = np.load(path, allow_pickle=False)
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise DataError(f"{path}: not a valid .npz file (not a zip archive)") from None
+    if total > MAX_DATA_BYTES:
+        raise DataError(f"{path} unpacks to {total / 2**20:,.0f} MiB; test sets are limited to {MAX_DATA_BYTES // 2**20} MiB")
+
+
+def _read_numpy(path: Path) -> Table:
+    if path.suffix.lower() == ".npz":
+        _check_npz_size(path)
+    try:
+        # Memory-mapped: a header that declares a huge array allocates nothing before the size check below.
+        loaded = np.load(path, allow_pickle=False, mmap_mode="r" if path.suffix.lower() == ".npy" else None)
+        if isinstance(loaded, np.ndarray) and loaded.nbytes > MAX_DATA_BYTES:
+            raise DataError(f"{path} holds {loaded.nbytes / 2**20:,.0f} MiB; test sets are limited to {MAX_DATA_BYTES // 2**20} MiB")
+        if isinstance(loaded, np.ndarray):
+            loaded = np.array(loaded)
+    except MemoryError:
+        raise DataError(f"{path} declares an array too large to load") from None
     except ValueError as exc:
         raise DataError(f"{path}: not a NumPy file this tool reads ({str(exc)[:100]})") from None
     except (OSError, EOFError) as exc:
@@ -291,9 +313,29 @@ def load_model(spec: CircuitSpec, path: str | Path) -> Model:
     diff = network.same_architecture(net, spec.architecture)
     if diff is not None:
         raise ModelError(f"{path} does not fit circuit {spec.circuit_id}: {diff}")
+    _align_classes(net, spec, path)
     integer, q = network.quantise(net, spec.input_scale, spec.input_bound,
                                   output_scale=spec.output_scale if spec.is_regression else None, exact=exact)
     return Model(integer, net, q, str(path))
+
+
+def _align_classes(net: network.Network, spec: CircuitSpec, path: Path) -> None:
+    """A model that names its classes (skl2onnx does) in another order than the circuit's gets its output columns
+    reordered to the circuit's; one with other classes is refused. Unnamed classes are taken as 0..C-1."""
+    if spec.is_regression or not net.class_labels or not spec.class_labels:
+        return
+    mine = [_label_key(v) for v in net.class_labels]
+    if mine == list(spec.class_labels):
+        return
+    if sorted(mine) != sorted(spec.class_labels):
+        raise ModelError(f"{path} predicts classes {', '.join(mine[:10])}; circuit {spec.circuit_id} scores classes "
+                         f"{', '.join(spec.class_labels[:10])}")
+    last = net.layers[-1]
+    if last.op != "dense":
+        raise ModelError(f"{path} names its classes in another order than circuit {spec.circuit_id} and does not end in a dense layer")
+    order = [mine.index(label) for label in spec.class_labels]
+    last.params = {"W": last.params["W"][:, order], "b": np.asarray(last.params["b"])[order]}
+    net.class_labels = list(spec.class_labels)
 
 
 def quantise_to_file(spec: CircuitSpec, model_path: str | Path, calibration: np.ndarray, out: str | Path) -> Model:

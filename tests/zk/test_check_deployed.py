@@ -36,7 +36,7 @@ def test_check_deployed__the_committed_verifier_matches(iris, deployer, project)
     registry = _registry(project, deployer, iris.circuit_id, verifier, iris.manifest_sha256)
     report = _check(iris, verifier.address, registry=str(registry.address))
     assert report.ok, report.lines
-    assert len(report.lines) == 5
+    assert len(report.lines) == 7
 
 
 def test_check_deployed__another_circuits_verifier_fails(iris, digits, deployer):

@@ -236,3 +236,69 @@ def test_chunking__rows_in_file_order_and_independent_of_k(tmp_path):
     assert three.unused_rows == 1
     named = tasks.load_test_set(spec, tmp_path / "t.csv", 1, label="species")
     np.testing.assert_array_equal(named.chunks[0][1], [0, 1])
+
+
+def test_refuse__npz_bomb_and_pickles(tmp_path):
+    import zipfile
+
+    from apiary.zk import models
+
+    spec = models.builtin_spec("iris", "logreg", 2)
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("X.npy", b"\0" * (300 * 2**20))  # 300 MiB of zeros compress to a few hundred KB
+    with pytest.raises(DataError, match="unpacks to 300 MiB"):
+        tasks.load_test_set(spec, bomb, 1)
+    pickled = tmp_path / "objects.npy"
+    np.save(pickled, np.array([{"a": 1}, {"b": 2}], dtype=object), allow_pickle=True)
+    with pytest.raises(DataError, match="objects.npy"):
+        tasks.load_test_set(spec, pickled, 1)
+
+
+def test_classes__another_label_order_is_aligned_other_classes_refused(tmp_path):
+    from skl2onnx import to_onnx
+    from sklearn import datasets
+    from sklearn.linear_model import LogisticRegression
+
+    from apiary.zk.circuits import CircuitSpec
+
+    iris = datasets.load_iris()
+    names = np.array(["setosa", "versicolor", "virginica"])[iris.target]
+    clf = LogisticRegression(max_iter=500).fit(iris.data, names)
+    path = tmp_path / "named.onnx"
+    path.write_bytes(to_onnx(clf, iris.data[:1].astype(np.float32)).SerializeToString())
+    net = network.read_onnx(path, "classify")
+    arch = network.architecture_of(net)
+    spec = CircuitSpec("named", "classify", 4, arch, 16.0, 128, 1.0, ["virginica", "setosa", "versicolor"])
+    model = tasks.load_model(spec, path)
+    logits = model.float_net.forward(iris.data)
+    np.testing.assert_array_equal(np.array(spec.class_labels)[np.argmax(logits, axis=1)], clf.predict(iris.data))
+    other = CircuitSpec("other", "classify", 4, arch, 16.0, 128, 1.0, ["a", "b", "c"])
+    with pytest.raises(ModelError, match="predicts classes setosa, versicolor, virginica"):
+        tasks.load_model(other, path)
+
+
+def test_refuse__npy_header_declaring_a_huge_array(tmp_path):
+    from apiary.zk import models
+
+    header = np.lib.format
+    path = tmp_path / "huge.npy"
+    with path.open("wb") as f:
+        header.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (2**32, 5)})
+        f.write(b"\0" * 64)
+    with pytest.raises(DataError, match="huge.npy"):
+        tasks.load_test_set(models.builtin_spec("iris", "logreg", 2), path, 1)
+
+
+def test_refuse__layers_after_the_softmax(tmp_path):
+    w = numpy_helper.from_array(np.ones((4, 3), dtype=np.float32), "W")
+    w2 = numpy_helper.from_array(np.eye(3, dtype=np.float32)[::-1].copy(), "W2")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["h"], name="fc"),
+                               helper.make_node("Softmax", ["h"], ["p"], name="softmax"),
+                               helper.make_node("MatMul", ["p", "W2"], ["y"], name="flip")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], [w, w2])
+    path = tmp_path / "after.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    with pytest.raises(ModelError, match=r"unsupported operator Softmax \(node 'softmax'\): layers with weights after it"):
+        network.read_onnx(path, "classify")

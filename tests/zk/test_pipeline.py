@@ -21,10 +21,23 @@ def test_metric__weaker_model_proves_exactly_its_lower_score(weak_model, strong_
     assert weak.score < strong.score
 
 
-def test_metric__ties_count_as_correct_in_both():
+def test_metric__ties_count_as_wrong_in_both():
+    """Were ties correct, a model whose logits are all equal would score every sample (attack review A1)."""
+    from apiary.zk import network
+
     model = models.QuantisedModel("logreg", [np.array([[1, 1, 0]])], [np.array([0, 0, 1])])
-    # logits for x=1: [1, 1, 1] → every class ties with the max: correct for any label.
-    assert model.score(np.array([[1], [1], [1]]), np.array([0, 1, 2])) == 3
+    # logits for x=1: [1, 1, 1] → every class ties with the max: wrong for any label.
+    assert model.score(np.array([[1], [1], [1]]), np.array([0, 1, 2])) == 0
+    assert network.score(model.to_network(), np.array([[1], [1], [1]]), np.array([0, 1, 2])) == 0
+    # x=2: [2, 2, 1] ties 0 and 1; class 2 is strictly lowest
+    assert model.score(np.array([[2], [2], [3]]), np.array([0, 1, 0])) == 0
+
+
+def test_soundness__constant_logits_model_scores_zero_in_circuit(iris_circuit, iris_chunks, tmp_path):
+    """The attack: identical last-layer columns (every logit equal) on any data. It proves a score of 0."""
+    cheat = models.QuantisedModel("logreg", [np.ones((4, 3), dtype=np.int64)], [np.ones(3, dtype=np.int64)])
+    bundle = pipeline.prove(iris_circuit, cheat, *iris_chunks[0], tmp_path / "cheat.json")
+    assert bundle.score == 0
 
 
 def test_commitments__proof_carries_chunk_and_model_commitments(iris_circuit, strong_model, iris_chunks, prove_iris):
@@ -195,3 +208,46 @@ def test_soundness__evaluation_graph_has_no_constant_the_prover_chooses(circuit_
     assert floats and all(re.fullmatch(r"[Wbmc]\d+", name) for name in floats), floats
     # and the sample count is read from the committed one-hot labels
     assert any(node.op_type == "ReduceSum" and node.input[0] == "Y" for node in graph.node) or circuit_id.startswith("diabetes")
+
+
+def _tampered_copy(tmp_path, edit):
+    """A copy of a committed circuit edited by `edit(folder)`, its manifest rehashed as a tamperer would."""
+    import shutil
+
+    folder = tmp_path / "iris-logreg-n8"
+    shutil.copytree(pipeline.open_circuit("iris-logreg-n8").root, folder)
+    edit(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"] = {name: srs.sha256_file(folder / name) for name in pipeline.ARTEFACTS}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    circuit = pipeline.open_circuit(folder)
+    circuit.check_files()  # consistent with its manifest: only the statement check can tell
+    return circuit
+
+
+def test_statement_check__graph_with_a_hidden_parameter__refused(tmp_path):
+    import onnx
+    from onnx import numpy_helper
+
+    def add_constant(folder):
+        proto = onnx.load(str(folder / "model.onnx"))
+        proto.graph.initializer.append(numpy_helper.from_array(np.array([8.0], dtype=np.float32), "n"))
+        onnx.save(proto, str(folder / "model.onnx"))
+
+    with pytest.raises(ArtefactError, match="not the evaluation graph of its spec.json"):
+        pipeline.check_statement(_tampered_copy(tmp_path, add_constant))
+
+
+def test_statement_check__settings_without_range_checks__refused(tmp_path):
+    def public_params(folder):
+        settings = json.loads((folder / "settings.json").read_text())
+        settings["run_args"]["param_visibility"] = "Public"
+        (folder / "settings.json").write_text(json.dumps(settings))
+
+    with pytest.raises(ArtefactError, match="param_visibility='Public', the statement needs 'KZGCommit'"):
+        pipeline.check_statement(_tampered_copy(tmp_path, public_params))
+
+
+@pytest.mark.parametrize("circuit_id", ["iris-logreg-n8", "digits-logreg-n64", "digits-mlp16-n64", "diabetes-linreg-n64"])
+def test_statement_check__committed_circuits_pass(circuit_id):
+    pipeline.check_statement(pipeline.open_circuit(circuit_id))

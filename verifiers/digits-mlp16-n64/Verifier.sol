@@ -9,7 +9,7 @@ contract Halo2Verifier {
     error Halo2VerifierKeyDeployFailed();
 
     /// @notice keccak256 of the verifying key (the words ezkl inlined, now kept in code storage).
-    bytes32 public constant VK_HASH = 0x1f93304b91a863e0f485c95964ea712380277b8af94ceaa1b9d31b519000cdc7;
+    bytes32 public constant VK_HASH = 0x264d76cf297293ee99b9a2eee110d45f93a1fe4a24160024be642b776791219c;
     uint256 internal constant VK_LEN = 3488;
 
     /// @notice Data contract whose runtime code is 0x00 followed by the verifying key.
@@ -236,7 +236,7 @@ contract Halo2Verifier {
 
             {
                 // Load vk_digest and num_instances of vk into memory
-                mstore(0x0d20, 0x19e135a3b6f4dfa58ab0c878dcdf91a23e2c18636e277b86e6b626b991c6686b) // vk_digest
+                mstore(0x0d20, 0x1fb483e2c699fcf132a11894858ada3ae47c1420ea393d9aa0f37bf5f820f6c8) // vk_digest
                 mstore(0x0d40, 0x0000000000000000000000000000000000000000000000000000000000000001) // num_instances
 
                 // Check valid length of proof

@@ -9,7 +9,7 @@ contract Halo2Verifier {
     error Halo2VerifierKeyDeployFailed();
 
     /// @notice keccak256 of the verifying key (the words ezkl inlined, now kept in code storage).
-    bytes32 public constant VK_HASH = 0xf38aaeb61c547f23819bbdaa6a9fb3272c6276c9648800f6b06b18880b849e63;
+    bytes32 public constant VK_HASH = 0xee03c6e80c1970fbac2c4ac0e36ccaeb5a9cd7cc0070f76fa8b6087661879062;
     uint256 internal constant VK_LEN = 3488;
 
     /// @notice Data contract whose runtime code is 0x00 followed by the verifying key.
@@ -236,7 +236,7 @@ contract Halo2Verifier {
 
             {
                 // Load vk_digest and num_instances of vk into memory
-                mstore(0x0d20, 0x240e0fe38140bd1f955efa6f8e506842dccd751d6bd2c4f9ef4d26819fc8f38a) // vk_digest
+                mstore(0x0d20, 0x19ad99d51b8cf49313dcd324a7efd7238283fa5179bc52106457a78769593b63) // vk_digest
                 mstore(0x0d40, 0x0000000000000000000000000000000000000000000000000000000000000001) // num_instances
 
                 // Check valid length of proof
