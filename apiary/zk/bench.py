@@ -25,7 +25,7 @@ REFERENCE = [
     ("iris", "logreg", 0, 8),
     ("diabetes", "linreg", 0, 64),
 ]
-EXPLORE_SAMPLES = [16, 32, 64, 128, 256]
+EXPLORE_SAMPLES = [32, 64, 128, 256]
 EXPLORE_DECOMP = [(1024, 3), (16384, 2)]
 EXPLORE_INNER_COLS = [2, 1]
 GOAL_TEST_SET = 1024  # the reference: the digits MLP on 1,024 test samples

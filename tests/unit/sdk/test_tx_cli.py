@@ -85,4 +85,4 @@ def test_options__parse_and_reject():
     bad = CliRunner().invoke(cmd, ["--bounty", "3", "--token", "0x12", "--reward", "1", "--circuit", "nope"])
     assert bad.exit_code == 2 and "not an address" in bad.output
     bad = CliRunner().invoke(cmd, ["--bounty", "3", "--token", "0x" + "ab" * 20, "--reward", "1", "--circuit", "nope"])
-    assert "no circuit 'nope' (known: " in bad.output and "digits-mlp16-n64" in bad.output
+    assert "no circuit 'nope': neither a circuit folder" in bad.output and "digits-mlp16-n64" in bad.output
