@@ -28,6 +28,7 @@ REFERENCE = [
 EXPLORE_SAMPLES = [32, 64, 128, 256]
 EXPLORE_DECOMP = [(1024, 3), (16384, 2)]
 EXPLORE_INNER_COLS = [2, 1]
+EXPLORE_FREIVALDS = [False, True]  # True: ezkl's Freivalds matrix-product check (its default; ours is off)
 GOAL_TEST_SET = 1024  # the issue's reference: the digits MLP on 1,024 test samples
 GOAL_GAS_PER_SAMPLE = 4_000
 GOAL_GAS_PER_CALL = 600_000
@@ -57,13 +58,22 @@ class Row:
 
 
 def _prove_in_child(circuit_root: str, model_path: str, chunk: tuple, out: str, queue) -> None:
-    import resource
-
     circuit = pipeline.Circuit(Path(circuit_root))
     model = tasks.load_model(circuit.spec, Path(model_path)).integer
     start = time.perf_counter()
     bundle = pipeline.prove(circuit, model, *chunk, Path(out))
-    queue.put((time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, bundle.score))
+    queue.put((time.perf_counter() - start, _peak_mb(), bundle.score))
+
+
+def _peak_mb() -> int:
+    """This process's own peak resident memory: VmHWM, reset by exec (ru_maxrss is not: a spawned child would
+    report at least its parent's size)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def measure(circuit: pipeline.Circuit, model, chunk, variant: str, work: Path) -> Row:
@@ -117,17 +127,19 @@ def run(out_dir: Path, explore: bool, log: Callable[[str], None] = print) -> tup
         if explore:
             ds = models.load_dataset("digits")
             for samples in EXPLORE_SAMPLES:
-                for (base, legs), cols in [(d, c) for d in EXPLORE_DECOMP for c in EXPLORE_INNER_COLS]:
-                    default = (base, legs) == EXPLORE_DECOMP[0] and cols == EXPLORE_INNER_COLS[0]
+                for (base, legs), cols, freivalds in [(d, c, f) for d in EXPLORE_DECOMP for c in EXPLORE_INNER_COLS
+                                                      for f in EXPLORE_FREIVALDS]:
+                    default = (base, legs) == EXPLORE_DECOMP[0] and cols == EXPLORE_INNER_COLS[0] and not freivalds
                     if not default and samples not in (64, 256):
                         continue  # the other levers are compared at 64 and 256 samples a chunk
-                    variant = f"samples={samples} decomp={base}^{legs} cols={cols}"
+                    variant = f"samples={samples} decomp={base}^{legs} cols={cols}{' freivalds' if freivalds else ''}"
                     log(f"explore digits-mlp16 {variant}")
                     model = _model_for(ds, "mlp", 16, samples * 4)
                     spec = models.builtin_spec("digits", "mlp", samples, 16)
                     chunk = tasks.builtin_test_set(spec, 4).chunks[0]
                     saved = dict(pipeline.RUN_ARGS)
-                    pipeline.RUN_ARGS.update(decomp_base=base, decomp_legs=legs, num_inner_cols=cols)
+                    pipeline.RUN_ARGS.update(decomp_base=base, decomp_legs=legs, num_inner_cols=cols,
+                                             disable_freivalds=not freivalds)
                     try:
                         circuit = pipeline.build_circuit(spec, sample=chunk, out_dir=work / f"v{len(rows)}")
                     finally:

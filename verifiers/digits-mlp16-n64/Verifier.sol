@@ -9,8 +9,8 @@ contract Halo2Verifier {
     error Halo2VerifierKeyDeployFailed();
 
     /// @notice keccak256 of the verifying key (the words ezkl inlined, now kept in code storage).
-    bytes32 public constant VK_HASH = 0x264d76cf297293ee99b9a2eee110d45f93a1fe4a24160024be642b776791219c;
-    uint256 internal constant VK_LEN = 3488;
+    bytes32 public constant VK_HASH = 0x3dbf3710682700e72d26d93a1952f7d06355951282af0821c883aa47313b138f;
+    uint256 internal constant VK_LEN = 2144;
 
     /// @notice Data contract whose runtime code is 0x00 followed by the verifying key.
     address public vkData;
@@ -30,61 +30,61 @@ contract Halo2Verifier {
     uint256 internal constant    DELTA = 4131629893567559867359510883348571134090853742863529169391034518566172092834;
     uint256 internal constant        R = 21888242871839275222246405745257275088548364400416034343698204186575808495617; 
 
-    uint256 internal constant FIRST_QUOTIENT_X_CPTR = 0x09e4;
-    uint256 internal constant  LAST_QUOTIENT_X_CPTR = 0x0aa4;
+    uint256 internal constant FIRST_QUOTIENT_X_CPTR = 0x05e4;
+    uint256 internal constant  LAST_QUOTIENT_X_CPTR = 0x06a4;
 
-    uint256 internal constant                VK_MPTR = 0x0d20;
-    uint256 internal constant         VK_DIGEST_MPTR = 0x0d20;
-    uint256 internal constant     NUM_INSTANCES_MPTR = 0x0d40;
-    uint256 internal constant                 K_MPTR = 0x0d60;
-    uint256 internal constant             N_INV_MPTR = 0x0d80;
-    uint256 internal constant             OMEGA_MPTR = 0x0da0;
-    uint256 internal constant         OMEGA_INV_MPTR = 0x0dc0;
-    uint256 internal constant    OMEGA_INV_TO_L_MPTR = 0x0de0;
-    uint256 internal constant   HAS_ACCUMULATOR_MPTR = 0x0e00;
-    uint256 internal constant        ACC_OFFSET_MPTR = 0x0e20;
-    uint256 internal constant     NUM_ACC_LIMBS_MPTR = 0x0e40;
-    uint256 internal constant NUM_ACC_LIMB_BITS_MPTR = 0x0e60;
-    uint256 internal constant              G1_X_MPTR = 0x0e80;
-    uint256 internal constant              G1_Y_MPTR = 0x0ea0;
-    uint256 internal constant            G2_X_1_MPTR = 0x0ec0;
-    uint256 internal constant            G2_X_2_MPTR = 0x0ee0;
-    uint256 internal constant            G2_Y_1_MPTR = 0x0f00;
-    uint256 internal constant            G2_Y_2_MPTR = 0x0f20;
-    uint256 internal constant      NEG_S_G2_X_1_MPTR = 0x0f40;
-    uint256 internal constant      NEG_S_G2_X_2_MPTR = 0x0f60;
-    uint256 internal constant      NEG_S_G2_Y_1_MPTR = 0x0f80;
-    uint256 internal constant      NEG_S_G2_Y_2_MPTR = 0x0fa0;
+    uint256 internal constant                VK_MPTR = 0x0740;
+    uint256 internal constant         VK_DIGEST_MPTR = 0x0740;
+    uint256 internal constant     NUM_INSTANCES_MPTR = 0x0760;
+    uint256 internal constant                 K_MPTR = 0x0780;
+    uint256 internal constant             N_INV_MPTR = 0x07a0;
+    uint256 internal constant             OMEGA_MPTR = 0x07c0;
+    uint256 internal constant         OMEGA_INV_MPTR = 0x07e0;
+    uint256 internal constant    OMEGA_INV_TO_L_MPTR = 0x0800;
+    uint256 internal constant   HAS_ACCUMULATOR_MPTR = 0x0820;
+    uint256 internal constant        ACC_OFFSET_MPTR = 0x0840;
+    uint256 internal constant     NUM_ACC_LIMBS_MPTR = 0x0860;
+    uint256 internal constant NUM_ACC_LIMB_BITS_MPTR = 0x0880;
+    uint256 internal constant              G1_X_MPTR = 0x08a0;
+    uint256 internal constant              G1_Y_MPTR = 0x08c0;
+    uint256 internal constant            G2_X_1_MPTR = 0x08e0;
+    uint256 internal constant            G2_X_2_MPTR = 0x0900;
+    uint256 internal constant            G2_Y_1_MPTR = 0x0920;
+    uint256 internal constant            G2_Y_2_MPTR = 0x0940;
+    uint256 internal constant      NEG_S_G2_X_1_MPTR = 0x0960;
+    uint256 internal constant      NEG_S_G2_X_2_MPTR = 0x0980;
+    uint256 internal constant      NEG_S_G2_Y_1_MPTR = 0x09a0;
+    uint256 internal constant      NEG_S_G2_Y_2_MPTR = 0x09c0;
 
-    uint256 internal constant CHALLENGE_MPTR = 0x1ac0;
+    uint256 internal constant CHALLENGE_MPTR = 0x0fa0;
 
-    uint256 internal constant THETA_MPTR = 0x1b00;
-    uint256 internal constant  BETA_MPTR = 0x1b20;
-    uint256 internal constant GAMMA_MPTR = 0x1b40;
-    uint256 internal constant     Y_MPTR = 0x1b60;
-    uint256 internal constant     X_MPTR = 0x1b80;
-    uint256 internal constant  ZETA_MPTR = 0x1ba0;
-    uint256 internal constant    NU_MPTR = 0x1bc0;
-    uint256 internal constant    MU_MPTR = 0x1be0;
+    uint256 internal constant THETA_MPTR = 0x0fa0;
+    uint256 internal constant  BETA_MPTR = 0x0fc0;
+    uint256 internal constant GAMMA_MPTR = 0x0fe0;
+    uint256 internal constant     Y_MPTR = 0x1000;
+    uint256 internal constant     X_MPTR = 0x1020;
+    uint256 internal constant  ZETA_MPTR = 0x1040;
+    uint256 internal constant    NU_MPTR = 0x1060;
+    uint256 internal constant    MU_MPTR = 0x1080;
 
-    uint256 internal constant       ACC_LHS_X_MPTR = 0x1c00;
-    uint256 internal constant       ACC_LHS_Y_MPTR = 0x1c20;
-    uint256 internal constant       ACC_RHS_X_MPTR = 0x1c40;
-    uint256 internal constant       ACC_RHS_Y_MPTR = 0x1c60;
-    uint256 internal constant             X_N_MPTR = 0x1c80;
-    uint256 internal constant X_N_MINUS_1_INV_MPTR = 0x1ca0;
-    uint256 internal constant          L_LAST_MPTR = 0x1cc0;
-    uint256 internal constant         L_BLIND_MPTR = 0x1ce0;
-    uint256 internal constant             L_0_MPTR = 0x1d00;
-    uint256 internal constant   INSTANCE_EVAL_MPTR = 0x1d20;
-    uint256 internal constant   QUOTIENT_EVAL_MPTR = 0x1d40;
-    uint256 internal constant      QUOTIENT_X_MPTR = 0x1d60;
-    uint256 internal constant      QUOTIENT_Y_MPTR = 0x1d80;
-    uint256 internal constant          R_EVAL_MPTR = 0x1da0;
-    uint256 internal constant   PAIRING_LHS_X_MPTR = 0x1dc0;
-    uint256 internal constant   PAIRING_LHS_Y_MPTR = 0x1de0;
-    uint256 internal constant   PAIRING_RHS_X_MPTR = 0x1e00;
-    uint256 internal constant   PAIRING_RHS_Y_MPTR = 0x1e20;
+    uint256 internal constant       ACC_LHS_X_MPTR = 0x10a0;
+    uint256 internal constant       ACC_LHS_Y_MPTR = 0x10c0;
+    uint256 internal constant       ACC_RHS_X_MPTR = 0x10e0;
+    uint256 internal constant       ACC_RHS_Y_MPTR = 0x1100;
+    uint256 internal constant             X_N_MPTR = 0x1120;
+    uint256 internal constant X_N_MINUS_1_INV_MPTR = 0x1140;
+    uint256 internal constant          L_LAST_MPTR = 0x1160;
+    uint256 internal constant         L_BLIND_MPTR = 0x1180;
+    uint256 internal constant             L_0_MPTR = 0x11a0;
+    uint256 internal constant   INSTANCE_EVAL_MPTR = 0x11c0;
+    uint256 internal constant   QUOTIENT_EVAL_MPTR = 0x11e0;
+    uint256 internal constant      QUOTIENT_X_MPTR = 0x1200;
+    uint256 internal constant      QUOTIENT_Y_MPTR = 0x1220;
+    uint256 internal constant          R_EVAL_MPTR = 0x1240;
+    uint256 internal constant   PAIRING_LHS_X_MPTR = 0x1260;
+    uint256 internal constant   PAIRING_LHS_Y_MPTR = 0x1280;
+    uint256 internal constant   PAIRING_RHS_X_MPTR = 0x12a0;
+    uint256 internal constant   PAIRING_RHS_Y_MPTR = 0x12c0;
 
     function verifyProof(
         bytes calldata proof,
@@ -236,11 +236,11 @@ contract Halo2Verifier {
 
             {
                 // Load vk_digest and num_instances of vk into memory
-                mstore(0x0d20, 0x1fb483e2c699fcf132a11894858ada3ae47c1420ea393d9aa0f37bf5f820f6c8) // vk_digest
-                mstore(0x0d40, 0x0000000000000000000000000000000000000000000000000000000000000001) // num_instances
+                mstore(0x0740, 0x1436dab5bd077e5fc2f3381420dcb0ed50934a54dab7e136b6084a9f529ac28e) // vk_digest
+                mstore(0x0760, 0x0000000000000000000000000000000000000000000000000000000000000001) // num_instances
 
                 // Check valid length of proof
-                success := and(success, eq(0x1800, proof.length))
+                success := and(success, eq(0x0e20, proof.length))
 
                 // Check valid length of instances
                 let num_instances := mload(NUM_INSTANCES_MPTR)
@@ -269,7 +269,7 @@ contract Halo2Verifier {
 
                 // Phase 1
                 for
-                    { let proof_cptr_end := add(proof_cptr, 0x03c0) }
+                    { let proof_cptr_end := add(proof_cptr, 0x0240) }
                     lt(proof_cptr, proof_cptr_end)
                     {}
                 {
@@ -277,20 +277,8 @@ contract Halo2Verifier {
                 }
 
                 challenge_mptr, hash_mptr := squeeze_challenge(challenge_mptr, hash_mptr, r)
-                challenge_mptr := squeeze_challenge_cont(challenge_mptr, r)
 
                 // Phase 2
-                for
-                    { let proof_cptr_end := add(proof_cptr, 0x0180) }
-                    lt(proof_cptr, proof_cptr_end)
-                    {}
-                {
-                    success, proof_cptr, hash_mptr := read_ec_point(success, proof_cptr, hash_mptr, q)
-                }
-
-                challenge_mptr, hash_mptr := squeeze_challenge(challenge_mptr, hash_mptr, r)
-
-                // Phase 3
                 for
                     { let proof_cptr_end := add(proof_cptr, 0x0100) }
                     lt(proof_cptr, proof_cptr_end)
@@ -302,9 +290,9 @@ contract Halo2Verifier {
                 challenge_mptr, hash_mptr := squeeze_challenge(challenge_mptr, hash_mptr, r)
                 challenge_mptr := squeeze_challenge_cont(challenge_mptr, r)
 
-                // Phase 4
+                // Phase 3
                 for
-                    { let proof_cptr_end := add(proof_cptr, 0x0340) }
+                    { let proof_cptr_end := add(proof_cptr, 0x0240) }
                     lt(proof_cptr, proof_cptr_end)
                     {}
                 {
@@ -313,7 +301,7 @@ contract Halo2Verifier {
 
                 challenge_mptr, hash_mptr := squeeze_challenge(challenge_mptr, hash_mptr, r)
 
-                // Phase 5
+                // Phase 4
                 for
                     { let proof_cptr_end := add(proof_cptr, 0x0100) }
                     lt(proof_cptr, proof_cptr_end)
@@ -326,7 +314,7 @@ contract Halo2Verifier {
 
                 // Read evaluations
                 for
-                    { let proof_cptr_end := add(proof_cptr, 0x0d00) }
+                    { let proof_cptr_end := add(proof_cptr, 0x0720) }
                     lt(proof_cptr, proof_cptr_end)
                     {}
                 {
@@ -481,7 +469,7 @@ contract Halo2Verifier {
                 let quotient_eval_numer
                 let y := mload(Y_MPTR)
                 {
-                    let f_7 := calldataload(0x0ec4)
+                    let f_7 := calldataload(0x0904)
                     let var0 := 0x2
                     let var1 := sub(R, f_7)
                     let var2 := addmod(var0, var1, R)
@@ -489,9 +477,9 @@ contract Halo2Verifier {
                     let var4 := 0x3
                     let var5 := addmod(var4, var1, R)
                     let var6 := mulmod(var3, var5, R)
-                    let a_7 := calldataload(0x0bc4)
-                    let a_3 := calldataload(0x0b44)
-                    let a_5 := calldataload(0x0b84)
+                    let a_7 := calldataload(0x07c4)
+                    let a_3 := calldataload(0x0744)
+                    let a_5 := calldataload(0x0784)
                     let var7 := addmod(a_3, a_5, R)
                     let var8 := sub(R, var7)
                     let var9 := addmod(a_7, var8, R)
@@ -499,7 +487,7 @@ contract Halo2Verifier {
                     quotient_eval_numer := var10
                 }
                 {
-                    let f_8 := calldataload(0x0ee4)
+                    let f_8 := calldataload(0x0924)
                     let var0 := 0x2
                     let var1 := sub(R, f_8)
                     let var2 := addmod(var0, var1, R)
@@ -507,9 +495,9 @@ contract Halo2Verifier {
                     let var4 := 0x3
                     let var5 := addmod(var4, var1, R)
                     let var6 := mulmod(var3, var5, R)
-                    let a_8 := calldataload(0x0be4)
-                    let a_4 := calldataload(0x0b64)
-                    let a_6 := calldataload(0x0ba4)
+                    let a_8 := calldataload(0x07e4)
+                    let a_4 := calldataload(0x0764)
+                    let a_6 := calldataload(0x07a4)
                     let var7 := addmod(a_4, a_6, R)
                     let var8 := sub(R, var7)
                     let var9 := addmod(a_8, var8, R)
@@ -517,7 +505,7 @@ contract Halo2Verifier {
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
                 }
                 {
-                    let f_7 := calldataload(0x0ec4)
+                    let f_7 := calldataload(0x0904)
                     let var0 := 0x1
                     let var1 := sub(R, f_7)
                     let var2 := addmod(var0, var1, R)
@@ -525,9 +513,9 @@ contract Halo2Verifier {
                     let var4 := 0x2
                     let var5 := addmod(var4, var1, R)
                     let var6 := mulmod(var3, var5, R)
-                    let a_7 := calldataload(0x0bc4)
-                    let a_3 := calldataload(0x0b44)
-                    let a_5 := calldataload(0x0b84)
+                    let a_7 := calldataload(0x07c4)
+                    let a_3 := calldataload(0x0744)
+                    let a_5 := calldataload(0x0784)
                     let var7 := mulmod(a_3, a_5, R)
                     let var8 := sub(R, var7)
                     let var9 := addmod(a_7, var8, R)
@@ -535,7 +523,7 @@ contract Halo2Verifier {
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
                 }
                 {
-                    let f_8 := calldataload(0x0ee4)
+                    let f_8 := calldataload(0x0924)
                     let var0 := 0x1
                     let var1 := sub(R, f_8)
                     let var2 := addmod(var0, var1, R)
@@ -543,9 +531,9 @@ contract Halo2Verifier {
                     let var4 := 0x2
                     let var5 := addmod(var4, var1, R)
                     let var6 := mulmod(var3, var5, R)
-                    let a_8 := calldataload(0x0be4)
-                    let a_4 := calldataload(0x0b64)
-                    let a_6 := calldataload(0x0ba4)
+                    let a_8 := calldataload(0x07e4)
+                    let a_4 := calldataload(0x0764)
+                    let a_6 := calldataload(0x07a4)
                     let var7 := mulmod(a_4, a_6, R)
                     let var8 := sub(R, var7)
                     let var9 := addmod(a_8, var8, R)
@@ -553,7 +541,7 @@ contract Halo2Verifier {
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
                 }
                 {
-                    let f_7 := calldataload(0x0ec4)
+                    let f_7 := calldataload(0x0904)
                     let var0 := 0x1
                     let var1 := sub(R, f_7)
                     let var2 := addmod(var0, var1, R)
@@ -561,9 +549,9 @@ contract Halo2Verifier {
                     let var4 := 0x3
                     let var5 := addmod(var4, var1, R)
                     let var6 := mulmod(var3, var5, R)
-                    let a_7 := calldataload(0x0bc4)
-                    let a_3 := calldataload(0x0b44)
-                    let a_5 := calldataload(0x0b84)
+                    let a_7 := calldataload(0x07c4)
+                    let a_3 := calldataload(0x0744)
+                    let a_5 := calldataload(0x0784)
                     let var7 := sub(R, a_5)
                     let var8 := addmod(a_3, var7, R)
                     let var9 := sub(R, var8)
@@ -572,7 +560,7 @@ contract Halo2Verifier {
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var11, r)
                 }
                 {
-                    let f_8 := calldataload(0x0ee4)
+                    let f_8 := calldataload(0x0924)
                     let var0 := 0x1
                     let var1 := sub(R, f_8)
                     let var2 := addmod(var0, var1, R)
@@ -580,9 +568,9 @@ contract Halo2Verifier {
                     let var4 := 0x3
                     let var5 := addmod(var4, var1, R)
                     let var6 := mulmod(var3, var5, R)
-                    let a_8 := calldataload(0x0be4)
-                    let a_4 := calldataload(0x0b64)
-                    let a_6 := calldataload(0x0ba4)
+                    let a_8 := calldataload(0x07e4)
+                    let a_4 := calldataload(0x0764)
+                    let a_6 := calldataload(0x07a4)
                     let var7 := sub(R, a_6)
                     let var8 := addmod(a_4, var7, R)
                     let var9 := sub(R, var8)
@@ -591,7 +579,7 @@ contract Halo2Verifier {
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var11, r)
                 }
                 {
-                    let f_9 := calldataload(0x0f04)
+                    let f_9 := calldataload(0x0944)
                     let var0 := 0x1
                     let var1 := sub(R, f_9)
                     let var2 := addmod(var0, var1, R)
@@ -599,15 +587,15 @@ contract Halo2Verifier {
                     let var4 := 0x3
                     let var5 := addmod(var4, var1, R)
                     let var6 := mulmod(var3, var5, R)
-                    let a_7 := calldataload(0x0bc4)
-                    let a_7_prev_1 := calldataload(0x0c04)
+                    let a_7 := calldataload(0x07c4)
+                    let a_7_prev_1 := calldataload(0x0804)
                     let var7 := 0x0
-                    let a_3 := calldataload(0x0b44)
-                    let a_5 := calldataload(0x0b84)
+                    let a_3 := calldataload(0x0744)
+                    let a_5 := calldataload(0x0784)
                     let var8 := mulmod(a_3, a_5, R)
                     let var9 := addmod(var7, var8, R)
-                    let a_4 := calldataload(0x0b64)
-                    let a_6 := calldataload(0x0ba4)
+                    let a_4 := calldataload(0x0764)
+                    let a_6 := calldataload(0x07a4)
                     let var10 := mulmod(a_4, a_6, R)
                     let var11 := addmod(var9, var10, R)
                     let var12 := addmod(a_7_prev_1, var11, R)
@@ -617,7 +605,7 @@ contract Halo2Verifier {
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var15, r)
                 }
                 {
-                    let f_9 := calldataload(0x0f04)
+                    let f_9 := calldataload(0x0944)
                     let var0 := 0x2
                     let var1 := sub(R, f_9)
                     let var2 := addmod(var0, var1, R)
@@ -625,14 +613,14 @@ contract Halo2Verifier {
                     let var4 := 0x3
                     let var5 := addmod(var4, var1, R)
                     let var6 := mulmod(var3, var5, R)
-                    let a_7 := calldataload(0x0bc4)
+                    let a_7 := calldataload(0x07c4)
                     let var7 := 0x0
-                    let a_3 := calldataload(0x0b44)
-                    let a_5 := calldataload(0x0b84)
+                    let a_3 := calldataload(0x0744)
+                    let a_5 := calldataload(0x0784)
                     let var8 := mulmod(a_3, a_5, R)
                     let var9 := addmod(var7, var8, R)
-                    let a_4 := calldataload(0x0b64)
-                    let a_6 := calldataload(0x0ba4)
+                    let a_4 := calldataload(0x0764)
+                    let a_6 := calldataload(0x07a4)
                     let var10 := mulmod(a_4, a_6, R)
                     let var11 := addmod(var9, var10, R)
                     let var12 := sub(R, var11)
@@ -641,7 +629,7 @@ contract Halo2Verifier {
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var14, r)
                 }
                 {
-                    let f_9 := calldataload(0x0f04)
+                    let f_9 := calldataload(0x0944)
                     let var0 := 0x1
                     let var1 := sub(R, f_9)
                     let var2 := addmod(var0, var1, R)
@@ -649,10 +637,10 @@ contract Halo2Verifier {
                     let var4 := 0x2
                     let var5 := addmod(var4, var1, R)
                     let var6 := mulmod(var3, var5, R)
-                    let a_7 := calldataload(0x0bc4)
-                    let a_5 := calldataload(0x0b84)
+                    let a_7 := calldataload(0x07c4)
+                    let a_5 := calldataload(0x0784)
                     let var7 := mulmod(var0, a_5, R)
-                    let a_6 := calldataload(0x0ba4)
+                    let a_6 := calldataload(0x07a4)
                     let var8 := mulmod(var7, a_6, R)
                     let var9 := sub(R, var8)
                     let var10 := addmod(a_7, var9, R)
@@ -660,17 +648,17 @@ contract Halo2Verifier {
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var11, r)
                 }
                 {
-                    let f_10 := calldataload(0x0f24)
+                    let f_10 := calldataload(0x0964)
                     let var0 := 0x2
                     let var1 := sub(R, f_10)
                     let var2 := addmod(var0, var1, R)
                     let var3 := mulmod(f_10, var2, R)
-                    let a_7 := calldataload(0x0bc4)
-                    let a_7_prev_1 := calldataload(0x0c04)
+                    let a_7 := calldataload(0x07c4)
+                    let a_7_prev_1 := calldataload(0x0804)
                     let var4 := 0x1
-                    let a_5 := calldataload(0x0b84)
+                    let a_5 := calldataload(0x0784)
                     let var5 := mulmod(var4, a_5, R)
-                    let a_6 := calldataload(0x0ba4)
+                    let a_6 := calldataload(0x07a4)
                     let var6 := mulmod(var5, a_6, R)
                     let var7 := mulmod(a_7_prev_1, var6, R)
                     let var8 := sub(R, var7)
@@ -679,37 +667,30 @@ contract Halo2Verifier {
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
                 }
                 {
-                    let f_11 := calldataload(0x0f44)
-                    let var0 := 0x2
-                    let var1 := sub(R, f_11)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_11, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_7 := calldataload(0x0bc4)
-                    let var7 := 0x0
-                    let a_5 := calldataload(0x0b84)
-                    let var8 := addmod(var7, a_5, R)
-                    let a_6 := calldataload(0x0ba4)
-                    let var9 := addmod(var8, a_6, R)
-                    let var10 := sub(R, var9)
-                    let var11 := addmod(a_7, var10, R)
-                    let var12 := mulmod(var6, var11, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var12, r)
+                    let f_11 := calldataload(0x0984)
+                    let a_7 := calldataload(0x07c4)
+                    let var0 := 0x0
+                    let a_5 := calldataload(0x0784)
+                    let var1 := addmod(var0, a_5, R)
+                    let a_6 := calldataload(0x07a4)
+                    let var2 := addmod(var1, a_6, R)
+                    let var3 := sub(R, var2)
+                    let var4 := addmod(a_7, var3, R)
+                    let var5 := mulmod(f_11, var4, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var5, r)
                 }
                 {
-                    let f_10 := calldataload(0x0f24)
+                    let f_10 := calldataload(0x0964)
                     let var0 := 0x1
                     let var1 := sub(R, f_10)
                     let var2 := addmod(var0, var1, R)
                     let var3 := mulmod(f_10, var2, R)
-                    let a_7 := calldataload(0x0bc4)
-                    let a_7_prev_1 := calldataload(0x0c04)
+                    let a_7 := calldataload(0x07c4)
+                    let a_7_prev_1 := calldataload(0x0804)
                     let var4 := 0x0
-                    let a_5 := calldataload(0x0b84)
+                    let a_5 := calldataload(0x0784)
                     let var5 := addmod(var4, a_5, R)
-                    let a_6 := calldataload(0x0ba4)
+                    let a_6 := calldataload(0x07a4)
                     let var6 := addmod(var5, a_6, R)
                     let var7 := addmod(a_7_prev_1, var6, R)
                     let var8 := sub(R, var7)
@@ -718,741 +699,65 @@ contract Halo2Verifier {
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
                 }
                 {
-                    let f_3 := calldataload(0x0e44)
+                    let f_3 := calldataload(0x0884)
                     let var0 := 0x0
                     let var1 := mulmod(f_3, var0, R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var1, r)
                 }
                 {
-                    let f_4 := calldataload(0x0e64)
+                    let f_4 := calldataload(0x08a4)
                     let var0 := 0x0
                     let var1 := mulmod(f_4, var0, R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var1, r)
                 }
                 {
-                    let f_5 := calldataload(0x0e84)
+                    let f_5 := calldataload(0x08c4)
                     let var0 := 0x0
                     let var1 := mulmod(f_5, var0, R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var1, r)
                 }
                 {
-                    let f_6 := calldataload(0x0ea4)
+                    let f_6 := calldataload(0x08e4)
                     let var0 := 0x0
                     let var1 := mulmod(f_6, var0, R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var1, r)
                 }
                 {
-                    let f_12 := calldataload(0x0f64)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_12)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_12, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_17 := calldataload(0x0d24)
-                    let a_17_prev_1 := calldataload(0x0da4)
-                    let var7 := 0x0
-                    let a_11 := calldataload(0x0c64)
-                    let a_9 := calldataload(0x0c24)
-                    let var8 := mulmod(a_11, a_9, R)
-                    let var9 := addmod(var7, var8, R)
-                    let a_12 := calldataload(0x0c84)
-                    let a_10 := calldataload(0x0c44)
-                    let var10 := mulmod(a_12, a_10, R)
-                    let var11 := addmod(var9, var10, R)
-                    let var12 := addmod(a_17_prev_1, var11, R)
-                    let var13 := sub(R, var12)
-                    let var14 := addmod(a_17, var13, R)
-                    let var15 := mulmod(var6, var14, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var15, r)
-                }
-                {
-                    let f_13 := calldataload(0x0f84)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_13)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_13, var2, R)
-                    let var4 := 0x2
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let a_19_prev_1 := calldataload(0x0dc4)
-                    let var7 := 0x0
-                    let a_13 := calldataload(0x0ca4)
-                    let a_9 := calldataload(0x0c24)
-                    let var8 := mulmod(a_13, a_9, R)
-                    let var9 := addmod(var7, var8, R)
-                    let a_14 := calldataload(0x0cc4)
-                    let a_10 := calldataload(0x0c44)
-                    let var10 := mulmod(a_14, a_10, R)
-                    let var11 := addmod(var9, var10, R)
-                    let var12 := addmod(a_19_prev_1, var11, R)
-                    let var13 := sub(R, var12)
-                    let var14 := addmod(a_19, var13, R)
-                    let var15 := mulmod(var6, var14, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var15, r)
-                }
-                {
-                    let f_15 := calldataload(0x0fc4)
-                    let var0 := 0x2
-                    let var1 := sub(R, f_15)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_15, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let a_19_prev_1 := calldataload(0x0dc4)
-                    let var7 := 0x0
-                    let a_15 := calldataload(0x0ce4)
-                    let a_13 := calldataload(0x0ca4)
-                    let var8 := mulmod(a_15, a_13, R)
-                    let var9 := addmod(var7, var8, R)
-                    let a_16 := calldataload(0x0d04)
-                    let a_14 := calldataload(0x0cc4)
-                    let var10 := mulmod(a_16, a_14, R)
-                    let var11 := addmod(var9, var10, R)
-                    let var12 := addmod(a_19_prev_1, var11, R)
-                    let var13 := sub(R, var12)
-                    let var14 := addmod(a_19, var13, R)
-                    let var15 := mulmod(var6, var14, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var15, r)
-                }
-                {
-                    let f_12 := calldataload(0x0f64)
-                    let var0 := 0x2
-                    let var1 := sub(R, f_12)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_12, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_17 := calldataload(0x0d24)
-                    let var7 := 0x0
-                    let a_11 := calldataload(0x0c64)
-                    let a_9 := calldataload(0x0c24)
-                    let var8 := mulmod(a_11, a_9, R)
-                    let var9 := addmod(var7, var8, R)
-                    let a_12 := calldataload(0x0c84)
-                    let a_10 := calldataload(0x0c44)
-                    let var10 := mulmod(a_12, a_10, R)
-                    let var11 := addmod(var9, var10, R)
-                    let var12 := sub(R, var11)
-                    let var13 := addmod(a_17, var12, R)
-                    let var14 := mulmod(var6, var13, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var14, r)
-                }
-                {
-                    let f_13 := calldataload(0x0f84)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_13)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_13, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let var7 := 0x0
-                    let a_13 := calldataload(0x0ca4)
-                    let a_9 := calldataload(0x0c24)
-                    let var8 := mulmod(a_13, a_9, R)
-                    let var9 := addmod(var7, var8, R)
-                    let a_14 := calldataload(0x0cc4)
-                    let a_10 := calldataload(0x0c44)
-                    let var10 := mulmod(a_14, a_10, R)
-                    let var11 := addmod(var9, var10, R)
-                    let var12 := sub(R, var11)
-                    let var13 := addmod(a_19, var12, R)
-                    let var14 := mulmod(var6, var13, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var14, r)
-                }
-                {
-                    let f_14 := calldataload(0x0fa4)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_14)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_14, var2, R)
-                    let var4 := 0x2
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let var7 := 0x0
-                    let a_15 := calldataload(0x0ce4)
-                    let a_13 := calldataload(0x0ca4)
-                    let var8 := mulmod(a_15, a_13, R)
-                    let var9 := addmod(var7, var8, R)
-                    let a_16 := calldataload(0x0d04)
-                    let a_14 := calldataload(0x0cc4)
-                    let var10 := mulmod(a_16, a_14, R)
-                    let var11 := addmod(var9, var10, R)
-                    let var12 := sub(R, var11)
-                    let var13 := addmod(a_19, var12, R)
-                    let var14 := mulmod(var6, var13, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var14, r)
-                }
-                {
-                    let f_16 := calldataload(0x0fe4)
-                    let var0 := 0x2
-                    let var1 := sub(R, f_16)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_16, var2, R)
-                    let a_17 := calldataload(0x0d24)
-                    let var4 := 0x1
-                    let a_9 := calldataload(0x0c24)
-                    let var5 := mulmod(var4, a_9, R)
-                    let a_10 := calldataload(0x0c44)
-                    let var6 := mulmod(var5, a_10, R)
-                    let var7 := sub(R, var6)
-                    let var8 := addmod(a_17, var7, R)
-                    let var9 := mulmod(var3, var8, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var9, r)
-                }
-                {
-                    let f_17 := calldataload(0x1004)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_17)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_17, var2, R)
-                    let var4 := 0x2
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let a_13 := calldataload(0x0ca4)
-                    let var7 := mulmod(var0, a_13, R)
-                    let a_14 := calldataload(0x0cc4)
-                    let var8 := mulmod(var7, a_14, R)
-                    let var9 := sub(R, var8)
-                    let var10 := addmod(a_19, var9, R)
-                    let var11 := mulmod(var6, var10, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var11, r)
-                }
-                {
-                    let f_16 := calldataload(0x0fe4)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_16)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_16, var2, R)
-                    let a_17 := calldataload(0x0d24)
-                    let a_17_prev_1 := calldataload(0x0da4)
-                    let a_9 := calldataload(0x0c24)
-                    let var4 := mulmod(var0, a_9, R)
-                    let a_10 := calldataload(0x0c44)
-                    let var5 := mulmod(var4, a_10, R)
-                    let var6 := mulmod(a_17_prev_1, var5, R)
-                    let var7 := sub(R, var6)
-                    let var8 := addmod(a_17, var7, R)
-                    let var9 := mulmod(var3, var8, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var9, r)
-                }
-                {
-                    let f_18 := calldataload(0x1024)
-                    let var0 := 0x2
-                    let var1 := sub(R, f_18)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_18, var2, R)
-                    let a_19 := calldataload(0x0d64)
-                    let a_19_prev_1 := calldataload(0x0dc4)
-                    let var4 := 0x1
-                    let a_13 := calldataload(0x0ca4)
-                    let var5 := mulmod(var4, a_13, R)
-                    let a_14 := calldataload(0x0cc4)
-                    let var6 := mulmod(var5, a_14, R)
-                    let var7 := mulmod(a_19_prev_1, var6, R)
-                    let var8 := sub(R, var7)
-                    let var9 := addmod(a_19, var8, R)
-                    let var10 := mulmod(var3, var9, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
-                }
-                {
-                    let f_11 := calldataload(0x0f44)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_11)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_11, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_17 := calldataload(0x0d24)
-                    let a_9 := calldataload(0x0c24)
-                    let a_11 := calldataload(0x0c64)
-                    let var7 := mulmod(a_9, a_11, R)
-                    let var8 := sub(R, var7)
-                    let var9 := addmod(a_17, var8, R)
-                    let var10 := mulmod(var6, var9, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
-                }
-                {
-                    let f_11 := calldataload(0x0f44)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_11)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_11, var2, R)
-                    let var4 := 0x2
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_18 := calldataload(0x0d44)
-                    let a_10 := calldataload(0x0c44)
-                    let a_12 := calldataload(0x0c84)
-                    let var7 := mulmod(a_10, a_12, R)
-                    let var8 := sub(R, var7)
-                    let var9 := addmod(a_18, var8, R)
-                    let var10 := mulmod(var6, var9, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
-                }
-                {
-                    let f_12 := calldataload(0x0f64)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_12)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_12, var2, R)
-                    let var4 := 0x2
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let a_9 := calldataload(0x0c24)
-                    let a_13 := calldataload(0x0ca4)
-                    let var7 := mulmod(a_9, a_13, R)
-                    let var8 := sub(R, var7)
-                    let var9 := addmod(a_19, var8, R)
-                    let var10 := mulmod(var6, var9, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
-                }
-                {
-                    let f_13 := calldataload(0x0f84)
-                    let var0 := 0x2
-                    let var1 := sub(R, f_13)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_13, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_20 := calldataload(0x0d84)
-                    let a_10 := calldataload(0x0c44)
-                    let a_14 := calldataload(0x0cc4)
-                    let var7 := mulmod(a_10, a_14, R)
-                    let var8 := sub(R, var7)
-                    let var9 := addmod(a_20, var8, R)
-                    let var10 := mulmod(var6, var9, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
-                }
-                {
-                    let f_14 := calldataload(0x0fa4)
-                    let var0 := 0x2
-                    let var1 := sub(R, f_14)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_14, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let a_13 := calldataload(0x0ca4)
-                    let a_15 := calldataload(0x0ce4)
-                    let var7 := mulmod(a_13, a_15, R)
-                    let var8 := sub(R, var7)
-                    let var9 := addmod(a_19, var8, R)
-                    let var10 := mulmod(var6, var9, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
-                }
-                {
-                    let f_14 := calldataload(0x0fa4)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_14)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_14, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_20 := calldataload(0x0d84)
-                    let a_14 := calldataload(0x0cc4)
-                    let a_16 := calldataload(0x0d04)
-                    let var7 := mulmod(a_14, a_16, R)
-                    let var8 := sub(R, var7)
-                    let var9 := addmod(a_20, var8, R)
-                    let var10 := mulmod(var6, var9, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
-                }
-                {
-                    let f_15 := calldataload(0x0fc4)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_15)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_15, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_17 := calldataload(0x0d24)
-                    let var7 := 0x0
-                    let a_9 := calldataload(0x0c24)
-                    let var8 := addmod(var7, a_9, R)
-                    let a_10 := calldataload(0x0c44)
-                    let var9 := addmod(var8, a_10, R)
-                    let var10 := sub(R, var9)
-                    let var11 := addmod(a_17, var10, R)
-                    let var12 := mulmod(var6, var11, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var12, r)
-                }
-                {
-                    let f_17 := calldataload(0x1004)
-                    let var0 := 0x2
-                    let var1 := sub(R, f_17)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_17, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let var7 := 0x0
-                    let a_13 := calldataload(0x0ca4)
-                    let var8 := addmod(var7, a_13, R)
-                    let a_14 := calldataload(0x0cc4)
-                    let var9 := addmod(var8, a_14, R)
-                    let var10 := sub(R, var9)
-                    let var11 := addmod(a_19, var10, R)
-                    let var12 := mulmod(var6, var11, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var12, r)
-                }
-                {
-                    let f_15 := calldataload(0x0fc4)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_15)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_15, var2, R)
-                    let var4 := 0x2
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_17 := calldataload(0x0d24)
-                    let a_17_prev_1 := calldataload(0x0da4)
-                    let var7 := 0x0
-                    let a_9 := calldataload(0x0c24)
-                    let var8 := addmod(var7, a_9, R)
-                    let a_10 := calldataload(0x0c44)
-                    let var9 := addmod(var8, a_10, R)
-                    let var10 := addmod(a_17_prev_1, var9, R)
-                    let var11 := sub(R, var10)
-                    let var12 := addmod(a_17, var11, R)
-                    let var13 := mulmod(var6, var12, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var13, r)
-                }
-                {
-                    let f_17 := calldataload(0x1004)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_17)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_17, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let a_19_prev_1 := calldataload(0x0dc4)
-                    let var7 := 0x0
-                    let a_13 := calldataload(0x0ca4)
-                    let var8 := addmod(var7, a_13, R)
-                    let a_14 := calldataload(0x0cc4)
-                    let var9 := addmod(var8, a_14, R)
-                    let var10 := addmod(a_19_prev_1, var9, R)
-                    let var11 := sub(R, var10)
-                    let var12 := addmod(a_19, var11, R)
-                    let var13 := mulmod(var6, var12, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var13, r)
-                }
-                {
-                    let f_18 := calldataload(0x1024)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_18)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_18, var2, R)
-                    let a_19 := calldataload(0x0d64)
-                    let var4 := 0x0
-                    let c_0 := mload(0x1ac0)
-                    let var5 := mulmod(var0, c_0, R)
-                    let var6 := mulmod(var5, c_0, R)
-                    let a_9 := calldataload(0x0c24)
-                    let var7 := mulmod(var6, a_9, R)
-                    let var8 := addmod(var4, var7, R)
-                    let a_10 := calldataload(0x0c44)
-                    let var9 := mulmod(var5, a_10, R)
-                    let var10 := addmod(var8, var9, R)
-                    let var11 := addmod(var4, var10, R)
-                    let var12 := sub(R, var11)
-                    let var13 := addmod(a_19, var12, R)
-                    let var14 := mulmod(var3, var13, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var14, r)
-                }
-                {
-                    let f_19 := calldataload(0x1044)
-                    let var0 := 0x2
-                    let var1 := sub(R, f_19)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_19, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let var7 := 0x4
-                    let var8 := addmod(var7, var1, R)
-                    let var9 := mulmod(var6, var8, R)
-                    let a_19 := calldataload(0x0d64)
-                    let a_19_prev_1 := calldataload(0x0dc4)
-                    let var10 := 0x1
-                    let c_0 := mload(0x1ac0)
-                    let var11 := mulmod(var10, c_0, R)
-                    let var12 := mulmod(var11, c_0, R)
-                    let var13 := mulmod(a_19_prev_1, var12, R)
-                    let var14 := 0x0
-                    let a_9 := calldataload(0x0c24)
-                    let var15 := mulmod(var12, a_9, R)
-                    let var16 := addmod(var14, var15, R)
-                    let a_10 := calldataload(0x0c44)
-                    let var17 := mulmod(var11, a_10, R)
-                    let var18 := addmod(var16, var17, R)
-                    let var19 := addmod(var13, var18, R)
-                    let var20 := sub(R, var19)
-                    let var21 := addmod(a_19, var20, R)
-                    let var22 := mulmod(var9, var21, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var22, r)
-                }
-                {
-                    let f_19 := calldataload(0x1044)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_19)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_19, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let var7 := 0x4
-                    let var8 := addmod(var7, var1, R)
-                    let var9 := mulmod(var6, var8, R)
-                    let a_19 := calldataload(0x0d64)
-                    let var10 := 0x0
-                    let c_0 := mload(0x1ac0)
-                    let var11 := mulmod(var0, c_0, R)
-                    let var12 := mulmod(var11, c_0, R)
-                    let a_13 := calldataload(0x0ca4)
-                    let var13 := mulmod(var12, a_13, R)
-                    let var14 := addmod(var10, var13, R)
-                    let a_14 := calldataload(0x0cc4)
-                    let var15 := mulmod(var11, a_14, R)
-                    let var16 := addmod(var14, var15, R)
-                    let var17 := addmod(var10, var16, R)
-                    let var18 := sub(R, var17)
-                    let var19 := addmod(a_19, var18, R)
-                    let var20 := mulmod(var9, var19, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var20, r)
-                }
-                {
-                    let f_19 := calldataload(0x1044)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_19)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_19, var2, R)
-                    let var4 := 0x2
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let var7 := 0x4
-                    let var8 := addmod(var7, var1, R)
-                    let var9 := mulmod(var6, var8, R)
-                    let a_19 := calldataload(0x0d64)
-                    let a_19_prev_1 := calldataload(0x0dc4)
-                    let c_0 := mload(0x1ac0)
-                    let var10 := mulmod(var0, c_0, R)
-                    let var11 := mulmod(var10, c_0, R)
-                    let var12 := mulmod(a_19_prev_1, var11, R)
-                    let var13 := 0x0
-                    let a_13 := calldataload(0x0ca4)
-                    let var14 := mulmod(var11, a_13, R)
-                    let var15 := addmod(var13, var14, R)
-                    let a_14 := calldataload(0x0cc4)
-                    let var16 := mulmod(var10, a_14, R)
-                    let var17 := addmod(var15, var16, R)
-                    let var18 := addmod(var12, var17, R)
-                    let var19 := sub(R, var18)
-                    let var20 := addmod(a_19, var19, R)
-                    let var21 := mulmod(var9, var20, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var21, r)
-                }
-                {
-                    let f_19 := calldataload(0x1044)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_19)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_19, var2, R)
-                    let var4 := 0x2
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let var7 := 0x3
-                    let var8 := addmod(var7, var1, R)
-                    let var9 := mulmod(var6, var8, R)
-                    let a_19 := calldataload(0x0d64)
-                    let var10 := 0x0
-                    let c_1 := mload(0x1ae0)
-                    let var11 := mulmod(var0, c_1, R)
-                    let var12 := mulmod(var11, c_1, R)
-                    let a_9 := calldataload(0x0c24)
-                    let var13 := mulmod(var12, a_9, R)
-                    let var14 := addmod(var10, var13, R)
-                    let a_10 := calldataload(0x0c44)
-                    let var15 := mulmod(var11, a_10, R)
-                    let var16 := addmod(var14, var15, R)
-                    let var17 := addmod(var10, var16, R)
-                    let var18 := sub(R, var17)
-                    let var19 := addmod(a_19, var18, R)
-                    let var20 := mulmod(var9, var19, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var20, r)
-                }
-                {
-                    let f_20 := calldataload(0x1064)
-                    let var0 := 0x2
-                    let var1 := sub(R, f_20)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_20, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let a_19_prev_1 := calldataload(0x0dc4)
-                    let var7 := 0x1
-                    let c_1 := mload(0x1ae0)
-                    let var8 := mulmod(var7, c_1, R)
-                    let var9 := mulmod(var8, c_1, R)
-                    let var10 := mulmod(a_19_prev_1, var9, R)
-                    let var11 := 0x0
-                    let a_9 := calldataload(0x0c24)
-                    let var12 := mulmod(var9, a_9, R)
-                    let var13 := addmod(var11, var12, R)
-                    let a_10 := calldataload(0x0c44)
-                    let var14 := mulmod(var8, a_10, R)
-                    let var15 := addmod(var13, var14, R)
-                    let var16 := addmod(var10, var15, R)
-                    let var17 := sub(R, var16)
-                    let var18 := addmod(a_19, var17, R)
-                    let var19 := mulmod(var6, var18, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var19, r)
-                }
-                {
-                    let f_20 := calldataload(0x1064)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_20)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_20, var2, R)
-                    let var4 := 0x3
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let var7 := 0x0
-                    let c_1 := mload(0x1ae0)
-                    let var8 := mulmod(var0, c_1, R)
-                    let var9 := mulmod(var8, c_1, R)
-                    let a_13 := calldataload(0x0ca4)
-                    let var10 := mulmod(var9, a_13, R)
-                    let var11 := addmod(var7, var10, R)
-                    let a_14 := calldataload(0x0cc4)
-                    let var12 := mulmod(var8, a_14, R)
-                    let var13 := addmod(var11, var12, R)
-                    let var14 := addmod(var7, var13, R)
-                    let var15 := sub(R, var14)
-                    let var16 := addmod(a_19, var15, R)
-                    let var17 := mulmod(var6, var16, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var17, r)
-                }
-                {
-                    let f_20 := calldataload(0x1064)
-                    let var0 := 0x1
-                    let var1 := sub(R, f_20)
-                    let var2 := addmod(var0, var1, R)
-                    let var3 := mulmod(f_20, var2, R)
-                    let var4 := 0x2
-                    let var5 := addmod(var4, var1, R)
-                    let var6 := mulmod(var3, var5, R)
-                    let a_19 := calldataload(0x0d64)
-                    let a_19_prev_1 := calldataload(0x0dc4)
-                    let c_1 := mload(0x1ae0)
-                    let var7 := mulmod(var0, c_1, R)
-                    let var8 := mulmod(var7, c_1, R)
-                    let var9 := mulmod(a_19_prev_1, var8, R)
-                    let var10 := 0x0
-                    let a_13 := calldataload(0x0ca4)
-                    let var11 := mulmod(var8, a_13, R)
-                    let var12 := addmod(var10, var11, R)
-                    let a_14 := calldataload(0x0cc4)
-                    let var13 := mulmod(var7, a_14, R)
-                    let var14 := addmod(var12, var13, R)
-                    let var15 := addmod(var9, var14, R)
-                    let var16 := sub(R, var15)
-                    let var17 := addmod(a_19, var16, R)
-                    let var18 := mulmod(var6, var17, R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var18, r)
-                }
-                {
                     let l_0 := mload(L_0_MPTR)
-                    let eval := addmod(l_0, sub(R, mulmod(l_0, calldataload(0x1384), R)), R)
+                    let eval := addmod(l_0, sub(R, mulmod(l_0, calldataload(0x0b24), R)), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
-                    let perm_z_last := calldataload(0x1624)
+                    let perm_z_last := calldataload(0x0c44)
                     let eval := mulmod(mload(L_LAST_MPTR), addmod(mulmod(perm_z_last, perm_z_last, R), sub(R, perm_z_last), R), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
-                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x13e4), sub(R, calldataload(0x13c4)), R), R)
+                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x0b84), sub(R, calldataload(0x0b64)), R), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
-                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x1444), sub(R, calldataload(0x1424)), R), R)
+                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x0be4), sub(R, calldataload(0x0bc4)), R), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
-                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x14a4), sub(R, calldataload(0x1484)), R), R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
-                }
-                {
-                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x1504), sub(R, calldataload(0x14e4)), R), R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
-                }
-                {
-                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x1564), sub(R, calldataload(0x1544)), R), R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
-                }
-                {
-                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x15c4), sub(R, calldataload(0x15a4)), R), R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
-                }
-                {
-                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x1624), sub(R, calldataload(0x1604)), R), R)
+                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x0c44), sub(R, calldataload(0x0c24)), R), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
                     let gamma := mload(GAMMA_MPTR)
                     let beta := mload(BETA_MPTR)
-                    let lhs := calldataload(0x13a4)
-                    let rhs := calldataload(0x1384)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0ae4), mulmod(beta, calldataload(0x10a4), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0b04), mulmod(beta, calldataload(0x10c4), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0b24), mulmod(beta, calldataload(0x10e4), R), R), gamma, R), R)
+                    let lhs := calldataload(0x0b44)
+                    let rhs := calldataload(0x0b24)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x06e4), mulmod(beta, calldataload(0x09c4), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0704), mulmod(beta, calldataload(0x09e4), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0724), mulmod(beta, calldataload(0x0a04), R), R), gamma, R), R)
                     mstore(0x00, mulmod(beta, mload(X_MPTR), R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0ae4), mload(0x00), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x06e4), mload(0x00), R), gamma, R), R)
                     mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0b04), mload(0x00), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0704), mload(0x00), R), gamma, R), R)
                     mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0b24), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    let left_sub_right := addmod(lhs, sub(R, rhs), R)
-                    let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
-                }
-                {
-                    let gamma := mload(GAMMA_MPTR)
-                    let beta := mload(BETA_MPTR)
-                    let lhs := calldataload(0x1404)
-                    let rhs := calldataload(0x13e4)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0b44), mulmod(beta, calldataload(0x1104), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0b64), mulmod(beta, calldataload(0x1124), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0b84), mulmod(beta, calldataload(0x1144), R), R), gamma, R), R)
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0b44), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0b64), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0b84), mload(0x00), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0724), mload(0x00), R), gamma, R), R)
                     mstore(0x00, mulmod(mload(0x00), DELTA, R))
                     let left_sub_right := addmod(lhs, sub(R, rhs), R)
                     let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
@@ -1461,16 +766,16 @@ contract Halo2Verifier {
                 {
                     let gamma := mload(GAMMA_MPTR)
                     let beta := mload(BETA_MPTR)
-                    let lhs := calldataload(0x1464)
-                    let rhs := calldataload(0x1444)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0ba4), mulmod(beta, calldataload(0x1164), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0bc4), mulmod(beta, calldataload(0x1184), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0be4), mulmod(beta, calldataload(0x11a4), R), R), gamma, R), R)
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0ba4), mload(0x00), R), gamma, R), R)
+                    let lhs := calldataload(0x0ba4)
+                    let rhs := calldataload(0x0b84)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0744), mulmod(beta, calldataload(0x0a24), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0764), mulmod(beta, calldataload(0x0a44), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0784), mulmod(beta, calldataload(0x0a64), R), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0744), mload(0x00), R), gamma, R), R)
                     mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0bc4), mload(0x00), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0764), mload(0x00), R), gamma, R), R)
                     mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0be4), mload(0x00), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0784), mload(0x00), R), gamma, R), R)
                     mstore(0x00, mulmod(mload(0x00), DELTA, R))
                     let left_sub_right := addmod(lhs, sub(R, rhs), R)
                     let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
@@ -1479,97 +784,43 @@ contract Halo2Verifier {
                 {
                     let gamma := mload(GAMMA_MPTR)
                     let beta := mload(BETA_MPTR)
-                    let lhs := calldataload(0x14c4)
-                    let rhs := calldataload(0x14a4)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0de4), mulmod(beta, calldataload(0x11c4), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(mload(INSTANCE_EVAL_MPTR), mulmod(beta, calldataload(0x11e4), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0c24), mulmod(beta, calldataload(0x1204), R), R), gamma, R), R)
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0de4), mload(0x00), R), gamma, R), R)
+                    let lhs := calldataload(0x0c04)
+                    let rhs := calldataload(0x0be4)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x07a4), mulmod(beta, calldataload(0x0a84), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x07c4), mulmod(beta, calldataload(0x0aa4), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x07e4), mulmod(beta, calldataload(0x0ac4), R), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x07a4), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x07c4), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x07e4), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    let left_sub_right := addmod(lhs, sub(R, rhs), R)
+                    let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let gamma := mload(GAMMA_MPTR)
+                    let beta := mload(BETA_MPTR)
+                    let lhs := calldataload(0x0c64)
+                    let rhs := calldataload(0x0c44)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0824), mulmod(beta, calldataload(0x0ae4), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(mload(INSTANCE_EVAL_MPTR), mulmod(beta, calldataload(0x0b04), R), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0824), mload(0x00), R), gamma, R), R)
                     mstore(0x00, mulmod(mload(0x00), DELTA, R))
                     rhs := mulmod(rhs, addmod(addmod(mload(INSTANCE_EVAL_MPTR), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0c24), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    let left_sub_right := addmod(lhs, sub(R, rhs), R)
-                    let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
-                }
-                {
-                    let gamma := mload(GAMMA_MPTR)
-                    let beta := mload(BETA_MPTR)
-                    let lhs := calldataload(0x1524)
-                    let rhs := calldataload(0x1504)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0c44), mulmod(beta, calldataload(0x1224), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0c64), mulmod(beta, calldataload(0x1244), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0c84), mulmod(beta, calldataload(0x1264), R), R), gamma, R), R)
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0c44), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0c64), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0c84), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    let left_sub_right := addmod(lhs, sub(R, rhs), R)
-                    let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
-                }
-                {
-                    let gamma := mload(GAMMA_MPTR)
-                    let beta := mload(BETA_MPTR)
-                    let lhs := calldataload(0x1584)
-                    let rhs := calldataload(0x1564)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0ca4), mulmod(beta, calldataload(0x1284), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0cc4), mulmod(beta, calldataload(0x12a4), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0ce4), mulmod(beta, calldataload(0x12c4), R), R), gamma, R), R)
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0ca4), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0cc4), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0ce4), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    let left_sub_right := addmod(lhs, sub(R, rhs), R)
-                    let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
-                }
-                {
-                    let gamma := mload(GAMMA_MPTR)
-                    let beta := mload(BETA_MPTR)
-                    let lhs := calldataload(0x15e4)
-                    let rhs := calldataload(0x15c4)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0d04), mulmod(beta, calldataload(0x12e4), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0d24), mulmod(beta, calldataload(0x1304), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0d44), mulmod(beta, calldataload(0x1324), R), R), gamma, R), R)
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0d04), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0d24), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0d44), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    let left_sub_right := addmod(lhs, sub(R, rhs), R)
-                    let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
-                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
-                }
-                {
-                    let gamma := mload(GAMMA_MPTR)
-                    let beta := mload(BETA_MPTR)
-                    let lhs := calldataload(0x1644)
-                    let rhs := calldataload(0x1624)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0d64), mulmod(beta, calldataload(0x1344), R), R), gamma, R), R)
-                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0d84), mulmod(beta, calldataload(0x1364), R), R), gamma, R), R)
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0d64), mload(0x00), R), gamma, R), R)
-                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
-                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0d84), mload(0x00), R), gamma, R), R)
                     let left_sub_right := addmod(lhs, sub(R, rhs), R)
                     let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
                     let l_0 := mload(L_0_MPTR)
-                    let eval := mulmod(l_0, calldataload(0x1664), R)
+                    let eval := mulmod(l_0, calldataload(0x0c84), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
                     let l_last := mload(L_LAST_MPTR)
-                    let eval := mulmod(l_last, calldataload(0x1664), R)
+                    let eval := mulmod(l_last, calldataload(0x0c84), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
@@ -1577,16 +828,16 @@ contract Halo2Verifier {
                     let beta := mload(BETA_MPTR)
                     let table
                     {
-                        let f_1 := calldataload(0x0e04)
+                        let f_1 := calldataload(0x0844)
                         table := f_1
                         table := addmod(table, beta, R)
                     }
                     let input_0
                     {
-                        let f_3 := calldataload(0x0e44)
+                        let f_3 := calldataload(0x0884)
                         let var0 := 0x1
                         let var1 := mulmod(f_3, var0, R)
-                        let a_3 := calldataload(0x0b44)
+                        let a_3 := calldataload(0x0744)
                         let var2 := mulmod(var1, a_3, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
@@ -1601,20 +852,20 @@ contract Halo2Verifier {
                     rhs := table
                     {
                         let tmp := input_0
-                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x16a4), tmp, R)), R)
-                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x1684), sub(R, calldataload(0x1664)), R), R)
+                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x0cc4), tmp, R)), R)
+                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x0ca4), sub(R, calldataload(0x0c84)), R), R)
                     }
                     let eval := mulmod(addmod(1, sub(R, addmod(mload(L_BLIND_MPTR), mload(L_LAST_MPTR), R)), R), addmod(lhs, sub(R, rhs), R), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
                     let l_0 := mload(L_0_MPTR)
-                    let eval := mulmod(l_0, calldataload(0x16c4), R)
+                    let eval := mulmod(l_0, calldataload(0x0ce4), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
                     let l_last := mload(L_LAST_MPTR)
-                    let eval := mulmod(l_last, calldataload(0x16c4), R)
+                    let eval := mulmod(l_last, calldataload(0x0ce4), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
@@ -1622,16 +873,16 @@ contract Halo2Verifier {
                     let beta := mload(BETA_MPTR)
                     let table
                     {
-                        let f_1 := calldataload(0x0e04)
+                        let f_1 := calldataload(0x0844)
                         table := f_1
                         table := addmod(table, beta, R)
                     }
                     let input_0
                     {
-                        let f_4 := calldataload(0x0e64)
+                        let f_4 := calldataload(0x08a4)
                         let var0 := 0x1
                         let var1 := mulmod(f_4, var0, R)
-                        let a_4 := calldataload(0x0b64)
+                        let a_4 := calldataload(0x0764)
                         let var2 := mulmod(var1, a_4, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
@@ -1646,20 +897,20 @@ contract Halo2Verifier {
                     rhs := table
                     {
                         let tmp := input_0
-                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x1704), tmp, R)), R)
-                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x16e4), sub(R, calldataload(0x16c4)), R), R)
+                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x0d24), tmp, R)), R)
+                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x0d04), sub(R, calldataload(0x0ce4)), R), R)
                     }
                     let eval := mulmod(addmod(1, sub(R, addmod(mload(L_BLIND_MPTR), mload(L_LAST_MPTR), R)), R), addmod(lhs, sub(R, rhs), R), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
                     let l_0 := mload(L_0_MPTR)
-                    let eval := mulmod(l_0, calldataload(0x1724), R)
+                    let eval := mulmod(l_0, calldataload(0x0d44), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
                     let l_last := mload(L_LAST_MPTR)
-                    let eval := mulmod(l_last, calldataload(0x1724), R)
+                    let eval := mulmod(l_last, calldataload(0x0d44), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
@@ -1667,16 +918,16 @@ contract Halo2Verifier {
                     let beta := mload(BETA_MPTR)
                     let table
                     {
-                        let f_2 := calldataload(0x0e24)
+                        let f_2 := calldataload(0x0864)
                         table := f_2
                         table := addmod(table, beta, R)
                     }
                     let input_0
                     {
-                        let f_5 := calldataload(0x0e84)
+                        let f_5 := calldataload(0x08c4)
                         let var0 := 0x1
                         let var1 := mulmod(f_5, var0, R)
-                        let a_3 := calldataload(0x0b44)
+                        let a_3 := calldataload(0x0744)
                         let var2 := mulmod(var1, a_3, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
@@ -1691,20 +942,20 @@ contract Halo2Verifier {
                     rhs := table
                     {
                         let tmp := input_0
-                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x1764), tmp, R)), R)
-                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x1744), sub(R, calldataload(0x1724)), R), R)
+                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x0d84), tmp, R)), R)
+                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x0d64), sub(R, calldataload(0x0d44)), R), R)
                     }
                     let eval := mulmod(addmod(1, sub(R, addmod(mload(L_BLIND_MPTR), mload(L_LAST_MPTR), R)), R), addmod(lhs, sub(R, rhs), R), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
                     let l_0 := mload(L_0_MPTR)
-                    let eval := mulmod(l_0, calldataload(0x1784), R)
+                    let eval := mulmod(l_0, calldataload(0x0da4), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
                     let l_last := mload(L_LAST_MPTR)
-                    let eval := mulmod(l_last, calldataload(0x1784), R)
+                    let eval := mulmod(l_last, calldataload(0x0da4), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
                 }
                 {
@@ -1712,16 +963,16 @@ contract Halo2Verifier {
                     let beta := mload(BETA_MPTR)
                     let table
                     {
-                        let f_2 := calldataload(0x0e24)
+                        let f_2 := calldataload(0x0864)
                         table := f_2
                         table := addmod(table, beta, R)
                     }
                     let input_0
                     {
-                        let f_6 := calldataload(0x0ea4)
+                        let f_6 := calldataload(0x08e4)
                         let var0 := 0x1
                         let var1 := mulmod(f_6, var0, R)
-                        let a_4 := calldataload(0x0b64)
+                        let a_4 := calldataload(0x0764)
                         let var2 := mulmod(var1, a_4, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
@@ -1736,8 +987,8 @@ contract Halo2Verifier {
                     rhs := table
                     {
                         let tmp := input_0
-                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x17c4), tmp, R)), R)
-                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x17a4), sub(R, calldataload(0x1784)), R), R)
+                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x0de4), tmp, R)), R)
+                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x0dc4), sub(R, calldataload(0x0da4)), R), R)
                     }
                     let eval := mulmod(addmod(1, sub(R, addmod(mload(L_BLIND_MPTR), mload(L_LAST_MPTR), R)), R), addmod(lhs, sub(R, rhs), R), R)
                     quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
@@ -1888,13 +1139,13 @@ contract Halo2Verifier {
                     let coeff := mload(0x20)
                     let zeta := mload(ZETA_MPTR)
                     let r_eval := 0
-                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x1084), R), R)
+                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x09a4), R), R)
                     r_eval := mulmod(r_eval, zeta, R)
                     r_eval := addmod(r_eval, mulmod(coeff, mload(QUOTIENT_EVAL_MPTR), R), R)
                     for
                         {
-                            let mptr := 0x1364
-                            let mptr_end := 0x1084
+                            let mptr := 0x0b04
+                            let mptr_end := 0x09a4
                         }
                         lt(mptr_end, mptr)
                         { mptr := sub(mptr, 0x20) }
@@ -1903,8 +1154,8 @@ contract Halo2Verifier {
                     }
                     for
                         {
-                            let mptr := 0x1064
-                            let mptr_end := 0x0dc4
+                            let mptr := 0x0984
+                            let mptr_end := 0x0804
                         }
                         lt(mptr_end, mptr)
                         { mptr := sub(mptr, 0x20) }
@@ -1912,33 +1163,19 @@ contract Halo2Verifier {
                         r_eval := addmod(mulmod(r_eval, zeta, R), mulmod(coeff, calldataload(mptr), R), R)
                     }
                     r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x17c4), R), R)
-                    r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x1764), R), R)
-                    r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x1704), R), R)
-                    r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x16a4), R), R)
+                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x0de4), R), R)
                     r_eval := mulmod(r_eval, zeta, R)
                     r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x0d84), R), R)
                     r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x0d44), R), R)
-                    for
-                        {
-                            let mptr := 0x0d04
-                            let mptr_end := 0x0c04
-                        }
-                        lt(mptr_end, mptr)
-                        { mptr := sub(mptr, 0x20) }
-                    {
-                        r_eval := addmod(mulmod(r_eval, zeta, R), mulmod(coeff, calldataload(mptr), R), R)
-                    }
+                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x0d24), R), R)
                     r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x0be4), R), R)
+                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x0cc4), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x07e4), R), R)
                     for
                         {
-                            let mptr := 0x0ba4
-                            let mptr_end := 0x0ac4
+                            let mptr := 0x07a4
+                            let mptr_end := 0x06c4
                         }
                         lt(mptr_end, mptr)
                         { mptr := sub(mptr, 0x20) }
@@ -1950,67 +1187,45 @@ contract Halo2Verifier {
                 {
                     let zeta := mload(ZETA_MPTR)
                     let r_eval := 0
-                    r_eval := addmod(r_eval, mulmod(mload(0x40), calldataload(0x0dc4), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x60), calldataload(0x0d64), R), R)
-                    r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x40), calldataload(0x0da4), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x60), calldataload(0x0d24), R), R)
-                    r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x40), calldataload(0x0c04), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x60), calldataload(0x0bc4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x40), calldataload(0x0804), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x60), calldataload(0x07c4), R), R)
                     r_eval := mulmod(r_eval, mload(0x0440), R)
                     mstore(0x04c0, r_eval)
                 }
                 {
                     let zeta := mload(ZETA_MPTR)
                     let r_eval := 0
-                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x1604), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x15c4), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x15e4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x0c24), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x0be4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x0c04), R), R)
                     r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x15a4), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x1564), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x1584), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x0bc4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x0b84), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x0ba4), R), R)
                     r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x1544), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x1504), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x1524), R), R)
-                    r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x14e4), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x14a4), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x14c4), R), R)
-                    r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x1484), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x1444), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x1464), R), R)
-                    r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x1424), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x13e4), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x1404), R), R)
-                    r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x13c4), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x1384), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x13a4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x0b64), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x0b24), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x0b44), R), R)
                     r_eval := mulmod(r_eval, mload(0x0460), R)
                     mstore(0x04e0, r_eval)
                 }
                 {
                     let zeta := mload(ZETA_MPTR)
                     let r_eval := 0
-                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x1784), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x17a4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x0da4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x0dc4), R), R)
                     r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x1724), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x1744), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x0d44), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x0d64), R), R)
                     r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x16c4), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x16e4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x0ce4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x0d04), R), R)
                     r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x1664), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x1684), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x0c84), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x0ca4), R), R)
                     r_eval := mulmod(r_eval, zeta, R)
-                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x1624), R), R)
-                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x1644), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x0c44), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x0c64), R), R)
                     r_eval := mulmod(r_eval, mload(0x0480), R)
                     mstore(0x0500, r_eval)
                 }
@@ -2070,44 +1285,20 @@ contract Halo2Verifier {
                 }
                 {
                     let nu := mload(NU_MPTR)
-                    mstore(0x00, calldataload(0x09a4))
-                    mstore(0x20, calldataload(0x09c4))
+                    mstore(0x00, calldataload(0x05a4))
+                    mstore(0x20, calldataload(0x05c4))
                     success := ec_mul_acc(success, mload(ZETA_MPTR))
                     success := ec_add_acc(success, mload(QUOTIENT_X_MPTR), mload(QUOTIENT_Y_MPTR))
                     for
                         {
-                            let mptr := 0x1a80
-                            let mptr_end := 0x0f80
+                            let mptr := 0x0f60
+                            let mptr_end := 0x09a0
                         }
                         lt(mptr_end, mptr)
                         { mptr := sub(mptr, 0x40) }
                     {
                         success := ec_mul_acc(success, mload(ZETA_MPTR))
                         success := ec_add_acc(success, mload(mptr), mload(add(mptr, 0x20)))
-                    }
-                    for
-                        {
-                            let mptr := 0x0664
-                            let mptr_end := 0x0524
-                        }
-                        lt(mptr_end, mptr)
-                        { mptr := sub(mptr, 0x40) }
-                    {
-                        success := ec_mul_acc(success, mload(ZETA_MPTR))
-                        success := ec_add_acc(success, calldataload(mptr), calldataload(add(mptr, 0x20)))
-                    }
-                    success := ec_mul_acc(success, mload(ZETA_MPTR))
-                    success := ec_add_acc(success, calldataload(0x03e4), calldataload(0x0404))
-                    for
-                        {
-                            let mptr := 0x04e4
-                            let mptr_end := 0x03e4
-                        }
-                        lt(mptr_end, mptr)
-                        { mptr := sub(mptr, 0x40) }
-                    {
-                        success := ec_mul_acc(success, mload(ZETA_MPTR))
-                        success := ec_add_acc(success, calldataload(mptr), calldataload(add(mptr, 0x20)))
                     }
                     for
                         {
@@ -2131,37 +1322,26 @@ contract Halo2Verifier {
                         success := ec_mul_acc(success, mload(ZETA_MPTR))
                         success := ec_add_acc(success, calldataload(mptr), calldataload(add(mptr, 0x20)))
                     }
-                    mstore(0x80, calldataload(0x0524))
-                    mstore(0xa0, calldataload(0x0544))
-                    success := ec_mul_tmp(success, mload(ZETA_MPTR))
-                    success := ec_add_tmp(success, calldataload(0x03a4), calldataload(0x03c4))
-                    success := ec_mul_tmp(success, mload(ZETA_MPTR))
-                    success := ec_add_tmp(success, calldataload(0x0224), calldataload(0x0244))
+                    mstore(0x80, calldataload(0x0224))
+                    mstore(0xa0, calldataload(0x0244))
                     success := ec_mul_tmp(success, mulmod(nu, mload(0x0440), R))
                     success := ec_add_acc(success, mload(0x80), mload(0xa0))
                     nu := mulmod(nu, mload(NU_MPTR), R)
-                    mstore(0x80, calldataload(0x0824))
-                    mstore(0xa0, calldataload(0x0844))
-                    for
-                        {
-                            let mptr := 0x07e4
-                            let mptr_end := 0x0664
-                        }
-                        lt(mptr_end, mptr)
-                        { mptr := sub(mptr, 0x40) }
-                    {
-                        success := ec_mul_tmp(success, mload(ZETA_MPTR))
-                        success := ec_add_tmp(success, calldataload(mptr), calldataload(add(mptr, 0x20)))
-                    }
+                    mstore(0x80, calldataload(0x0424))
+                    mstore(0xa0, calldataload(0x0444))
+                    success := ec_mul_tmp(success, mload(ZETA_MPTR))
+                    success := ec_add_tmp(success, calldataload(0x03e4), calldataload(0x0404))
+                    success := ec_mul_tmp(success, mload(ZETA_MPTR))
+                    success := ec_add_tmp(success, calldataload(0x03a4), calldataload(0x03c4))
                     success := ec_mul_tmp(success, mulmod(nu, mload(0x0460), R))
                     success := ec_add_acc(success, mload(0x80), mload(0xa0))
                     nu := mulmod(nu, mload(NU_MPTR), R)
-                    mstore(0x80, calldataload(0x0964))
-                    mstore(0xa0, calldataload(0x0984))
+                    mstore(0x80, calldataload(0x0564))
+                    mstore(0xa0, calldataload(0x0584))
                     for
                         {
-                            let mptr := 0x0924
-                            let mptr_end := 0x0824
+                            let mptr := 0x0524
+                            let mptr_end := 0x0424
                         }
                         lt(mptr_end, mptr)
                         { mptr := sub(mptr, 0x40) }
@@ -2175,18 +1355,18 @@ contract Halo2Verifier {
                     mstore(0xa0, mload(G1_Y_MPTR))
                     success := ec_mul_tmp(success, sub(R, mload(R_EVAL_MPTR)))
                     success := ec_add_acc(success, mload(0x80), mload(0xa0))
-                    mstore(0x80, calldataload(0x17e4))
-                    mstore(0xa0, calldataload(0x1804))
+                    mstore(0x80, calldataload(0x0e04))
+                    mstore(0xa0, calldataload(0x0e24))
                     success := ec_mul_tmp(success, sub(R, mload(0x0400)))
                     success := ec_add_acc(success, mload(0x80), mload(0xa0))
-                    mstore(0x80, calldataload(0x1824))
-                    mstore(0xa0, calldataload(0x1844))
+                    mstore(0x80, calldataload(0x0e44))
+                    mstore(0xa0, calldataload(0x0e64))
                     success := ec_mul_tmp(success, mload(MU_MPTR))
                     success := ec_add_acc(success, mload(0x80), mload(0xa0))
                     mstore(PAIRING_LHS_X_MPTR, mload(0x00))
                     mstore(PAIRING_LHS_Y_MPTR, mload(0x20))
-                    mstore(PAIRING_RHS_X_MPTR, calldataload(0x1824))
-                    mstore(PAIRING_RHS_Y_MPTR, calldataload(0x1844))
+                    mstore(PAIRING_RHS_X_MPTR, calldataload(0x0e44))
+                    mstore(PAIRING_RHS_Y_MPTR, calldataload(0x0e64))
                 }
             }
 
