@@ -1,10 +1,13 @@
 """The ZKML pipeline: evaluation circuit → settings → keys → Solidity verifier → proofs → calldata.
 
 Layout:
-  verifiers/<circuit-id>/      committed, everything needed to audit and rebuild the verifier
-      spec.json                architecture, shapes, samples per chunk
-      model.onnx               the evaluation graph (placeholder weights: the architecture, nobody's model)
-      settings.json            ezkl settings (scale 0, polycommit inputs and params, public score)
+  verifiers/<circuit-id>/      committed built-in circuits; a folder made by `apiary zk import` has the same files
+                               (and keeps its build outputs in its own .build/)
+      spec.json                the circuit spec (circuits.CircuitSpec): lowered architecture, task, samples per
+                               chunk, input/output scales, input bound, class labels
+      model.onnx               the evaluation graph (placeholder weights: the architecture, nobody's model);
+                               regenerated from spec.json byte for byte by `check_statement`
+      settings.json            ezkl settings (scale 0, polycommit inputs and params, public score, no Freivalds)
       vk.key                   verifying key
       Verifier.sol             ezkl's verifier with the VK moved to code storage (see verifier.py)
       vk.bin                   the VK bytes its constructor takes
