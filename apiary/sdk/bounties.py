@@ -137,12 +137,7 @@ class Market:
             pipeline.check_statement(circuit)
         except ZkError as exc:
             raise ApiaryCliError(str(exc)) from None
-        if retired_ok:
-            if not self.verifiers.isRegistered(circuit_id(circuit.circuit_id)):
-                raise ApiaryCliError(f"circuit {circuit.circuit_id} is not registered in the VerifierRegistry")
-            record = self.verifiers.circuit(circuit_id(circuit.circuit_id))
-        else:
-            record = self.active_circuit(circuit.circuit_id)
+        record = self.active_circuit(circuit.circuit_id, retired_ok=retired_ok)
         if bytes(record.manifestHash) != circuit.manifest_sha256:
             raise ApiaryCliError(f"circuit {circuit.circuit_id} is registered with manifest hash {_hex(bytes(record.manifestHash))}, "
                                  f"but {circuit.root} has {_hex(circuit.manifest_sha256)}: use the registered circuit folder")
@@ -155,14 +150,14 @@ class Market:
                                  f"(ids 0..{count - 1})" if count else f"no bounty #{bounty_id}: none created yet")
         return BountyView.read(self.bounties, bounty_id)
 
-    def active_circuit(self, name: str) -> Any:
-        """The registry's record of circuit `name`, refused unless registered and not retired."""
+    def active_circuit(self, name: str, *, retired_ok: bool = False) -> Any:
+        """The registry's record of circuit `name`, refused unless registered and (unless `retired_ok`) not retired."""
         cid = circuit_id(name)
         if not self.verifiers.isRegistered(cid):
             raise ApiaryCliError(f"circuit {name} is not registered in the VerifierRegistry: run deploy-verifier and "
                                  "propose-circuit, then vote, queue and execute the proposal (ape run gov …)")
         record = self.verifiers.circuit(cid)
-        if record.retired:
+        if record.retired and not retired_ok:
             raise ApiaryCliError(f"circuit {name} is retired in the VerifierRegistry: no new bounty or model can "
                                  "use it")
         return record

@@ -74,32 +74,18 @@ class QuantisedModel:
     def num_classes(self) -> int:
         return int(self.weights[-1].shape[1])
 
-    def logits(self, features: np.ndarray) -> np.ndarray:
-        h = np.asarray(features, dtype=np.int64)
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = h @ w + b
-            if i < len(self.weights) - 1:
-                h = np.maximum(h, 0)
-        return h
-
-    def correct(self, features: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """Per sample: is the true class's logit strictly above every other logit? (A tie is wrong, exactly as
-        the circuit's `Σ_j relu(logit_j − logit_true + 1) == 0` test over the other classes decides.)"""
-        logits = self.logits(features)
-        true = np.take_along_axis(logits, np.asarray(labels)[:, None], axis=1)
-        return np.sum(logits >= true, axis=1) == 1
-
     @property
     def is_regression(self) -> bool:
         return self.architecture == "linreg"
 
     def score(self, features: np.ndarray, labels: np.ndarray) -> int:
-        """The metric the circuit outputs: correctly classified samples, or for regression the squared error
-        Σ (prediction − 2^TARGET_BITS · target)², predictions being integers at scale 2^TARGET_BITS."""
-        if self.is_regression:
-            errors = self.logits(features)[:, 0] - (np.asarray(labels, dtype=np.int64) << TARGET_BITS)
-            return int(np.sum(errors * errors))
-        return int(self.correct(features, labels).sum())
+        """The metric the circuit outputs (`network.score`, the one reference): correctly classified samples (the
+        true class strictly highest), or for regression the squared error Σ (prediction − 2^TARGET_BITS · target)²,
+        predictions being integers at scale 2^TARGET_BITS."""
+        from .network import score
+
+        labels = np.asarray(labels, dtype=np.int64)
+        return score(self.to_network(), features, labels << TARGET_BITS if self.is_regression else labels)
 
     @property
     def task(self) -> str:
