@@ -120,7 +120,6 @@ def caller_path(text: str | Path) -> Path:
     """A path the user typed, relative to where they stand: `./dev exec ape run …` runs in the project root and
     passes the user's directory as APIARY_CALLER_DIR."""
     import os
-    from pathlib import Path
 
     path = Path(text).expanduser()
     if path.is_absolute():

@@ -71,17 +71,15 @@ def import_task(onnx_path: Path, data: Path, *, task: str, samples: int, out: Pa
         targets = tasks._numeric(table.labels, f"{data}: regression targets")
         output_scale, class_labels = choose_output_scale(targets), []
     else:
-        output_scale, class_labels = 1.0, tasks.class_labels_for(net, table.labels)
+        output_scale, class_labels = 1.0, tasks.class_labels_for(net)
     spec = CircuitSpec(
         circuit_id=_circuit_id(out, name), task=task, samples=samples, architecture=network.architecture_of(net),
         input_scale=input_scale, input_bound=max(1, int(np.abs(x).max(initial=0))), output_scale=output_scale,
         class_labels=class_labels, dataset=None, source=Path(onnx_path).name,
     )
-    test = tasks.load_test_set(spec, data, None, label)  # every label must be a class; chunk rows
-    exact = network.is_quantised_export(pipeline.onnx.load(str(onnx_path)))
-    integer, q = network.quantise(net, spec.input_scale, spec.input_bound,
-                                  output_scale=spec.output_scale if spec.is_regression else None, exact=exact)
-    model = tasks.Model(integer, net, q, str(onnx_path))
+    test = tasks.test_set_from_table(spec, table, None)  # every label must be a class; chunk rows
+    model = tasks.model_for(spec, net, onnx_path)
+    q = model.quantisation
     fid = tasks.fidelity(model, spec, test.chunks[0], test.float_features[0], test.float_labels[0])
     progress(f"scales: inputs x{input_scale:g} (bound {spec.input_bound}), "
              + (f"targets x{output_scale:g}, " if spec.is_regression else "")

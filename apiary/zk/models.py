@@ -100,7 +100,7 @@ class QuantisedModel:
             layers.append(Layer("dense", {}, {"W": w.astype(np.int64), "b": b.astype(np.int64)}, (w.shape[0],), (w.shape[1],)))
             if i < len(self.weights) - 1:
                 layers.append(Layer("relu", {}, {}, (w.shape[1],), (w.shape[1],)))
-        return Network((self.num_features,), layers, self.task, source=self.architecture)
+        return Network((self.num_features,), layers, self.task, source=self.architecture, quantised=True)
 
     def to_json(self) -> dict:
         return {

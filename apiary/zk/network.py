@@ -81,6 +81,7 @@ class Network:
     task: str  # classify | regress
     class_labels: list | None = None  # the model's own labels for class indices 0..C-1, when it names them
     source: str = ""
+    quantised: bool = False  # integer parameters made for circuits (`to_onnx(quantised=True)`): used exactly as they are
 
     @property
     def num_features(self) -> int:
@@ -230,7 +231,7 @@ def read_onnx(path: str | Path, task: str) -> Network:
     dims = [d.dim_value if d.HasField("dim_value") else None for d in info.type.tensor_type.shape.dim]
     if len(dims) < 2 or any(d is None or d < 1 for d in dims[1:]):
         raise ModelError(f"{path}: input '{info.name}' has shape {dims}; it needs a batch dimension first and fixed sizes after it")
-    net = Network(tuple(int(d) for d in dims[1:]), [], task, source=Path(path).name)
+    net = Network(tuple(int(d) for d in dims[1:]), [], task, source=Path(path).name, quantised=is_quantised_export(proto))
     cur, shape = info.name, net.input_shape
     while True:
         consumers = [n for n in g.consumers.get(cur, []) if n.op_type not in SHAPE_ONLY]

@@ -370,8 +370,8 @@ def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], s
     root = (out_dir or VERIFIERS_DIR) / spec.circuit_id if root_dir is None else Path(root_dir)
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}."))
-    committed = root.parent.resolve() == VERIFIERS_DIR.resolve()
-    build = BUILD_DIR / "zk" / root.name if committed else staging / ".build"
+    target = Circuit(root)
+    build = target.build if target.committed else staging / ".build"  # an import folder's .build moves with it
     build.mkdir(parents=True, exist_ok=True)
     try:
         (staging / "spec.json").write_text(json.dumps(spec.as_dict(), indent=2, sort_keys=True) + "\n")

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import network
-from .circuits import CircuitSpec, read_graph
+from .circuits import CircuitSpec
 from .errors import DataError, ModelError
 
 MAX_DATA_BYTES = 256 * 2**20  # a test set is a few thousand rows; anything this large is a mistake
@@ -189,7 +189,7 @@ def _label_key(value) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
-def class_labels_for(net: network.Network, labels: np.ndarray) -> list:
+def class_labels_for(net: network.Network) -> list:
     """The label of each class index: the model's own (skl2onnx classifiers name them), else 0..C-1."""
     if net.class_labels:
         return [_label_key(v) for v in net.class_labels]
@@ -264,8 +264,12 @@ class TestSet:
 
 
 def load_test_set(spec: CircuitSpec, path: str | Path, chunks: int | None, label: str | None = None) -> TestSet:
-    table = read_table(path, label)
-    what = str(path)
+    return test_set_from_table(spec, read_table(path, label), chunks)
+
+
+def test_set_from_table(spec: CircuitSpec, table: Table, chunks: int | None) -> TestSet:
+    """The table's first K whole chunks as circuit integers (K as stated, or every whole chunk it holds)."""
+    what = table.path
     k = chunk_rows(spec, table.rows, chunks, what=what)
     used = k * spec.samples
     x = encode_features(spec, table.features[:used], what=what)
@@ -308,15 +312,24 @@ class Model:
 
 def load_model(spec: CircuitSpec, path: str | Path) -> Model:
     """The model file (ONNX, or the JSON of an older `apiary zk train`) quantised for circuit `spec`."""
-    path = Path(path)
-    net, exact = _read_model(path, spec.task)
+    return model_for(spec, _fitted(spec, Path(path)), path)
+
+
+def model_for(spec: CircuitSpec, net: network.Network, path: str | Path) -> Model:
+    """A network of the circuit's architecture, quantised for it (used exactly as it is when already integer)."""
+    integer, q = network.quantise(net, spec.input_scale, spec.input_bound,
+                                  output_scale=spec.output_scale if spec.is_regression else None, exact=net.quantised)
+    return Model(integer, net, q, str(path))
+
+
+def _fitted(spec: CircuitSpec, path: Path) -> network.Network:
+    """The model file's network, refused unless it has the circuit's architecture; classes in the circuit's order."""
+    net = _read_model(path, spec.task)
     diff = network.same_architecture(net, spec.architecture)
     if diff is not None:
         raise ModelError(f"{path} does not fit circuit {spec.circuit_id}: {diff}")
     _align_classes(net, spec, path)
-    integer, q = network.quantise(net, spec.input_scale, spec.input_bound,
-                                  output_scale=spec.output_scale if spec.is_regression else None, exact=exact)
-    return Model(integer, net, q, str(path))
+    return net
 
 
 def _align_classes(net: network.Network, spec: CircuitSpec, path: Path) -> None:
@@ -343,12 +356,9 @@ def quantise_to_file(spec: CircuitSpec, model_path: str | Path, calibration: np.
     which every command then uses exactly as it is (its commitment never changes)."""
     from ..paths import write_atomic
 
-    net, exact = _read_model(Path(model_path), spec.task)
-    if exact:
+    net = _fitted(spec, Path(model_path))
+    if net.quantised:
         raise ModelError(f"{model_path} is already quantised (an integer model): use it as it is")
-    diff = network.same_architecture(net, spec.architecture)
-    if diff is not None:
-        raise ModelError(f"{model_path} does not fit circuit {spec.circuit_id}: {diff}")
     integer, q = network.quantise_calibrated(net, spec.input_scale, calibration,
                                              output_scale=spec.output_scale if spec.is_regression else None)
     proto = network.to_onnx(integer, quantised=True)
@@ -365,9 +375,10 @@ def quantise_to_file(spec: CircuitSpec, model_path: str | Path, calibration: np.
     return Model(integer, net, q, str(out))
 
 
-def _read_model(path: Path, task: str) -> tuple[network.Network, bool]:
+def _read_model(path: Path, task: str) -> network.Network:
     try:
-        head = path.read_bytes()[:1]
+        with path.open("rb") as f:
+            head = f.read(1)
     except FileNotFoundError:
         raise ModelError(f"model file {path} does not exist") from None
     except IsADirectoryError:
@@ -378,9 +389,8 @@ def _read_model(path: Path, task: str) -> tuple[network.Network, bool]:
         model = QuantisedModel.load(path)
         if model.task != task:
             raise ModelError(f"{path} is a {model.task} model; the circuit is for {task}")
-        return model.to_network(), True
-    net = network.read_onnx(path, task)
-    return net, network.is_quantised_export(read_graph(path))
+        return model.to_network()
+    return network.read_onnx(path, task)
 
 
 def float_scores(model: Model, spec: CircuitSpec, features: np.ndarray, labels: np.ndarray) -> float:
@@ -392,7 +402,7 @@ def float_scores(model: Model, spec: CircuitSpec, features: np.ndarray, labels: 
     return network.float_score(model.float_net, features, y)
 
 
-def in_circuit_units(spec: CircuitSpec, score: int, q: network.Quantisation) -> float:
+def in_circuit_units(spec: CircuitSpec, score: int) -> float:
     """An integer score in the float model's units: the count as it is; an SSE divided by output_scale²."""
     return float(score) if not spec.is_regression else score / (spec.output_scale**2)
 
@@ -424,7 +434,7 @@ DEFAULT_REGRESS_TOLERANCE = 0.01  # relative
 def fidelity(model: Model, spec: CircuitSpec, chunk: Chunk, float_features, float_labels,
              tolerance: float | None = None) -> Fidelity:
     circuit = model.score(chunk)
-    units = in_circuit_units(spec, circuit, model.quantisation)
+    units = in_circuit_units(spec, circuit)
     if float_features is None:
         flt = units
     else:

@@ -273,6 +273,12 @@ def test_classes__another_label_order_is_aligned_other_classes_refused(tmp_path)
     model = tasks.load_model(spec, path)
     logits = model.float_net.forward(iris.data)
     np.testing.assert_array_equal(np.array(spec.class_labels)[np.argmax(logits, axis=1)], clf.predict(iris.data))
+    # the calibrated file is written in the circuit's class order too (it no longer carries the names)
+    x = tasks.encode_features(spec, iris.data)
+    written = tasks.quantise_to_file(spec, path, x, tmp_path / "named.q.onnx")
+    again = tasks.load_model(spec, tmp_path / "named.q.onnx").integer
+    np.testing.assert_array_equal(again.forward(x), written.integer.forward(x))
+    assert (np.array(spec.class_labels)[np.argmax(again.forward(x), axis=1)] == clf.predict(iris.data)).mean() > 0.9
     other = CircuitSpec("other", "classify", 4, arch, 16.0, 128, 1.0, ["a", "b", "c"])
     with pytest.raises(ModelError, match="predicts classes setosa, versicolor, virginica"):
         tasks.load_model(other, path)
