@@ -14,6 +14,10 @@ from .zk.errors import ZkError
 SRS_HELP = "Powers-of-tau SRS file in ezkl's format (production). Default: the reproducible INSECURE dev SRS."
 
 
+# The label column of a CSV test set: one option for every command that reads one.
+_label_option = click.option("--label", default=None, help="The CSV column holding the label (default: the last column).")
+
+
 def _echo(msg: str) -> None:
     click.echo(f"  {msg}", err=True)
 
@@ -104,7 +108,7 @@ def example(dataset, out_dir):
               help="The model (skl2onnx, torch.onnx.export, ...): its architecture becomes the circuit's.")
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="A test set of this task: CSV with a header (label last, or --label), .npy or .npz.")
-@click.option("--label", default=None, help="The CSV column holding the label (default: the last column).")
+@_label_option
 @click.option("--task", type=click.Choice(["classify", "regress"]), required=True)
 @click.option("--samples", type=click.IntRange(1, 1024), required=True, help="Test samples per chunk (per proof).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="The circuit folder to create.")
@@ -167,7 +171,7 @@ def _test_set(spec, data, label, chunks):
 @click.argument("circuit")
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Test-set file (CSV, .npy, .npz). Default: the built-in circuit's held-out test set.")
-@click.option("--label", default=None, help="The CSV column holding the label (default: the last column).")
+@_label_option
 @click.option("--chunks", type=click.IntRange(1, 1000), default=None,
               help="Chunks K in the test set (chunk i = rows [i*S, (i+1)*S)); part of its identity.")
 @click.option("--data-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -235,7 +239,7 @@ def testset(circuit, data, label, chunks, data_out, from_data, srs, out):
               help="The model: ONNX (or the JSON of an older `apiary zk train`).")
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Test-set file (CSV, .npy, .npz). Default: the built-in circuit's held-out test set.")
-@click.option("--label", default=None, help="The CSV column holding the label (default: the last column).")
+@_label_option
 @click.option("--chunk", type=click.IntRange(0), required=True, help="Index of the chunk to prove.")
 @click.option("--chunks", type=click.IntRange(1), required=True, help="Chunks K in the test set (part of its identity).")
 @click.option("--tolerance", type=click.FloatRange(0), default=None,
@@ -274,7 +278,7 @@ def prove(circuit, model_path, data, label, chunk, chunks, tolerance, allow_mism
 @click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="A float ONNX model.")
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Calibration rows (CSV, .npy, .npz): training data, never the test set of a sealed bounty.")
-@click.option("--label", default=None, help="The CSV column holding the label (default: the last column).")
+@_label_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The quantised ONNX model to write.")
 def quantise(circuit, model_path, data, label, out):
     """Quantise a model with more weight bits than the worst-case default, planned on calibration data.
