@@ -667,14 +667,9 @@ def quantise(net: Network, input_scale: float, input_bound: int, *, output_scale
         integer = _as_integers(net)
         check_integer_network(integer)
         return integer, Quantisation(1.0, 0, output_scale or 1.0, interval_bound(integer, input_bound))
-    for bits in range(MAX_WEIGHT_BITS, 0, -1):
-        candidate, scale = _quantise_with(net, input_scale, bits, output_scale)
-        if not _params_fit(candidate):
-            continue
-        bound = interval_bound(candidate, input_bound)
-        if bound < limit:
-            check_integer_network(candidate)
-            return candidate, Quantisation(input_scale, bits, scale, bound)
+    found = _most_bits(net, input_scale, output_scale, MAX_WEIGHT_BITS, lambda c: interval_bound(c, input_bound), limit)
+    if found is not None:
+        return found
     raise ModelError(f"{net.source}: no quantisation keeps this model's values within the circuit's range (±{limit:,}) "
                      f"for inputs up to {input_bound} (input scale {input_scale:g}): the network is too deep or its weights too large")
 
@@ -685,17 +680,26 @@ def quantise_calibrated(net: Network, input_scale: float, x_calibration: np.ndar
     calibration inputs stays `headroom`× inside the range. Used once to write a quantised model file
     (`apiary zk quantise`), which is then proven exactly: the commitment stays fixed. A chunk far from the
     calibration data can still overflow; proving checks every chunk before any work and says so."""
-    limit = MAX_ABS_VALUE // 2
     x = np.asarray(x_calibration, dtype=np.int64)
-    for bits in range(MAX_WEIGHT_BITS + 6, 0, -1):
+    # peak · headroom < limit, for integer peaks: peak < ⌈limit / headroom⌉
+    found = _most_bits(net, input_scale, output_scale, MAX_WEIGHT_BITS + 6, lambda c: c.peak(x), -(-(MAX_ABS_VALUE // 2) // headroom))
+    if found is not None:
+        return found
+    raise ModelError(f"{net.source}: no quantisation keeps this model's values within the circuit's range on the calibration data")
+
+
+def _most_bits(net: Network, input_scale: float, output_scale: float | None, max_bits: int, peak_of, limit: int):
+    """The integer network with the most weight bits (≤ max_bits) whose parameters stay exact in float32 and whose
+    `peak_of` stays below `limit`, with its Quantisation; None when no number of bits does."""
+    for bits in range(max_bits, 0, -1):
         candidate, scale = _quantise_with(net, input_scale, bits, output_scale)
         if not _params_fit(candidate):
             continue
-        peak = candidate.peak(x)
-        if peak * headroom < limit:
+        peak = peak_of(candidate)
+        if peak < limit:
             check_integer_network(candidate)
             return candidate, Quantisation(input_scale, bits, scale, peak)
-    raise ModelError(f"{net.source}: no quantisation keeps this model's values within the circuit's range on the calibration data")
+    return None
 
 
 def _params_fit(net: Network) -> bool:
