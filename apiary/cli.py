@@ -300,24 +300,34 @@ def quantise(circuit, model_path, data, label, out):
 
 @zk.command()
 @click.argument("circuit")
-@click.argument("proof", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--onchain", is_flag=True, help="Also verify with the Solidity verifier on an in-process chain and print the gas.")
+@click.argument("proofs", nargs=-1, required=True, metavar="PROOF...", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--onchain", is_flag=True, help="Also verify with the Solidity verifier on an in-process chain and print the "
+              "gas; with several proofs, also all of them in one transaction with one batched pairing check.")
 @click.option("--srs", type=click.Path(path_type=Path), default=None, help=SRS_HELP)
-def verify(circuit, proof, onchain, srs):
-    """Verify a proof off chain (the same check the on-chain verifier makes); --onchain runs the verifier too."""
+def verify(circuit, proofs, onchain, srs):
+    """Verify proofs off chain (the same check the on-chain verifier makes); --onchain runs the verifier too."""
     from .zk import evm, pipeline
 
     c = pipeline.open_circuit(circuit)
-    bundle = pipeline.verify_local(c, proof, srs)
-    click.echo(f"{proof}: valid (score {bundle.score})")
+    bundles = []
+    for proof in proofs:
+        bundles.append(pipeline.verify_local(c, proof, srs))
+        click.echo(f"{proof}: valid (score {bundles[-1].score})")
     if onchain:
         c.check_files()
         compiled = evm.compile_verifier(c.path("Verifier.sol"), c.build)
         chain = evm.PyEvmChain()
         address, deploy_gas = chain.deploy_verifier(compiled, c.path("vk.bin").read_bytes())
-        gas = chain.verify_gas(address, bundle.calldata())
-        click.echo(f"{proof}: valid on chain: verifyProof took {gas:,} gas ({gas / c.spec.samples:,.0f} per sample; "
+        gas = chain.verify_gas(address, bundles[0].calldata())
+        click.echo(f"{proofs[0]}: valid on chain: verifyProof took {gas:,} gas ({gas / c.spec.samples:,.0f} per sample; "
                    f"verifier {compiled.runtime_size:,} bytes, deployed for {deploy_gas:,} gas)")
+        if len(bundles) > 1:
+            click.echo(f"verifying {len(bundles)} proofs one by one and in one batch ...")
+            gas = evm.measure_batch([(c, b) for b in bundles])
+            n = len(bundles)
+            click.echo(f"{n} proofs valid on chain: {sum(gas.separate):,} gas in {n} verifyProof calls; "
+                       f"{gas.batched:,} gas in one verifyBatch call (one pairing check; {gas.saved:,} gas or "
+                       f"{gas.saved / sum(gas.separate):.0%} saved; {gas.batched / (n * c.spec.samples):,.0f} per sample)")
 
 
 @zk.command(name="check-deployed")

@@ -83,3 +83,38 @@ def externalise_vk(source: str) -> tuple[str, bytes]:
     header = _HEADER.replace("{vk_hash}", "0x" + keccak(vk).hex()).replace("{vk_len}", str(len(vk)))
     patched = patched.replace(_CONTRACT + "\n", header, 1)
     return patched, vk
+
+
+_PAIRING_BLOCK = re.compile(
+    r"( *)// Perform pairing\n\s*success := ec_pairing\(\n\s*success,\n(?:\s*mload\(PAIRING_[LR]HS_[XY]_MPTR\),?\n){4}\s*\)\n"
+    r"\s*// Revert if anything fails\n\s*if iszero\(success\) \{\n\s*revert\(0x00, 0x00\)\n\s*\}\n"
+    r"\s*// Return 1 as result if everything succeeds\n\s*mstore\(0x00, 1\)\n\s*return\(0x00, 0x20\)\n")
+_DEFERRED_ENTRY = ") public returns (bool) {"
+_DEFERRED_WORDS = ["PAIRING_LHS_X_MPTR", "PAIRING_LHS_Y_MPTR", "PAIRING_RHS_X_MPTR", "PAIRING_RHS_Y_MPTR",
+                   "G2_X_1_MPTR", "G2_X_2_MPTR", "G2_Y_1_MPTR", "G2_Y_2_MPTR",
+                   "NEG_S_G2_X_1_MPTR", "NEG_S_G2_X_2_MPTR", "NEG_S_G2_Y_1_MPTR", "NEG_S_G2_Y_2_MPTR"]
+
+
+def defer_pairing(source: str) -> str:
+    """The circuit's verifier with its final pairing check left to a batch verifier (Halo2BatchVerifier).
+
+    Everything ezkl's verifier checks before the pairing (proof and instance lengths, points on the curve, field
+    ranges, the transcript, the quotient and the KZG accumulation) is unchanged and still reverts on failure; the
+    function, renamed ``verifyProofDeferred`` so that it can never be mistaken for ``verifyProof``, then returns the
+    two G1 points of the pairing equation e(lhs, [1]₂)·e(rhs, −[s]₂) = 1 and the two G2 points, instead of checking
+    it. On its own it proves nothing: only Halo2BatchVerifier, which checks a random linear combination of the
+    equations of a whole batch with one pairing, may call it. A pure function of the (externalised) verifier.
+    """
+    if source.count(_DEFERRED_ENTRY) != 1 or source.count("function verifyProof(") != 1:
+        raise ArtefactError("verifier source does not have the layout this ezkl version emits; cannot defer its pairing")
+    match = _PAIRING_BLOCK.search(source)
+    if match is None:
+        raise ArtefactError("verifier source has no final pairing block of the expected form; cannot defer it")
+    pad = match.group(1)
+    body = [f"{pad}// Deferred: revert if any check before the pairing failed, else return the pairing's inputs",
+            f"{pad}if iszero(success) {{", f"{pad}    revert(0x00, 0x00)", f"{pad}}}"]
+    body += [f"{pad}mstore({hex(32 * i)}, mload({name}))" for i, name in enumerate(_DEFERRED_WORDS)]
+    body.append(f"{pad}return(0x00, {hex(32 * len(_DEFERRED_WORDS))})")
+    patched = source[:match.start()] + "\n".join(body) + "\n" + source[match.end():]
+    patched = patched.replace("function verifyProof(", "function verifyProofDeferred(", 1)
+    return patched.replace(_DEFERRED_ENTRY, ") public returns (uint256[12] memory) {", 1)

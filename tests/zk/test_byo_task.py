@@ -89,6 +89,10 @@ def test_byo__sklearn_scaler_logistic_regression_from_csv(work):
         assert summary["score"] == summary["float_score"]  # the float model's count, exactly
         assert summary["chunk_commitment"] == testset["chunks"][chunk]
         assert 0 < gas < 1_200_000
+    batched = apiary("zk", "verify", "iris-task", "iris0.json", "iris2.json", "--onchain", cwd=work).stdout
+    separate, one_call = (int(g.replace(",", "")) for g in re.search(
+        r"2 proofs valid on chain: ([\d,]+) gas in 2 verifyProof calls; ([\d,]+) gas in one verifyBatch", batched).groups())
+    assert one_call < separate - 80_000  # one pairing check saved
 
 
 def test_byo__sklearn_mlp_with_two_hidden_layers_from_npz(work):

@@ -32,6 +32,8 @@ def test_readme_zk_flow__runs_in_the_users_directory(tmp_path):
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert (tmp_path / "task" / "circuit" / "manifest.json").is_file() and (tmp_path / "proof.json").is_file()
     assert re.search(r"valid on chain: verifyProof took [\d,]+ gas", result.stdout)
+    assert re.search(r"2 proofs valid on chain: [\d,]+ gas in 2 verifyProof calls; [\d,]+ gas in one verifyBatch call",
+                     result.stdout)
     assert result.stdout.rstrip().splitlines()[-1].startswith("0x")  # the calldata
     chunks = re.search(r'"chunks": \[(.*?)\]', result.stdout, re.S)
     assert chunks and chunks.group(1).count("0x") == 3 and '"test_set_commitment"' in result.stdout
