@@ -117,15 +117,7 @@ class Commitment:
 
     def proof_at(self, index: int) -> list[bytes]:
         """Siblings of the leaf at `index` (sorted position), bottom up."""
-        if not 0 <= index < self.rows:
-            raise DataError(f"position {index} is outside the dataset's {self.rows} rows")
-        level = _padded([bytes(x) for x in self.leaves])
-        path: list[bytes] = []
-        while len(level) > 1:
-            path.append(level[index ^ 1])
-            level = _parent_level(level)
-            index //= 2
-        return path
+        return proof_at([bytes(x) for x in self.leaves], index)
 
 
 def root_of(sorted_leaves: Iterable[bytes]) -> bytes:
@@ -136,6 +128,19 @@ def root_of(sorted_leaves: Iterable[bytes]) -> bytes:
     while len(level) > 1:
         level = _parent_level(level)
     return level[0]
+
+
+def proof_at(leaves: list[bytes], index: int) -> list[bytes]:
+    """Siblings of leaf `index` of the padded tree over `leaves` (any leaf values, in the given order)."""
+    if not 0 <= index < len(leaves):
+        raise DataError(f"position {index} is outside the {len(leaves)} leaves")
+    level = _padded(list(leaves))
+    path: list[bytes] = []
+    while len(level) > 1:
+        path.append(level[index ^ 1])
+        level = _parent_level(level)
+        index //= 2
+    return path
 
 
 def root_from(leaf_value: bytes, index: int, siblings: list[bytes]) -> bytes:

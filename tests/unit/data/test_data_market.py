@@ -1,0 +1,239 @@
+"""DataMarket: licences as a fair exchange, with real encryption, key delivery and one-step disputes.
+
+Each dispute test checks the named outcome and the money: who is owed what, what the vault gets, what stays
+locked (SECURITY.md: the buyer gets exactly what was registered or the money back).
+"""
+
+from __future__ import annotations
+
+import ape
+import pytest
+from eth_hash.auto import keccak
+
+from apiary.data import exchange, merkle
+
+from .conftest import DAY, SEAL_WINDOW
+
+PRICE = 50 * 10**18
+BOND = 200 * 10**18
+HOUR = 3600
+
+
+@pytest.fixture
+def market(project, deployer, gov, vault, registry, usd, funded, alice, bob, carol, attacker):
+    m = project.DataMarket.deploy(gov, vault, registry, usd, BOND, 10**24, sender=deployer)
+    for who in (alice, bob, carol, attacker):
+        usd.approve(m, 2**256 - 1, sender=who)
+    return m
+
+
+@pytest.fixture
+def offer(tmp_path, register, registry, market, chain, alice, usd):
+    """alice registers a 40-row CSV priced at PRICE, packages it, and lists it."""
+    csv = tmp_path / "sales.csv"
+    csv.write_text("day,region,units\n" + "".join(f"{d},r{d % 4},{d * 7 % 31}\n" for d in range(40)))
+    c = merkle.commit_file(csv)
+    dataset_id = register(alice, c, price_token=usd.address, price=PRICE)
+    chain.mine(SEAL_WINDOW + 1)
+    pkg, key = exchange.build_package(csv, tmp_path / "sales.apkg")
+    listing_id = 1
+    market.list(dataset_id, pkg.cipher_root, keccak(key), HOUR, DAY, "file://sales.apkg", sender=alice)
+    return {"csv": csv, "commitment": c, "package": pkg, "key": key, "dataset": dataset_id, "listing": listing_id}
+
+
+def buy(market, offer, who, *, max_price=PRICE):
+    buyer_key = exchange.OneTimeKey.new()
+    tx = market.buy(offer["listing"], market.bondToken(), max_price, *buyer_key.public, sender=who)
+    return buyer_key, next(iter(tx.events.filter(market.Purchased))).saleId
+
+
+def deliver(market, chain, sale_id, buyer_public, key, seller, *, tamper=False):
+    info = exchange.key_info(chain.chain_id, market.address, sale_id)
+    ephemeral, enc = exchange.deliver_key(key, buyer_public, info)
+    if tamper:
+        enc = bytes([enc[0] ^ 1]) + enc[1:]
+    market.deliver(sale_id, *ephemeral, enc, sender=seller)
+    return ephemeral
+
+
+def test_sale__honest_delivery__buyer_decrypts_the_original_and_seller_is_paid(market, offer, chain, vault, alice, bob, usd):
+    buyer_key, sale_id = buy(market, offer, bob)
+    assert market.saleState(sale_id) == 1 and market.locked(usd) == PRICE + BOND
+    ephemeral = deliver(market, chain, sale_id, buyer_key.public, offer["key"], alice)
+    s = market.sale(sale_id)
+    key = exchange.open_key(buyer_key, ephemeral, s.encKey, exchange.key_info(chain.chain_id, market.address, sale_id))
+    opened = exchange.open_package(offer["package"], key)
+    assert opened.bad_index is None and opened.original == offer["csv"].read_bytes()  # byte for byte
+    with ape.reverts(market.DataMarketUnexpectedSaleState):
+        market.settle(sale_id, sender=bob)  # dispute window still open
+    chain.pending_timestamp += DAY + 1
+    market.settle(sale_id, sender=bob)  # anyone settles
+    fee = -(-PRICE * vault.feeBps() // 10_000)
+    assert market.owed(alice, usd) == PRICE - fee and market.feesPending(usd) == fee
+    assert market.saleState(sale_id) == 5
+    with ape.reverts(market.DataMarketUnexpectedSaleState):
+        market.settle(sale_id, sender=bob)
+
+
+def test_dispute__wrong_key__refunded_and_bond_slashed(market, offer, chain, alice, bob, usd):
+    buyer_key, sale_id = buy(market, offer, bob)
+    ephemeral = deliver(market, chain, sale_id, buyer_key.public, offer["key"], alice, tamper=True)
+    market.dispute(sale_id, exchange.evidence(offer["package"], buyer_key, ephemeral, None), sender=bob)
+    assert market.owed(bob, usd) == PRICE + BOND // 2 and market.feesPending(usd) == BOND // 2
+    listing = market.listing(offer["listing"])
+    assert listing.closed and listing.fraud == 1 and listing.bondReleased and market.saleState(sale_id) == 6
+    with ape.reverts(market.DataMarketUnexpectedSaleState):
+        market.dispute(sale_id, exchange.evidence(offer["package"], buyer_key, ephemeral, None), sender=bob)
+    with ape.reverts(market.DataMarketUnexpectedSaleState):
+        market.refund(sale_id, sender=bob)
+    assert market.owed(bob, usd) == PRICE + BOND // 2
+
+
+def test_dispute__package_not_the_registered_rows__refunded_and_bond_slashed(tmp_path, market, register, registry,
+                                                                             chain, alice, bob, carol, usd):
+    """The seller registers one file and packages another (one row changed): piece i is not row i."""
+    real = tmp_path / "real.csv"
+    real.write_text("a,b\n" + "".join(f"{i},{i * i}\n" for i in range(20)))
+    fake = tmp_path / "fake.csv"
+    fake.write_text(real.read_text().replace("7,49", "7,48"))
+    c = merkle.commit_file(real)
+    dataset_id = register(alice, c, price_token=usd.address, price=PRICE)
+    chain.mine(SEAL_WINDOW + 1)
+    pkg, key = exchange.build_package(fake, tmp_path / "fake.apkg")
+    # the seller publishes the real leaves so that the package passes the buyer's pre-purchase check of the tree
+    assert not exchange.check_package(pkg, root=c.root, rows=c.rows, cipher_root=pkg.cipher_root, key_hash=keccak(key)).ok
+    market.list(dataset_id, pkg.cipher_root, keccak(key), HOUR, DAY, "u", sender=alice)
+    bob_key, carol_key = exchange.OneTimeKey.new(), exchange.OneTimeKey.new()
+    market.buy(1, usd, PRICE, *bob_key.public, sender=bob)
+    market.buy(1, usd, PRICE, *carol_key.public, sender=carol)
+    ephemeral = deliver(market, chain, 1, bob_key.public, key, alice)
+    opened = exchange.open_package(pkg, key)
+    registered = exchange.Package(pkg.path, pkg.header, [bytes(x) for x in c.leaves], pkg.lengths, pkg.pieces_offset,
+                                  pkg.original_offset)
+    bad = next(i for i, m in enumerate(opened.rows) if merkle.leaf(keccak(m)) != registered.leaves[i])
+    market.dispute(1, exchange.evidence(registered, bob_key, ephemeral, bad), sender=bob)
+    assert market.listing(1).fraud == 2 and market.owed(bob, usd) == PRICE + BOND // 2
+    # the package is bad for every buyer: carol, never delivered, is refunded at once; nothing settles
+    market.refund(2, sender=carol)
+    assert market.owed(carol, usd) == PRICE and market.locked(usd) == 0
+
+
+def test_dispute__correct_delivery__buyer_loses_and_seller_is_paid(market, offer, chain, alice, bob, usd):
+    buyer_key, sale_id = buy(market, offer, bob)
+    ephemeral = deliver(market, chain, sale_id, buyer_key.public, offer["key"], alice)
+    for index in (0, 17, offer["package"].rows - 1):
+        with ape.reverts(market.DataMarketDeliveryCorrect, saleId=sale_id):
+            market.dispute(sale_id, exchange.evidence(offer["package"], buyer_key, ephemeral, index), sender=bob)
+    with ape.reverts(market.DataMarketBadEvidence):  # a wrong-key claim about the right key: no piece, no case
+        market.dispute(sale_id, exchange.evidence(offer["package"], buyer_key, ephemeral, None), sender=bob)
+    chain.pending_timestamp += DAY + 1
+    market.settle(sale_id, sender=alice)
+    assert market.owed(bob, usd) == 0 and market.owed(alice, usd) > 0
+
+
+def test_dispute__forged_evidence__rejected(market, offer, chain, alice, bob, attacker, usd):
+    buyer_key, sale_id = buy(market, offer, bob)
+    ephemeral = deliver(market, chain, sale_id, buyer_key.public, offer["key"], alice)
+    good = list(exchange.evidence(offer["package"], buyer_key, ephemeral, 3))
+    cases = []
+    other = exchange.OneTimeKey.new()
+    cases.append([other.secret] + good[1:])  # not the buyer's secret
+    cases.append(good[:1] + [good[1] + 1] + good[2:])  # not secret·R
+    piece = bytearray(good[4])
+    piece[0] ^= 1
+    cases.append(good[:4] + [bytes(piece)] + good[5:])  # a piece not in the package
+    cases.append(good[:6] + [b"\x01" * 32] + good[7:])  # a leaf not in the registered tree
+    cases.append(good[:3] + [4] + good[4:])  # index disagreeing with the proofs
+    for case in cases:
+        with ape.reverts(market.DataMarketBadEvidence):
+            market.dispute(sale_id, tuple(case), sender=bob)
+    with ape.reverts(market.DataMarketNotBuyer):
+        market.dispute(sale_id, tuple(good), sender=attacker)
+    assert market.owed(bob, usd) == 0 and market.listing(1).fraud == 0
+
+
+def test_dispute__after_the_window__closed(market, offer, chain, alice, bob):
+    buyer_key, sale_id = buy(market, offer, bob)
+    ephemeral = deliver(market, chain, sale_id, buyer_key.public, offer["key"], alice, tamper=True)
+    chain.pending_timestamp += DAY + 1
+    with ape.reverts(market.DataMarketUnexpectedSaleState):
+        market.dispute(sale_id, exchange.evidence(offer["package"], buyer_key, ephemeral, None), sender=bob)
+
+
+def test_no_delivery__refund_after_deadline_once(market, offer, chain, alice, bob, usd):
+    buyer_key, sale_id = buy(market, offer, bob)
+    with ape.reverts(market.DataMarketUnexpectedSaleState):
+        market.refund(sale_id, sender=bob)
+    chain.pending_timestamp += HOUR + 1
+    with ape.reverts(market.DataMarketUnexpectedSaleState):
+        deliver(market, chain, sale_id, buyer_key.public, offer["key"], alice)
+    market.refund(sale_id, sender=alice)  # anyone may trigger it; the buyer is credited
+    assert market.owed(bob, usd) == PRICE
+    with ape.reverts(market.DataMarketUnexpectedSaleState):
+        market.refund(sale_id, sender=bob)
+    assert market.owed(bob, usd) == PRICE
+
+
+def test_delivery__by_a_non_seller__rejected(market, offer, chain, bob, attacker):
+    buyer_key, sale_id = buy(market, offer, bob)
+    with ape.reverts(market.DataMarketNotSeller):
+        deliver(market, chain, sale_id, buyer_key.public, offer["key"], attacker)
+
+
+def test_buy__price_or_token_changed_between_quote_and_purchase__rejected(market, offer, registry, project, deployer,
+                                                                          alice, bob, usd):
+    registry.setLicenceTerms(offer["dataset"], usd, PRICE + 1, sender=alice)
+    key = exchange.OneTimeKey.new()
+    with ape.reverts(market.DataMarketTermsChanged):
+        market.buy(1, usd, PRICE, *key.public, sender=bob)
+    other = project.MockERC20.deploy("Other", "OTH", sender=deployer)
+    registry.setLicenceTerms(offer["dataset"], other, PRICE, sender=alice)
+    with ape.reverts(market.DataMarketTermsChanged):
+        market.buy(1, usd, PRICE, *key.public, sender=bob)
+    assert market.locked(usd) == BOND
+
+
+def test_buy__bad_key_self_purchase_closed_listing__rejected(market, offer, alice, bob, usd):
+    with ape.reverts(market.DataMarketBadKey):
+        market.buy(1, usd, PRICE, 1, 2, sender=bob)
+    key = exchange.OneTimeKey.new()
+    with ape.reverts(market.DataMarketNotBuyer):
+        market.buy(1, usd, PRICE, *key.public, sender=alice)
+    market.closeListing(1, sender=alice)
+    with ape.reverts(market.DataMarketListingClosed):
+        market.buy(1, usd, PRICE, *key.public, sender=bob)
+
+
+def test_listing__only_final_owned_datasets_and_bond_released_after_sales(tmp_path, market, offer, register, chain,
+                                                                         registry, alice, bob, usd):
+    c = merkle.commit_rows(iter([b"[1]", b"[2]"]), offer["commitment"].schema)
+    new_id = register(alice, c, price_token=usd.address, price=1)
+    with ape.reverts(market.DataMarketDatasetNotSellable):  # still contestable by an earlier seal
+        market.list(new_id, b"\x01" * 32, b"\x02" * 32, HOUR, DAY, "u", sender=alice)
+    with ape.reverts(market.DataMarketNotSeller):
+        market.list(offer["dataset"], b"\x01" * 32, b"\x02" * 32, HOUR, DAY, "u", sender=bob)
+    with ape.reverts(market.DataMarketWindowOutOfBounds):
+        market.list(offer["dataset"], b"\x01" * 32, b"\x02" * 32, 1, DAY, "u", sender=alice)
+    buyer_key, sale_id = buy(market, offer, bob)
+    market.closeListing(1, sender=alice)
+    with ape.reverts(market.DataMarketBondLocked):
+        market.releaseBond(1, sender=alice)  # a sale is open
+    deliver(market, chain, sale_id, buyer_key.public, offer["key"], alice)
+    chain.pending_timestamp += DAY + 1
+    market.settle(sale_id, sender=bob)
+    market.releaseBond(1, sender=alice)
+    with ape.reverts(market.DataMarketBondLocked):
+        market.releaseBond(1, sender=alice)
+    assert market.locked(usd) == 0
+
+
+def test_package__checks_a_buyer_makes_before_paying(offer, tmp_path):
+    pkg, c, key = offer["package"], offer["commitment"], offer["key"]
+    assert exchange.check_package(pkg, root=c.root, rows=c.rows, cipher_root=pkg.cipher_root, key_hash=keccak(key)).ok
+    wrong = exchange.check_package(pkg, root=b"\x00" * 32, rows=c.rows + 1, cipher_root=b"\x01" * 32, key_hash=b"\x02" * 32)
+    assert not wrong.ok and len(wrong.problems) == 4
+    with pytest.raises(exchange.DataError, match="never overwritten"):
+        exchange.build_package(offer["csv"], pkg.path)
+    (tmp_path / "junk.apkg").write_bytes(b"APKG0001\x00\x00\x00\x05{bad")
+    with pytest.raises(exchange.DataError, match="not a readable Apiary package"):
+        exchange.read_package(tmp_path / "junk.apkg")
