@@ -63,7 +63,7 @@ def cli(ecosystem, network, provider, account, profile, holders, treasury_share,
     first_block = chain.blocks.height + 1
     core = deploy_core(project, account, config, log=lambda msg: click.echo(f"  {msg}"), simulate=True)
     market = deploy_market(project, account, core, log=lambda msg: click.echo(f"  {msg}"),
-                           seal_window=config.market.seal_window, simulate=True)
+                           params=config.market, simulate=True)
     contracts = {**core.contracts(), **market.contracts()}
     blocks = [chain.get_receipt(c.txn_hash).block_number for c in contracts.values() if c.txn_hash]
     manifest = write_manifest(*names, chain_id, account.address, min(blocks, default=first_block), contracts,

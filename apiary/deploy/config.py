@@ -41,6 +41,15 @@ class MarketParams:
     # Blocks a model registration's seal stays revealable, and so contestable by an earlier seal; bounties only
     # accept a model after it (ModelRegistry.sealWindow, immutable, 4..50 400).
     seal_window: int = 7_200
+    # Data market (DatasetRegistry, DataMarket, Provenance). Stakes and bonds are in the governance token.
+    dataset_stake: int = 100 * ONE_TOKEN  # locked per registration, slashed for a proven duplicate
+    max_dataset_stake: int = 1_000_000 * ONE_TOKEN  # immutable bound on what governance may ask
+    challenge_window: int = 3 * 24 * 3600  # seconds a registration can be challenged (1 h .. 90 days)
+    min_duplicate_rows: int = 4  # distinct shared rows that prove a duplicate (1 .. 32)
+    listing_bond: int = 200 * ONE_TOKEN  # locked per listing, slashed for a proven bad delivery
+    max_listing_bond: int = 1_000_000 * ONE_TOKEN
+    royalty_bps: int = 500  # share of a bounty reward paid to the datasets a winning model cites
+    max_royalty_bps: int = 2_000  # immutable cap (Provenance.maxRoyaltyBps)
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,7 @@ PROFILES: dict[str, DeployConfig] = {
             timelock_delay=60,
         ),
         fees=FeeParams(max_fee_bps=1_000, initial_fee_bps=100),
-        market=MarketParams(seal_window=4),
+        market=MarketParams(seal_window=4, challenge_window=3600),
     ),
     # About an hour of voting at 12 s blocks, a 10-minute timelock.
     "testnet": DeployConfig(

@@ -1,5 +1,5 @@
-"""Model market deployment: the registries and the bounty contract, and a local governance round trip that
-registers a circuit's verifier."""
+"""Market deployment: the model market (registries, bounties), the data market (device and dataset registries,
+licences, provenance), and a local governance round trip that registers a circuit's verifier."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..sdk.market import METRIC, circuit_id
+from .config import MarketParams
 from .deploy import CoreDeployment, transactor
 from .governance import LocalProposalRunner, Proposal, call
 
@@ -17,27 +18,50 @@ class MarketDeployment:
     verifiers: Any
     models: Any
     bounties: Any
+    devices: Any = None
+    datasets: Any = None
+    data_market: Any = None
+    provenance: Any = None
 
     def contracts(self) -> dict[str, Any]:
-        return {"VerifierRegistry": self.verifiers, "ModelRegistry": self.models, "ModelBounties": self.bounties}
+        found = {"VerifierRegistry": self.verifiers, "ModelRegistry": self.models, "ModelBounties": self.bounties,
+                 "DeviceRegistry": self.devices, "DatasetRegistry": self.datasets, "DataMarket": self.data_market,
+                 "Provenance": self.provenance}
+        return {name: c for name, c in found.items() if c is not None}
 
     def addresses(self) -> dict[str, str]:
         return {name: c.address for name, c in self.contracts().items()}
 
 
 def deploy_market(project: Any, deployer: Any, core: CoreDeployment, log: Callable[[str], None] = lambda _m: None,
-                  seal_window: int = 4, simulate: bool = False, **tx: Any) -> MarketDeployment:
-    """VerifierRegistry (owned by the timelock), ModelRegistry and ModelBounties (no admin at all). `seal_window`:
-    blocks a model registration stays contestable by an earlier seal (the profile's `market.seal_window`);
-    `simulate` checks each deployment with an eth_call first (the CLI does)."""
+                  seal_window: int | None = None, simulate: bool = False, params: MarketParams | None = None,
+                  **tx: Any) -> MarketDeployment:
+    """VerifierRegistry, DeviceRegistry, DatasetRegistry, DataMarket and Provenance (each owned by the timelock),
+    ModelRegistry and ModelBounties (no admin at all). `params`: the profile's market settings (seal window,
+    stakes, windows, royalty); `seal_window` overrides its seal window. `simulate` checks each deployment with an
+    eth_call first (the CLI does)."""
+    p = params or MarketParams(seal_window=4, challenge_window=3600)
+    window = seal_window if seal_window is not None else p.seal_window
     deploy, _send = transactor(simulate, **tx)
-    verifiers = deploy(project.VerifierRegistry, core.timelock.address, sender=deployer)
-    models = deploy(project.ModelRegistry, verifiers.address, seal_window, sender=deployer)
-    bounties = deploy(project.ModelBounties, verifiers.address, models.address, core.vault.address, sender=deployer)
+    timelock, vault, token = core.timelock.address, core.vault.address, core.token.address
+    verifiers = deploy(project.VerifierRegistry, timelock, sender=deployer)
+    models = deploy(project.ModelRegistry, verifiers.address, window, sender=deployer)
+    devices = deploy(project.DeviceRegistry, timelock, sender=deployer)
+    datasets = deploy(project.DatasetRegistry, timelock, vault, token, devices.address, window, p.dataset_stake,
+                      p.max_dataset_stake, p.challenge_window, p.min_duplicate_rows, sender=deployer)
+    data_market = deploy(project.DataMarket, timelock, vault, datasets.address, token, p.listing_bond, p.max_listing_bond,
+                         sender=deployer)
+    provenance = deploy(project.Provenance, timelock, models.address, datasets.address, data_market.address,
+                        p.max_royalty_bps, p.royalty_bps, sender=deployer)
+    bounties = deploy(project.ModelBounties, verifiers.address, models.address, vault, provenance.address, sender=deployer)
     log(f"VerifierRegistry {verifiers.address}  (owner: timelock)")
     log(f"ModelRegistry    {models.address}  (no admin)")
-    log(f"ModelBounties    {bounties.address}  (no admin; fees to {core.vault.address})")
-    return MarketDeployment(verifiers, models, bounties)
+    log(f"DeviceRegistry   {devices.address}  (owner: timelock)")
+    log(f"DatasetRegistry  {datasets.address}  (owner: timelock; stake {p.dataset_stake / 1e18:,.0f} APY)")
+    log(f"DataMarket       {data_market.address}  (owner: timelock; bond {p.listing_bond / 1e18:,.0f} APY)")
+    log(f"Provenance       {provenance.address}  (owner: timelock; royalty {p.royalty_bps} bps, cap {p.max_royalty_bps})")
+    log(f"ModelBounties    {bounties.address}  (no admin; fees to {vault})")
+    return MarketDeployment(verifiers, models, bounties, devices, datasets, data_market, provenance)
 
 
 def register_circuit_by_governance(core: CoreDeployment, market: MarketDeployment, name: str, verifier: str,

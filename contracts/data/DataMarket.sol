@@ -37,6 +37,7 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
 
     mapping(uint256 id => Listing) private _listings;
     mapping(uint256 id => Sale) private _sales;
+    mapping(uint256 datasetId => mapping(address account => bool)) private _licensed;
     uint256 private _listingCount;
     uint256 private _saleCount;
 
@@ -185,6 +186,7 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
         if (l.fraud == Fraud.BadPackage) revert DataMarketListingClosed(s.listingId);
         s.settled = true;
         l.openSales -= 1;
+        _licensed[l.datasetId][s.buyer] = true;
         (uint256 net, uint256 fee) = _payOut(s.token, l.seller, s.amount, s.feeBps);
         emit SaleSettled(saleId, l.seller, net, fee);
     }
@@ -219,6 +221,11 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
         if (s.settled) return s.refunded ? SaleState.Refunded : SaleState.Settled;
         if (s.disputeEnds == 0) return block.timestamp > s.deliveryDeadline ? SaleState.Expired : SaleState.Paid;
         return block.timestamp > s.disputeEnds ? SaleState.Settleable : SaleState.Delivered;
+    }
+
+    /// @inheritdoc IDataMarket
+    function isLicensed(uint256 datasetId, address account) external view returns (bool) {
+        return _licensed[datasetId][account];
     }
 
     /// @inheritdoc IDataMarket

@@ -156,6 +156,9 @@ interface IDataMarket {
 
     function releaseBond(uint256 listingId) external;
 
+    /// @notice True if `account` bought a licence of `datasetId` and the sale settled (delivered, undisputed).
+    function isLicensed(uint256 datasetId, address account) external view returns (bool);
+
     function setBondAmount(uint256 amount) external;
 
     function saleState(uint256 saleId) external view returns (SaleState);

@@ -176,6 +176,8 @@ interface IModelBounties is ISettlement {
     event TestSetRevealed(uint256 indexed bountyId, bytes32[] chunks, bytes testData);
     event ChunkScored(uint256 indexed bountyId, uint256 indexed modelId, uint256 chunkIndex, uint256 score, uint256 total, uint256 chunksProven);
     event ModelQualified(uint256 indexed bountyId, uint256 indexed modelId, uint256 total, bool leading);
+    /// @notice A cited dataset's owner was credited `net` of bounty `bountyId`'s reward (IProvenance).
+    event RoyaltyPaid(uint256 indexed bountyId, address indexed datasetOwner, uint256 net);
     event BountyWon(uint256 indexed bountyId, uint256 indexed modelId, address indexed owner, uint256 payout, uint256 fee);
     event BountyRefunded(uint256 indexed bountyId, address indexed sponsor, uint256 amount);
     /// @notice A sealed bounty with commitments ended without a winner: `amount` was burned.

@@ -8,6 +8,7 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IVerifierRegistry} from "../interfaces/IVerifierRegistry.sol";
 import {IFeeVault} from "../interfaces/IFeeVault.sol";
 import {IHalo2Verifier} from "../interfaces/IHalo2Verifier.sol";
+import {IProvenance} from "../interfaces/IProvenance.sol";
 import {EvaluationProofs} from "../zk/EvaluationProofs.sol";
 import {Settlement} from "../settlement/Settlement.sol";
 
@@ -40,16 +41,21 @@ contract ModelBounties is IModelBounties, Settlement {
 
     IVerifierRegistry public immutable verifiers;
     IModelRegistry public immutable models;
+    /// @notice Where models cite their training data (zero: no royalties on this deployment).
+    IProvenance public immutable provenance;
 
     Bounty[] private _bounties;
     mapping(uint256 bountyId => bytes32[]) private _chunks;
     mapping(uint256 bountyId => mapping(uint256 modelId => Entry)) private _entries;
     mapping(uint256 bountyId => mapping(uint256 modelId => uint256 bitmap)) private _proven;
 
-    constructor(IVerifierRegistry verifiers_, IModelRegistry models_, IFeeVault vault_) Settlement(vault_) {
+    constructor(IVerifierRegistry verifiers_, IModelRegistry models_, IFeeVault vault_, IProvenance provenance_)
+        Settlement(vault_)
+    {
         if (address(verifiers_) == address(0) || address(models_) == address(0)) revert BountyZeroAddress();
         verifiers = verifiers_;
         models = models_;
+        provenance = provenance_;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -230,8 +236,28 @@ contract ModelBounties is IModelBounties, Settlement {
     function _payWinner(uint256 bountyId, Bounty storage b) private {
         b.status = Status.Won;
         address owner = models.ownerOf(b.best);
-        (uint256 payout, uint256 fee) = _payOut(b.token, owner, b.reward, b.feeBps);
+        uint256 winnerGross = b.reward - _payRoyalties(bountyId, b);
+        (uint256 payout, uint256 fee) = _payOut(b.token, owner, winnerGross, b.feeBps);
         emit BountyWon(bountyId, b.best, owner, payout, fee);
+    }
+
+    /// @dev The cited datasets' share of the reward (IProvenance), equal parts rounded down (the remainder stays
+    /// with the winner), each charged the bounty's fee like the winner's part. A provenance contract that fails
+    /// pays no royalty rather than block the winner.
+    function _payRoyalties(uint256 bountyId, Bounty storage b) private returns (uint256 total) {
+        if (address(provenance) == address(0)) return 0;
+        try provenance.royaltiesOf(b.best) returns (uint16 bps, address[] memory owners) {
+            uint256 k = owners.length;
+            if (bps == 0 || k == 0 || bps > _BPS) return 0;
+            uint256 part = b.reward * bps / _BPS / k;
+            for (uint256 i; i < k; ++i) {
+                (uint256 net,) = _payOut(b.token, owners[i], part, b.feeBps);
+                emit RoyaltyPaid(bountyId, owners[i], net);
+            }
+            total = part * k;
+        } catch {
+            return 0;
+        }
     }
 
     function _refund(uint256 bountyId, Bounty storage b) private {

@@ -72,7 +72,7 @@ class BountyMachine(SettlementInvariants, RuleBasedStateMachine):
         self.cid = self.registry.circuitId("mock-n8")
         self.models = project.ModelRegistry.deploy(self.registry, SEAL_WINDOW, sender=deployer)
         self.vault = project.FeeVault.deploy(gov, e["token"], 1_000, 100, sender=deployer)
-        self.market = project.ModelBounties.deploy(self.registry, self.models, self.vault, sender=deployer)
+        self.market = project.ModelBounties.deploy(self.registry, self.models, self.vault, "0x0000000000000000000000000000000000000000", sender=deployer)
         self.token = project.MockERC20.deploy("USD", "USD", sender=deployer)
         self.token.mint(self.sponsor, 10**30, sender=self.sponsor)
         self.token.approve(self.market, 2**256 - 1, sender=self.sponsor)

@@ -43,7 +43,7 @@ def deployment(project, chain, deployer, gov, core, tmp_path, monkeypatch):
     verifiers = project.VerifierRegistry.deploy(gov, sender=deployer)
     verifiers.register(CIRCUIT, verifier, pipeline.open_circuit(CIRCUIT).manifest_sha256, 8, 0, sender=gov)
     models = project.ModelRegistry.deploy(verifiers, 4, sender=deployer)
-    bounties = project.ModelBounties.deploy(verifiers, models, core.vault, sender=deployer)
+    bounties = project.ModelBounties.deploy(verifiers, models, core.vault, "0x0000000000000000000000000000000000000000", sender=deployer)
     monkeypatch.setattr(paths, "DEPLOYMENTS_DIR", tmp_path / "deployments")
     monkeypatch.setattr(paths, "STATE_DIR", tmp_path / "build")
     contracts = {**core.contracts(), "VerifierRegistry": verifiers, "ModelRegistry": models, "ModelBounties": bounties,

@@ -57,7 +57,7 @@ def models(project, deployer, verifiers):
 
 @pytest.fixture
 def bounties(project, deployer, verifiers, models, vault):
-    return project.ModelBounties.deploy(verifiers, models, vault, sender=deployer)
+    return project.ModelBounties.deploy(verifiers, models, vault, "0x0000000000000000000000000000000000000000", sender=deployer)
 
 
 @pytest.fixture

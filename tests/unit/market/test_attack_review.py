@@ -129,7 +129,7 @@ def test_attack__commit_window_floor_is_shorter_than_a_registrations_finality(
     closed. A sponsor picking the floor admits only models registered beforehand (its own, pre-registered), and
     locks every newcomer out — the first-come exclusion finding 1 was about, by the clock instead of slots."""
     models = project.ModelRegistry.deploy(verifiers, 300, sender=deployer)  # apiary/deploy/config.py: testnet
-    market = project.ModelBounties.deploy(verifiers, models, vault, sender=deployer)
+    market = project.ModelBounties.deploy(verifiers, models, vault, "0x0000000000000000000000000000000000000000", sender=deployer)
     usd.mint(sponsor, 1_000_000, sender=sponsor)
     usd.approve(market, 1_000_000, sender=sponsor)
     now = chain.pending_timestamp
@@ -323,7 +323,7 @@ def test_defended__copy_cannot_compete_while_the_original_seal_can_still_be_reve
     finality) but cannot prove it on an open one; Alice's reveal in the very last block of her seal window takes
     the token back, and the sealed entry with it."""
     models = project.ModelRegistry.deploy(verifiers, 8, sender=deployer)
-    bounties = project.ModelBounties.deploy(verifiers, models, vault, sender=deployer)
+    bounties = project.ModelBounties.deploy(verifiers, models, vault, "0x0000000000000000000000000000000000000000", sender=deployer)
     usd.mint(sponsor, 2_000_000, sender=sponsor)
     usd.approve(bounties, 2_000_000, sender=sponsor)
     now = chain.pending_timestamp
@@ -490,7 +490,7 @@ def test_defended__huge_reward_and_full_fee_rate(project, deployer, gov, token, 
     """2^255 reward at the 100 % fee cap: mulDiv does not overflow, the winner is credited nothing (no zero
     credit event), and everything is accounted for."""
     vault = create_vault(token, max_fee_bps=10_000, initial_fee_bps=10_000)
-    market = project.ModelBounties.deploy(verifiers, models, vault, sender=deployer)
+    market = project.ModelBounties.deploy(verifiers, models, vault, "0x0000000000000000000000000000000000000000", sender=deployer)
     big = project.MockERC20.deploy("Big", "BIG", sender=deployer)
     amount = 2**255
     big.mint(sponsor, amount, sender=sponsor)

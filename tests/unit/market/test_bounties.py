@@ -495,7 +495,7 @@ def test_finding1__commitments_have_no_first_come_cap(project, deployer, verifie
     """Finding 1: 256 first-come slots let one party fill them and lock every rival out. There is no cap now.
     (A registry stand-in that owns every model id for the attacker keeps 257 registrations out of the test.)"""
     flood_models = project.MockModelRegistry.deploy(circuit, attacker, sender=deployer)
-    market = project.ModelBounties.deploy(verifiers, flood_models, vault, sender=deployer)
+    market = project.ModelBounties.deploy(verifiers, flood_models, vault, "0x0000000000000000000000000000000000000000", sender=deployer)
     token = sponsor_token("MockERC20", 1_000, "USD", "USD")
     token.approve(market, 1_000, sender=sponsor)
     now = chain.pending_timestamp
@@ -607,7 +607,7 @@ def test_finding4__sealed_bounty__commit_before_final_paid_only_once_final(
     model registered when the bounty is announced can still be committed and proven; only the payout waits until
     no earlier seal can take the model over (the entry follows the token if one does)."""
     models = project.ModelRegistry.deploy(verifiers, 200, sender=deployer)
-    market = project.ModelBounties.deploy(verifiers, models, vault, sender=deployer)
+    market = project.ModelBounties.deploy(verifiers, models, vault, "0x0000000000000000000000000000000000000000", sender=deployer)
     token = sponsor_token("MockERC20", 10**6, "USD", "USD")
     token.approve(market, 10**6, sender=sponsor)
     now = chain.pending_timestamp
