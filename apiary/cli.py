@@ -404,6 +404,58 @@ def srs(logrows):
     click.echo(f"{path} (insecure: its secret is public; never use it to secure value)")
 
 
+@main.group()
+def data() -> None:
+    """Data market tooling that needs no chain: dataset commitments, device keys, packages.
+
+    \b
+      apiary data commit rows.csv                       # root, rows, schema hash (CSV, .npy, .npz, Parquet)
+      apiary data device-key --type p256 --out cam.pem  # a test camera's key (ES256), for attestations
+      apiary data check-package rows.apkg               # what a package holds (rows, roots)
+    On chain: ape run data --help
+    """
+
+
+@data.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--progress", is_flag=True, help="Report the hashing rate every 65,536 rows.")
+def commit(file, progress):
+    """Print a dataset file's commitment: the order-independent Merkle root of its distinct rows."""
+    from .data import merkle
+
+    started = time.perf_counter()
+    c = merkle.commit_file(file, progress=progress)
+    seconds = time.perf_counter() - started
+    click.echo(json.dumps({"root": "0x" + c.root.hex(), "rows": c.rows, "rows_read": c.rows_read,
+                           "schema": c.schema.columns, "schema_hash": "0x" + c.schema_hash.hex(),
+                           "seconds": round(seconds, 3), "rows_per_second": round(c.rows_read / max(seconds, 1e-9))},
+                          indent=2))
+
+
+@data.command("device-key")
+@click.option("--type", "key_type", type=click.Choice(["p256", "secp256k1"]), default="p256", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def device_key(key_type, out):
+    """Create a device key file (a stand-in for a camera's signing key) and print its device id and public key."""
+    from .data import attest
+
+    key = attest.new_device_key(attest.KeyType.P256 if key_type == "p256" else attest.KeyType.SECP256K1)
+    key.save(out)
+    x, y = key.public
+    click.echo(json.dumps({"device_id": "0x" + key.device_id.hex(), "type": key_type, "x": "0x" + x.hex(),
+                           "y": "0x" + y.hex(), "file": str(out)}, indent=2))
+
+
+@data.command("check-package")
+@click.argument("package", type=click.Path(dir_okay=False, path_type=Path))
+def check_package(package):
+    """Print what an encrypted package claims (rows, dataset root, cipher root, key hash)."""
+    from .data import exchange
+
+    p = exchange.read_package(package)
+    click.echo(json.dumps({**p.header, "cipher_root": "0x" + p.cipher_root.hex(), "pieces": p.rows}, indent=2))
+
+
 def run() -> None:
     try:
         main(standalone_mode=False)

@@ -236,7 +236,7 @@ def _write(rows: list[Row], out_dir: Path) -> tuple[Path, Path]:
     for r in rows:
         lines.append(
             f"| {r.circuit} | {r.variant} | {r.samples} | {r.logrows} ({r.rows_used:,}) | {r.proof_bytes:,} | {r.instances} "
-            f"| {r.prove_s} | {r.prove_peak_mb:,} | {r.verifier_runtime_bytes:,} ({r.ezkl_raw_runtime_bytes:,}) "
+            f"| {r.prove_s} | {r.prove_peak_mb:,} | {r.verifier_runtime_bytes:,} ({r.ezkl_raw_runtime_bytes or 'n/a':,}) "
             f"| {r.verify_gas:,} | {r.gas_per_sample:,.0f} | {r.floor_ratio} | {r.score} ({r.python_score}) |"
         )
     lines += _goal(rows)

@@ -13,7 +13,8 @@ def test_sizes__every_contract_fits_eip170(core, project, deployer, chain):
 
 
 @pytest.mark.parametrize("name", ["ApiaryToken", "ApiaryGovernor", "ApiaryTimelock", "FeeVault", "VerifierRegistry",
-                                  "ModelRegistry", "ModelBounties"])
+                                  "ModelRegistry", "ModelBounties", "DeviceRegistry", "DatasetRegistry",
+                                  "DataMarket", "Provenance", "Halo2BatchVerifier"])
 def test_sizes__compiled_runtime_fits_eip170(project, name):
     runtime = getattr(project, name).contract_type.runtime_bytecode.bytecode
     size = (len(runtime) - 2) // 2

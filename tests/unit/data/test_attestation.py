@@ -133,3 +133,12 @@ def test_device_key__saved_and_loaded__same_device(tmp_path):
     (tmp_path / "junk.key").write_text("not a key")
     with pytest.raises(attest.DataError, match="not a PEM device key"):
         attest.load_device_key(tmp_path / "junk.key")
+
+
+def test_attest__retired_device__rejected(registry, devices, camera, dataset, chain, gov, bob):
+    id_, c = dataset
+    signature = camera.sign(digest_for(registry, chain, c))
+    devices.retire(camera.device_id, sender=gov)
+    with ape.reverts(registry.DatasetRegistryBadAttestation, id=id_, deviceId=camera.device_id):
+        registry.attest(id_, camera.device_id, signature, sender=bob)
+    assert not registry.isAttested(id_)

@@ -237,3 +237,45 @@ def test_package__checks_a_buyer_makes_before_paying(offer, tmp_path):
     (tmp_path / "junk.apkg").write_bytes(b"APKG0001\x00\x00\x00\x05{bad")
     with pytest.raises(exchange.DataError, match="not a readable Apiary package"):
         exchange.read_package(tmp_path / "junk.apkg")
+
+
+def test_buy__dataset_sold_on__the_old_listing_sells_nothing(market, offer, registry, chain, alice, bob, carol, usd):
+    key = exchange.OneTimeKey.new()
+    chain.mine(SEAL_WINDOW + 1)
+    registry.transferFrom(alice, carol, offer["dataset"], sender=alice)  # the lister no longer owns the dataset
+    with ape.reverts(market.DataMarketListingClosed):
+        market.buy(1, usd, PRICE, *key.public, sender=bob)
+    assert market.locked(usd) == BOND
+
+
+def test_dispute__package_missing_a_piece__refunded(tmp_path, market, register, registry, chain, alice, bob, usd):
+    """A package one piece short (its cipher tree has an empty leaf where the dataset has a row)."""
+    csv = tmp_path / "s.csv"
+    csv.write_text("a\n" + "".join(f"{i}\n" for i in range(7)))
+    c = merkle.commit_file(csv)
+    dataset_id = register(alice, c, price_token=usd.address, price=PRICE)
+    chain.mine(SEAL_WINDOW + 1)
+    pkg, key = exchange.build_package(csv, tmp_path / "s.apkg")
+    short = pkg.cipher_leaves()[:-1] + [merkle.EMPTY]
+    market.list(dataset_id, merkle.root_of(short), keccak(key), HOUR, DAY, "u", sender=alice)
+    buyer_key = exchange.OneTimeKey.new()
+    market.buy(1, usd, PRICE, *buyer_key.public, sender=bob)
+    ephemeral = deliver(market, chain, 1, buyer_key.public, key, alice)
+    shared = buyer_key.shared(ephemeral)
+    last = c.rows - 1
+    evidence = (buyer_key.secret, shared[0], shared[1], last, b"", (last, merkle.proof_at(short, last)),
+                bytes(c.leaves[last]), (last, c.proof_at(last)))
+    market.dispute(1, evidence, sender=bob)
+    assert market.listing(1).fraud == 2 and market.owed(bob, usd) == PRICE + BOND // 2
+
+
+def test_list__dataset_flagged_duplicate__not_sellable(tmp_path, market, offer, register, challenge, chain, bob, carol):
+    lines = offer["csv"].read_text().splitlines()
+    copy_csv = tmp_path / "copy.csv"
+    copy_csv.write_text("\n".join(lines[:6]) + "\n")  # the header and five of alice's rows
+    c = merkle.commit_file(copy_csv)
+    copy_id = register(bob, c)
+    challenge(carol, copy_id, offer["dataset"], c, offer["commitment"])
+    chain.mine(SEAL_WINDOW + 1)
+    with ape.reverts(market.DataMarketDatasetNotSellable, datasetId=copy_id):
+        market.list(copy_id, b"\x01" * 32, b"\x02" * 32, HOUR, DAY, "u", sender=bob)

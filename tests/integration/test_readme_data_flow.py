@@ -1,0 +1,58 @@
+"""The README's data market block, run verbatim with bash against the node it starts itself (as the market
+block's test does): a camera registered by governance, a dataset registered, attested and listed, the seller's
+delivery agent as its own process, a buyer who decrypts a file equal byte for byte to the original, the seller
+paid less the fee."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+
+import pytest
+
+from apiary.paths import PROJECT_ROOT
+
+from .test_readme_market_flow import _free_port, _port_open
+
+BEGIN, END = "<!-- data-flow:begin -->", "<!-- data-flow:end -->"
+TIMEOUT = 600
+
+
+def readme_block() -> str:
+    text = (PROJECT_ROOT / "README.md").read_text()
+    assert text.count(BEGIN) == 1 and text.count(END) == 1, "README.md needs exactly one data-flow block"
+    match = re.fullmatch(r"\s*```bash\n(.*?)```\s*", text[text.index(BEGIN) + len(BEGIN) : text.index(END)], re.S)
+    assert match, "the data-flow markers must enclose exactly one ```bash block"
+    return match.group(1)
+
+
+@pytest.mark.anvil
+def test_readme_data_flow__runs_verbatim__buyer_gets_the_file_seller_is_paid(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "APIARY_NODE_PORT": str(port), "APIARY_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
+           "APIARY_STATE_DIR": str(tmp_path / "build")}
+    work = tmp_path / "work"
+    work.mkdir()
+    script = readme_block().replace("D=build/data-task", f"D={work}/data-task")
+    process = subprocess.Popen(["bash", "-c", "set -euo pipefail\n" + script], cwd=PROJECT_ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        pytest.fail(f"the README block ran longer than {TIMEOUT} s:\n{output[-4000:]}")
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    assert process.returncode == 0, output[-6000:]
+    assert "bought file equal byte for byte" in output
+    assert re.search(r"dataset #1 registered to 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \(stake \d+\); attested", output)
+    assert "delivered sale #1" in output and "rows checked against the registered dataset" in output
+    assert "withdrew 24.75 APY to 0x70997970C51812dc3A010C7d01b50e0d17dc79C8" in output, output[-3000:]
+    assert "attested: True" in output and "state settled" in output
+    assert not _port_open(port), "the block must stop its node"

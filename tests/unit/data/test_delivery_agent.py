@@ -1,0 +1,66 @@
+"""The seller's delivery agent: delivers each sale once, survives restarts and a lost state file, settles after
+the dispute window, ignores other sellers' sales."""
+
+from __future__ import annotations
+
+from apiary.agents.delivery import DeliveryAgent
+from apiary.data import merkle
+from apiary.sdk import data as sdk
+
+from .conftest import DAY, SEAL_WINDOW
+
+PRICE = 10**18
+
+
+def test_agent__delivers_once_across_restarts_and_settles(tmp_path, project, deployer, gov, vault, registry, usd,
+                                                          register, chain, alice, bob, carol):
+    market = project.DataMarket.deploy(gov, vault, registry, usd, 0, 10**24, sender=deployer)
+    csv = tmp_path / "d.csv"
+    csv.write_text("x\n" + "".join(f"{i}\n" for i in range(30)))
+    dataset_id = register(alice, merkle.commit_file(csv), price_token=usd.address, price=PRICE)
+    chain.mine(SEAL_WINDOW + 1)
+    keys = tmp_path / "keys"
+    client = sdk.DataClient(registry, market, None)
+    for who in (bob, carol):
+        usd.approve(market, 2**256 - 1, sender=who)
+    listing = sdk.list_dataset(client, alice, dataset_id, csv, tmp_path / "d.apkg", keys)
+    sales = [sdk.buy_licence(client, who, listing, tmp_path / "d.apkg", "1", tmp_path / who.address) for who in (bob, carol)]
+
+    log: list[str] = []
+    state = tmp_path / "agent.json"
+    DeliveryAgent(client, alice, keys, state, poll_interval=0, log=log.append).run(max_ticks=1)
+    assert [sdk.SALE_STATES[int(market.saleState(s))] for s in sales] == ["delivered", "delivered"]
+    nonce = alice.nonce
+    DeliveryAgent(client, alice, keys, state, poll_interval=0, log=log.append).run(max_ticks=2)  # restart
+    state.unlink()  # a lost state file: the chain says what was done
+    again = DeliveryAgent(client, alice, keys, state, poll_interval=0, log=log.append)
+    again.run(max_ticks=1)
+    assert alice.nonce == nonce, "a delivery was sent twice"
+    assert again.status()["delivered"] == sales
+    for s, who in zip(sales, (bob, carol)):
+        fetched = sdk.fetch_licence(client, who, s, tmp_path / "d.apkg", tmp_path / f"out-{s}.csv", tmp_path / who.address)
+        assert fetched.outcome == "ok" and (tmp_path / f"out-{s}.csv").read_bytes() == csv.read_bytes()
+
+    chain.pending_timestamp += DAY + 10
+    again.run(max_ticks=1)
+    assert [sdk.SALE_STATES[int(market.saleState(s))] for s in sales] == ["settled", "settled"]
+    assert again.state["open"] == []
+    assert sum(1 for line in log if "delivered sale" in line) == 2
+
+
+def test_agent__other_sellers_sales_and_missing_keys__left_alone(tmp_path, project, deployer, gov, vault, registry,
+                                                                 usd, register, chain, alice, bob, carol):
+    market = project.DataMarket.deploy(gov, vault, registry, usd, 0, 10**24, sender=deployer)
+    csv = tmp_path / "d.csv"
+    csv.write_text("x\n" + "".join(f"{i}\n" for i in range(10)))
+    dataset_id = register(alice, merkle.commit_file(csv), price_token=usd.address, price=PRICE)
+    chain.mine(SEAL_WINDOW + 1)
+    client = sdk.DataClient(registry, market, None)
+    usd.approve(market, 2**256 - 1, sender=bob)
+    listing = sdk.list_dataset(client, alice, dataset_id, csv, tmp_path / "d.apkg", tmp_path / "alice-keys")
+    sale = sdk.buy_licence(client, bob, listing, tmp_path / "d.apkg", "1", tmp_path / "bob")
+    log: list[str] = []
+    DeliveryAgent(client, carol, tmp_path / "carol", tmp_path / "carol.json", poll_interval=0, log=log.append).run(1)
+    DeliveryAgent(client, alice, tmp_path / "no-keys", tmp_path / "a.json", poll_interval=0, log=log.append).run(1)
+    assert sdk.SALE_STATES[int(market.saleState(sale))] == "paid"
+    assert any("no package key" in line for line in log)
