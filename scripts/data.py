@@ -187,7 +187,8 @@ def transfer(ecosystem, network, provider, account, recipient, amount, token):
 @account_option()
 @click.option("--dataset", "dataset_id", type=int, required=True)
 @click.option("--data", "data_file", type=CallerPathType(), required=True, help="The dataset's file.")
-@click.option("--package", "package_out", type=CallerPathType(), required=True, help="The encrypted package to write.")
+@click.option("--package", "package_out", type=CallerPathType(new=True), required=True,
+              help="The encrypted package to write (an existing one of this dataset is reused).")
 @click.option("--uri", default="", help="Where buyers download the package (default: its path).")
 @click.option("--delivery-hours", type=click.FloatRange(min=0.17), default=1.0, show_default=True)
 @click.option("--dispute-hours", type=click.FloatRange(min=1.0), default=24.0, show_default=True)
@@ -241,7 +242,7 @@ def buy(ecosystem, network, provider, account, listing_id, package_file, max_pri
 @account_option()
 @click.option("--sale", "sale_id", type=int, required=True)
 @click.option("--package", "package_file", type=CallerPathType(), required=True)
-@click.option("--out", type=CallerPathType(), required=True, help="Where to write the decrypted original file.")
+@click.option("--out", type=CallerPathType(new=True), required=True, help="Where to write the decrypted original file.")
 @click.option("--wait", type=click.FloatRange(min=0), default=0.0, help="Seconds to wait for the delivery.")
 def fetch(ecosystem, network, provider, account, sale_id, package_file, out, wait):
     """Decrypt a delivered licence and check it row by row; a bad key or row is disputed on chain at once."""

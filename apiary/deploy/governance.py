@@ -85,9 +85,11 @@ class LocalProposalRunner:
     def vote(self, proposal: Proposal, voters: Sequence[Any], support: int = FOR) -> None:
         from ape import chain
 
+        from ..sdk.devnode import advance
+
         snapshot = self.governor.proposalSnapshot(proposal.proposal_id)
         if chain.blocks.height <= snapshot:
-            chain.mine(snapshot - chain.blocks.height + 1)
+            advance(blocks=snapshot - chain.blocks.height + 1)
         for voter in voters:
             self.governor.castVote(proposal.proposal_id, support, sender=voter)
             weight = self.governor.getVotes(voter.address, snapshot)
@@ -96,18 +98,23 @@ class LocalProposalRunner:
     def queue(self, proposal: Proposal, sender: Any) -> None:
         from ape import chain
 
+        from ..sdk.devnode import advance
+
         deadline = self.governor.proposalDeadline(proposal.proposal_id)
         if chain.blocks.height <= deadline:
-            chain.mine(deadline - chain.blocks.height + 1)
+            advance(blocks=deadline - chain.blocks.height + 1)
         self.governor.queue(*proposal.args(), sender=sender)
         self.log(f"  queued in the timelock (state {proposal_state(self.governor, proposal.proposal_id)})")
 
     def execute(self, proposal: Proposal, sender: Any) -> Any:
         from ape import chain
 
+        from ..sdk.devnode import advance
+
         eta = self.governor.proposalEta(proposal.proposal_id)
         if chain.pending_timestamp <= eta:
-            chain.mine(1, timestamp=eta + 1)
+            # devnode.advance works on every dev provider (ape's test chain, ape-foundry, a plain node on anvil)
+            advance(blocks=1, seconds=max(eta + 1 - int(chain.blocks.head.timestamp), 1))
         receipt = self.governor.execute(*proposal.args(), sender=sender)
         self.log(f"  executed after the timelock delay: {'; '.join(a.summary for a in proposal.actions)}")
         return receipt

@@ -128,14 +128,23 @@ def caller_path(text: str | Path) -> Path:
 
 
 class CallerPathType(click.ParamType):
-    """An existing file, relative to the user's directory (see `caller_path`)."""
+    """A file relative to the user's directory (see `caller_path`): an existing one, or with `new=True` one to
+    write (its folder must exist, the file itself may)."""
 
     name = "file"
 
+    def __init__(self, new: bool = False):
+        self.new = new
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
         path = caller_path(value)
-        if not path.is_file():
-            self.fail(f"{value}: no such file{' (a folder)' if path.is_dir() else ''}", param, ctx)
+        if path.is_dir():
+            self.fail(f"{value}: a folder, not a file", param, ctx)
+        if self.new:
+            if not path.parent.is_dir():
+                self.fail(f"{value}: no folder {path.parent} to write it in", param, ctx)
+        elif not path.is_file():
+            self.fail(f"{value}: no such file", param, ctx)
         return path
 
 

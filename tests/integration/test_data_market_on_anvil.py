@@ -3,8 +3,9 @@ partial copy challenged and slashed, a licence bought and delivered by the selle
 process, the buyer's file equal byte for byte to the original; a seller who delivers a wrong key and one whose
 package is not the registered data both lose the dispute; the vault holds the fees.
 
-The test drives the chain through the SDK (what the CLI calls) and starts `ape run data deliver-agent` as its own
-process against the same node, with the deployment manifest the test wrote.
+The test starts anvil as `./dev node` does (chain id 1337), drives the chain through the SDK (what the CLI calls)
+and starts `ape run data deliver-agent` as its own process against the same node, with the deployment manifest
+the test wrote.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from apiary.sdk.devnode import advance
 from apiary.sdk.errors import ApiaryCliError
 from apiary.sdk.manifest import load_manifest, write_manifest
 
+from tests.integration.test_readme_market_flow import _free_port, _port_open
+
 ONE = 10**18
 HOUR, DAY = 3600, 24 * 3600
 
@@ -58,7 +61,24 @@ def test_data_market__end_to_end_on_anvil(project, accounts, local_config, tmp_p
     assert shutil.which("anvil"), "anvil not on PATH: run the tests through ./dev test"
     deployer, alice, bob, carol, whale, attacker = (accounts[i] for i in (0, 2, 3, 4, 5, 6))
     deployments, state = tmp_path / "deployments", tmp_path / "state"
-    with networks.parse_network_choice("ethereum:local:foundry") as provider:
+    port = _free_port()
+    node = subprocess.Popen(["anvil", "--port", str(port), "--chain-id", "1337", "--silent"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _port_open(port):
+            assert node.poll() is None and time.monotonic() < deadline, "anvil did not start"
+            time.sleep(0.2)
+        _story(project, accounts, local_config, tmp_path, port, deployer, alice, bob, carol, whale, attacker,
+               deployments, state)
+    finally:
+        os.killpg(node.pid, signal.SIGTERM)
+        node.wait(timeout=30)
+
+
+def _story(project, accounts, local_config, tmp_path, port, deployer, alice, bob, carol, whale, attacker, deployments,
+           state):
+    uri = f"http://127.0.0.1:{port}"
+    with networks.parse_network_choice(f"ethereum:local:{uri}") as provider:
         # ---- deployment, as ./dev deploy does; the manifest names the node as the CLI sees it
         core = deploy_core(project, deployer, local_config)
         market = deploy_market(project, deployer, core)
@@ -92,9 +112,10 @@ def test_data_market__end_to_end_on_anvil(project, accounts, local_config, tmp_p
         values = list(range(120))[::-1]
         pq.write_table(pa.table({"day": values, "region": [f"r{v % 5}" for v in values],
                                  "units": [v * 7 % 101 for v in values]}), tmp_path / "copy.parquet")
-        with pytest.raises(ApiaryCliError, match="DatasetRegistryDuplicateRoot"):
+        nonce = bob.nonce
+        with pytest.raises(ApiaryCliError, match=f"these rows are dataset #{a_id} already"):
             sdk.register_dataset(client, bob, tmp_path / "copy.parquet", state / "bob")
-        assert client.datasets.owed(bob, apy) == 0
+        assert bob.nonce == nonce and client.datasets.totalDatasets() == 2  # nothing sent
 
         # ---- a partial copy is challenged and slashed
         p_file = _rows(tmp_path / "partial.csv", range(100, 180))  # 20 of alice's rows
@@ -115,13 +136,18 @@ def test_data_market__end_to_end_on_anvil(project, accounts, local_config, tmp_p
             shutil.copy(record, key_dir / record.name)  # the agent reads the keys `list` stored
         agent = subprocess.Popen(
             [str(PROJECT_ROOT / ".venv" / "bin" / "ape"), "run", "data", "deliver-agent", "--network",
-             f"ethereum:local:{provider.uri}", "--account", "TEST::2", "--poll", "0.5"],
+             f"ethereum:local:{uri}", "--account", "TEST::2", "--poll", "0.5"],
             cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)
         try:
             sale_ok = sdk.buy_licence(client, bob, listing_a, tmp_path / "a.apkg", "25", state / "bob")
-            fetched = sdk.fetch_licence(client, bob, sale_ok, tmp_path / "a.apkg", tmp_path / "bought.csv",
-                                        state / "bob", wait=120)
+            try:
+                fetched = sdk.fetch_licence(client, bob, sale_ok, tmp_path / "a.apkg", tmp_path / "bought.csv",
+                                            state / "bob", wait=120)
+            except ApiaryCliError:
+                if agent.poll() is None:
+                    os.killpg(agent.pid, signal.SIGTERM)
+                pytest.fail("the agent did not deliver:\n" + agent.communicate(timeout=60)[0][-4000:])
             assert fetched.outcome == "ok" and (tmp_path / "bought.csv").read_bytes() == a_file.read_bytes()
 
             # ---- whale delivers a wrong key: carol proves it and is refunded, whale's bond is slashed
@@ -157,21 +183,25 @@ def test_data_market__end_to_end_on_anvil(project, accounts, local_config, tmp_p
                 time.sleep(0.5)
             assert sdk.SALE_STATES[int(client.market.saleState(sale_ok))] == "settled"
         finally:
-            os.killpg(agent.pid, signal.SIGTERM)
+            if agent.poll() is None:
+                os.killpg(agent.pid, signal.SIGTERM)
             output, _ = agent.communicate(timeout=60)
         assert f"delivered sale #{sale_ok}" in output and f"settled sale #{sale_ok}" in output, output[-3000:]
         assert output.count(f"delivered sale #{sale_ok}") == 1
         status = subprocess.run(
             [str(PROJECT_ROOT / ".venv" / "bin" / "ape"), "run", "data", "deliver-agent", "--network",
-             f"ethereum:local:{provider.uri}", "--account", "TEST::2", "--status"],
+             f"ethereum:local:{uri}", "--account", "TEST::2", "--status"],
             cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
         assert json.loads(status.stdout.strip().splitlines()[-1])["delivered"] == [sale_ok], status.stdout + status.stderr
 
-        fee = int(client.market.feesPending(apy))
-        assert fee > 0
+        sale_fee = -(-25 * ONE * int(core.vault.feeBps()) // 10_000)
+        market_fees, registry_fees = int(client.market.feesPending(apy)), int(client.datasets.feesPending(apy))
+        # the vault's halves of two slashed bonds and of the slashed stake, and the fee of the settled sale
+        assert market_fees == sale_fee + 2 * (bond - bond // 2) and registry_fees == stake - stake // 2
+        before = int(core.vault.unallocated(apy))
         client.market.flushFees(apy, sender=bob)
         client.datasets.flushFees(apy, sender=bob)
-        assert int(core.vault.unallocated(apy)) >= fee + stake - stake // 2 + bond - bond // 2
+        assert int(core.vault.unallocated(apy)) == before + market_fees + registry_fees
         for contract in (client.market, client.datasets):
             assert int(contract.escrowed(apy)) == int(contract.locked(apy)) + int(contract.totalOwed(apy)) + \
                 int(contract.feesPending(apy)) + int(contract.burned(apy))

@@ -14,7 +14,7 @@ import pytest
 
 from apiary.paths import PROJECT_ROOT
 
-from .test_readme_market_flow import _free_port, _port_open
+from tests.integration.test_readme_market_flow import _free_port, _port_open
 
 BEGIN, END = "<!-- data-flow:begin -->", "<!-- data-flow:end -->"
 TIMEOUT = 600
@@ -51,7 +51,7 @@ def test_readme_data_flow__runs_verbatim__buyer_gets_the_file_seller_is_paid(tmp
             pass
     assert process.returncode == 0, output[-6000:]
     assert "bought file equal byte for byte" in output
-    assert re.search(r"dataset #1 registered to 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \(stake \d+\); attested", output)
+    assert re.search(r"dataset #1: owner 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, \d+ rows", output), output[-3000:]
     assert "delivered sale #1" in output and "rows checked against the registered dataset" in output
     assert "withdrew 24.75 APY to 0x70997970C51812dc3A010C7d01b50e0d17dc79C8" in output, output[-3000:]
     assert "attested: True" in output and "state settled" in output

@@ -41,9 +41,9 @@ def test_agent__delivers_once_across_restarts_and_settles(tmp_path, project, dep
         fetched = sdk.fetch_licence(client, who, s, tmp_path / "d.apkg", tmp_path / f"out-{s}.csv", tmp_path / who.address)
         assert fetched.outcome == "ok" and (tmp_path / f"out-{s}.csv").read_bytes() == csv.read_bytes()
 
-    chain.pending_timestamp += DAY + 10
-    again.run(max_ticks=1)
-    assert [sdk.SALE_STATES[int(market.saleState(s))] for s in sales] == ["settled", "settled"]
+    chain.mine(1, deltatime=DAY + 10)  # the agent reads the state at the head
+    again.run(max_ticks=again.ticks + 1)
+    assert [sdk.SALE_STATES[int(market.saleState(s))] for s in sales] == ["settled", "settled"], log
     assert again.state["open"] == []
     assert sum(1 for line in log if "delivered sale" in line) == 2
 
