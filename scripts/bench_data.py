@@ -5,10 +5,8 @@ reports/data-bench.md; the committed snapshot is docs/data-bench.md.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import click
@@ -17,6 +15,7 @@ from ape.cli import ConnectedProviderCommand
 from eth_hash.auto import keccak
 
 from apiary.data import attest, exchange, merkle
+from apiary.data.bench import hashing_rate
 from apiary.deploy.config import PROFILES, DeployConfig
 from apiary.deploy.deploy import deploy_core
 from apiary.deploy.governance import LocalProposalRunner, Proposal, call
@@ -24,35 +23,6 @@ from apiary.deploy.market import deploy_market
 from apiary.paths import PROJECT_ROOT
 
 DAY = 24 * 3600
-
-
-def _peak_mb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) // 1024
-    return 0
-
-
-def _hash_in_child(path: str, queue) -> None:
-    start = time.perf_counter()
-    c = merkle.commit_file(path)
-    queue.put((time.perf_counter() - start, _peak_mb(), c.rows))
-
-
-def hashing_rate(rows: int, work: Path) -> tuple[float, int, int, int]:
-    """(seconds, peak MB, rows, file bytes) of committing a generated CSV of `rows` rows, in a fresh process."""
-    path = work / "rows.csv"
-    with path.open("w") as f:
-        f.write("id,sensor,reading,label\n")
-        for i in range(rows):
-            f.write(f"{i},s{i % 97},{(i * 7919) % 100003 / 1000},c{i % 10}\n")
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    child = ctx.Process(target=_hash_in_child, args=(str(path), queue))
-    child.start()
-    seconds, peak, n = queue.get()
-    child.join()
-    return seconds, peak, n, path.stat().st_size
 
 
 def _csv(path: Path, values) -> Path:
