@@ -32,6 +32,7 @@ from eth_hash.auto import keccak
 from ..data import attest, exchange, merkle
 from ..paths import write_atomic
 from .amounts import Token
+from .bounties import _hex, _quiet, _unhex
 from .errors import ApiaryCliError
 from .tx import send
 
@@ -39,18 +40,6 @@ Log = Callable[[str], None]
 ZERO = "0x0000000000000000000000000000000000000000"
 SALE_STATES = ["none", "paid", "delivered", "settleable", "expired", "settled", "refunded"]
 FRAUD = ["none", "wrong key", "bad package"]
-
-
-def _quiet(_message: str) -> None:
-    pass
-
-
-def _hex(data: bytes) -> str:
-    return "0x" + bytes(data).hex()
-
-
-def _unhex(text: str) -> bytes:
-    return bytes.fromhex(text[2:] if text.startswith("0x") else text)
 
 
 def _secret(path: Path, record: dict) -> None:

@@ -165,8 +165,8 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
         bytes32 key = _deliveredKey(saleId, s, e);
         Fraud fraud = keccak256(abi.encodePacked(key)) != l.keyHash ? Fraud.WrongKey : _checkPiece(saleId, l, key, e);
         _refundSale(saleId, s, l);
-        uint256 toBuyer;
-        uint256 toVault;
+        uint256 toBuyer = 0;
+        uint256 toVault = 0;
         if (l.fraud == Fraud.None) {
             // The first proof slashes the bond; one piece of evidence, one slash.
             l.closed = true;

@@ -110,8 +110,8 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
         delete _pending[s];
 
         id = _byRoot[r.root];
-        address from;
-        uint256 copierStake;
+        address from = address(0);
+        uint256 copierStake = 0;
         if (id != 0) {
             Dataset storage existing = _datasets[id];
             // The earliest seal wins; an equal or later one is a duplicate.

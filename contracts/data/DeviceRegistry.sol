@@ -63,6 +63,7 @@ contract DeviceRegistry is IDeviceRegistry, Ownable {
             return P256.verify(sha256(abi.encodePacked(digest)), bytes32(signature[0:32]), bytes32(signature[32:64]), d.x, d.y);
         }
         // ECDSA.tryRecover rejects high-s and malformed signatures without reverting.
+        // slither-disable-next-line unused-return — the third value only details the error, already checked
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
         return err == ECDSA.RecoverError.NoError && bytes32(uint256(uint160(signer))) == d.x;
     }

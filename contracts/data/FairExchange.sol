@@ -57,7 +57,7 @@ library FairExchange {
     function xorExpand(bytes32 prk, bytes memory info, bytes memory data) internal pure returns (bytes memory out) {
         uint256 length = data.length;
         out = new bytes(length);
-        bytes32 t;
+        bytes32 t = bytes32(0);
         for (uint256 block_ = 1; (block_ - 1) * 32 < length; ++block_) {
             t = block_ == 1
                 ? hmac(prk, abi.encodePacked(info, uint8(block_)))

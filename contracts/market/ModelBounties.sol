@@ -249,6 +249,7 @@ contract ModelBounties is IModelBounties, Settlement {
         try provenance.royaltiesOf(b.best) returns (uint16 bps, address[] memory owners) {
             uint256 k = owners.length;
             if (bps == 0 || k == 0 || bps > _BPS) return 0;
+            // slither-disable-next-line divide-before-multiply — equal parts rounded down: part·k never exceeds the share
             uint256 part = b.reward * bps / _BPS / k;
             for (uint256 i; i < k; ++i) {
                 (uint256 net,) = _payOut(b.token, owners[i], part, b.feeBps);

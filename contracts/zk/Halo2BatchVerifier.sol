@@ -42,7 +42,7 @@ contract Halo2BatchVerifier {
             revert Halo2BatchLengthMismatch(verifiers.length, n, instances.length);
         }
         uint256[4][] memory points = new uint256[4][](n);
-        uint256[8] memory g2;
+        uint256[8] memory g2 = [uint256(0), 0, 0, 0, 0, 0, 0, 0];
         for (uint256 i; i < n; ++i) {
             // slither-disable-next-line calls-loop — one call per proof is the point; a reverting verifier reverts the batch
             uint256[12] memory out = verifiers[i].verifyProofDeferred(proofs[i], instances[i]);
