@@ -95,7 +95,6 @@ def cli(ecosystem, network, rows):
     r_buy, s1, k1, e1, r_deliver = sale()
     gas("DataMarket.buy", r_buy)
     gas("DataMarket.deliver", r_deliver)
-    _, s2, k2, e2, _ = sale(honest=False)
     chain.mine(1, deltatime=DAY + 10)
     gas("DataMarket.settle", mk.settle(s1, sender=carol))
     # a wrong-key dispute inside the window of a fresh sale

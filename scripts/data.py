@@ -163,20 +163,12 @@ def withdraw(ecosystem, network, provider, account, token, source):
 @click.option("--token", default="ApiaryToken", show_default=True)
 def transfer(ecosystem, network, provider, account, recipient, amount, token):
     """Send tokens to another account (e.g. APY for a registration stake or a listing bond)."""
-    from ethpm_types import ContractType
-
+    from apiary.sdk.bounties import erc20
     from apiary.sdk.tx import send
 
     _, client, _ = _ctx(ecosystem, network, provider)
     t = client.token(token)
-    import ape
-
-    abi = [{"type": "function", "name": "transfer", "stateMutability": "nonpayable",
-            "inputs": [{"name": "to", "type": "address"}, {"name": "value", "type": "uint256"}],
-            "outputs": [{"name": "", "type": "bool"}]}]
-    erc20 = ape.chain.contracts.instance_at(t.address, contract_type=ContractType.model_validate(
-        {"contractName": "ERC20", "abi": abi}), fetch_from_explorer=False)
-    send(erc20.transfer, recipient, t.parse(amount), sender=account)
+    send(erc20(t.address).transfer, recipient, t.parse(amount), sender=account)
     click.echo(f"sent {t.format(t.parse(amount))} to {recipient}")
 
 

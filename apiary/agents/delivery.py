@@ -54,10 +54,10 @@ class DeliveryAgent(Agent):
             if state == "paid":
                 if self.seen(f"deliver:{sale_id}"):
                     continue  # marked but not on chain yet (a pending transaction): never send a second one
-                listing = m.listing(int(m.sale(sale_id).listingId))
-                key = sdk.listing_key(self.key_dir, bytes(listing.cipherRoot))
+                listing_id = int(m.sale(sale_id).listingId)
+                key = sdk.listing_key(self.key_dir, bytes(m.listing(listing_id).cipherRoot))
                 if key is None:
-                    self.log(f"{self.name}: no package key for listing #{int(m.sale(sale_id).listingId)} in "
+                    self.log(f"{self.name}: no package key for listing #{listing_id} in "
                              f"{self.key_dir}: cannot deliver sale #{sale_id}")
                     continue
                 sdk.deliver_sale(self.client, self.seller, sale_id, key)

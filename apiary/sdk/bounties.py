@@ -55,6 +55,7 @@ _ERC20_ABI = [
          "uint256"),
         ("approve", "nonpayable", [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
          "bool"),
+        ("transfer", "nonpayable", [{"name": "to", "type": "address"}, {"name": "value", "type": "uint256"}], "bool"),
     )
 ]
 
@@ -69,6 +70,22 @@ def _hex(data: bytes) -> str:
 
 def _unhex(text: str) -> bytes:
     return bytes.fromhex(text[2:] if text.startswith("0x") else text)
+
+
+def deployment_token(names: dict[str, str], text: str) -> Token:
+    """A token by address or by a contract name of the deployment (`ApiaryToken`); a token without decimals() is
+    refused rather than guessed."""
+    from eth_utils import is_hex_address
+
+    if text in names:
+        text = names[text]
+    elif not is_hex_address(text):
+        known = ", ".join(sorted(names)) or "none"
+        raise ApiaryCliError(f"--token '{text}' is neither an address nor a contract of this deployment ({known})")
+    token = Token.at(text)
+    if token.warning:
+        raise ApiaryCliError(f"{token.warning}; refusing to guess the amounts of a token without decimals()")
+    return token
 
 
 def erc20(address: str) -> Any:
@@ -99,17 +116,7 @@ class Market:
 
     def token(self, text: str) -> Token:
         """A token by address or by a contract name of the deployment (`ApiaryToken`)."""
-        from eth_utils import is_hex_address
-
-        if text in self.names:
-            text = self.names[text]
-        elif not is_hex_address(text):
-            names = ", ".join(sorted(self.names)) or "none"
-            raise ApiaryCliError(f"--token '{text}' is neither an address nor a contract of this deployment ({names})")
-        token = Token.at(text)
-        if token.warning:
-            raise ApiaryCliError(f"{token.warning}; refusing to guess the amounts of a token without decimals()")
-        return token
+        return deployment_token(self.names, text)
 
     def circuit_name(self, cid: bytes, manifest: Any = None) -> str:
         """The built-in circuit, or the circuit folder recorded by deploy-verifier, whose id is `cid` (the id in

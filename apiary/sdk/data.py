@@ -32,7 +32,7 @@ from eth_hash.auto import keccak
 from ..data import attest, exchange, merkle
 from ..paths import write_atomic
 from .amounts import Token
-from .bounties import _hex, _quiet, _unhex
+from .bounties import _hex, _quiet, _unhex, deployment_token
 from .errors import ApiaryCliError
 from .tx import send
 
@@ -66,13 +66,7 @@ class DataClient:
                    manifest.contract("DeviceRegistry"), provenance, manifest.addresses)
 
     def token(self, text: str) -> Token:
-        from eth_utils import is_hex_address
-
-        if text in self.names:
-            text = self.names[text]
-        elif not is_hex_address(text):
-            raise ApiaryCliError(f"--token '{text}' is neither an address nor a contract of this deployment")
-        return Token.at(text)
+        return deployment_token(self.names, text)
 
 
 def _approve(token_address: str, owner: Any, spender: str, amount: int, log: Log) -> None:
@@ -300,16 +294,14 @@ def fetch_licence(client: DataClient, buyer: Any, sale_id: int, package_file: Pa
     package = exchange.read_package(package_file)
     ephemeral = (int(s.ephemeralX), int(s.ephemeralY))
     key = exchange.open_key(buyer_key, ephemeral, bytes(s.encKey), exchange.key_info(chain.chain_id, m.address, sale_id))
-    registered = exchange.Package(package.path, package.header, package.leaves, package.lengths, package.pieces_offset,
-                                  package.original_offset)
     if keccak(key) != bytes(listing.keyHash):
         log("the delivered key is not the listed one: disputing")
-        send(m.dispute, sale_id, exchange.evidence(registered, buyer_key, ephemeral, None), sender=buyer)
+        send(m.dispute, sale_id, exchange.evidence(package, buyer_key, ephemeral, None), sender=buyer)
         return Fetched(sale_id, "disputed: wrong key", None, 0)
     opened = exchange.open_package(package, key)
     if opened.bad_index is not None:
         log(f"row {opened.bad_index} of the package is not row {opened.bad_index} of the dataset: disputing")
-        send(m.dispute, sale_id, exchange.evidence(registered, buyer_key, ephemeral, opened.bad_index), sender=buyer)
+        send(m.dispute, sale_id, exchange.evidence(package, buyer_key, ephemeral, opened.bad_index), sender=buyer)
         return Fetched(sale_id, "disputed: bad package", None, 0)
     if out.exists():
         raise ApiaryCliError(f"{out} exists: choose another --out (nothing is overwritten)")

@@ -5,16 +5,13 @@ paid less the fee."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
 
 import pytest
 
 from apiary.paths import PROJECT_ROOT
 
-from tests.integration.test_readme_market_flow import _free_port, _port_open
+from tests.integration.test_readme_market_flow import _port_open, run_block
 
 BEGIN, END = "<!-- data-flow:begin -->", "<!-- data-flow:end -->"
 TIMEOUT = 600
@@ -30,26 +27,9 @@ def readme_block() -> str:
 
 @pytest.mark.anvil
 def test_readme_data_flow__runs_verbatim__buyer_gets_the_file_seller_is_paid(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "APIARY_NODE_PORT": str(port), "APIARY_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
-           "APIARY_STATE_DIR": str(tmp_path / "build")}
     work = tmp_path / "work"
     work.mkdir()
-    script = readme_block().replace("D=build/data-task", f"D={work}/data-task")
-    process = subprocess.Popen(["bash", "-c", "set -euo pipefail\n" + script], cwd=PROJECT_ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        output, _ = process.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        pytest.fail(f"the README block ran longer than {TIMEOUT} s:\n{output[-4000:]}")
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    assert process.returncode == 0, output[-6000:]
+    port, output = run_block(readme_block().replace("D=build/data-task", f"D={work}/data-task"), tmp_path, TIMEOUT)
     assert "bought file equal byte for byte" in output
     assert re.search(r"dataset #1: owner 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, \d+ rows", output), output[-3000:]
     assert "delivered sale #1" in output and "rows checked against the registered dataset" in output

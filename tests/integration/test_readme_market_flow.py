@@ -44,6 +44,30 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def run_block(script: str, tmp_path, timeout: float) -> tuple[int, str]:
+    """Run a README block with bash in the repository root on a free node port, with its own deployments and
+    state folders; whatever happens, stop its whole process group (the node included). Returns (port, output)
+    after asserting the block succeeded."""
+    port = _free_port()
+    env = {**os.environ, "APIARY_NODE_PORT": str(port), "APIARY_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
+           "APIARY_STATE_DIR": str(tmp_path / "build")}
+    process = subprocess.Popen(["bash", "-c", "set -euo pipefail\n" + script], cwd=PROJECT_ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        pytest.fail(f"the README block ran longer than {timeout} s:\n{output[-4000:]}")
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)  # the node, if the block left it running
+        except ProcessLookupError:
+            pass
+    assert process.returncode == 0, output[-6000:]
+    return port, output
+
+
 def test_readme_block__has_no_placeholders():
     block = readme_block()
     assert "…" not in block and "0x…" not in block and "<" not in block.replace("<<", "")
@@ -52,23 +76,7 @@ def test_readme_block__has_no_placeholders():
 
 @pytest.mark.anvil
 def test_readme_market_flow__runs_verbatim__winner_paid(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "APIARY_NODE_PORT": str(port), "APIARY_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
-           "APIARY_STATE_DIR": str(tmp_path / "build")}
-    process = subprocess.Popen(["bash", "-c", "set -euo pipefail\n" + readme_block()], cwd=PROJECT_ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        output, _ = process.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        pytest.fail(f"the README block ran longer than {TIMEOUT} s:\n{output[-4000:]}")
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)  # the node, if the block left it running
-        except ProcessLookupError:
-            pass
-    assert process.returncode == 0, output[-6000:]
+    port, output = run_block(readme_block(), tmp_path, TIMEOUT)
     paid = re.search(rf"withdrew (\S+) APY to {MODEL_OWNER}: balance (\S+) APY → (\S+) APY", output)
     assert paid, output[-3000:]
     amount, before, after = (Decimal(x) for x in paid.groups())
