@@ -130,7 +130,14 @@ def release_stake(ecosystem, network, provider, account, dataset_id):
     """After the challenge window: credit your stake back (then `withdraw`)."""
     from apiary.sdk.tx import send
 
+    from apiary.sdk.amounts import chain_time, format_time
+
     _, client, _ = _ctx(ecosystem, network, provider)
+    d = client.datasets.dataset(dataset_id)
+    at = int(client.datasets.releasableAt(dataset_id))
+    if not d.stakeReleased and chain_time() < at:
+        raise ApiaryCliError(f"dataset #{dataset_id}'s stake is locked until {format_time(at)}: its challenge window "
+                             "and the reveal period after it must pass first")
     send(client.datasets.releaseStake, dataset_id, sender=account)
     click.echo(f"stake of dataset #{dataset_id} released; withdraw it with: ape run data withdraw")
 

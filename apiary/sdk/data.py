@@ -31,7 +31,7 @@ from eth_hash.auto import keccak
 
 from ..data import attest, exchange, merkle
 from ..paths import write_atomic
-from .amounts import Token
+from .amounts import Token, format_time
 from .bounties import _hex, _quiet, _unhex, deployment_token
 from .errors import ApiaryCliError
 from .tx import send
@@ -145,6 +145,24 @@ def attest_dataset(client: DataClient, sender: Any, dataset_id: int, device_key:
     return device_key.device_id
 
 
+def _challengeable(reg: Any, later_id: int, earlier_id: int) -> None:
+    """Refuse, before the commit is sent, a challenge the reveal would reject: the stake is gone, the "earlier"
+    dataset was not sealed earlier, or the window closed."""
+    from ape import chain
+
+    later, earlier = reg.dataset(later_id), reg.dataset(earlier_id)
+    if later.duplicate:
+        raise ApiaryCliError(f"dataset #{later_id} was slashed as a duplicate already: nothing left to slash")
+    if later.stakeReleased:
+        raise ApiaryCliError(f"dataset #{later_id}'s stake was released after its challenge window: nothing to slash")
+    if int(earlier.sealNumber) >= int(later.sealNumber):
+        raise ApiaryCliError(f"dataset #{earlier_id} was not sealed before dataset #{later_id}: only the later of two "
+                             f"datasets is a copy (try --dataset {earlier_id} --earlier {later_id})")
+    ends = int(later.challengeEnds)
+    if int(chain.pending_timestamp) > ends:
+        raise ApiaryCliError(f"dataset #{later_id}'s challenge window closed {format_time(ends)}")
+
+
 def challenge_duplicate(client: DataClient, challenger: Any, later_id: int, later_file: Path, earlier_id: int,
                         earlier_file: Path, state_dir: Path, log: Log = _quiet) -> int:
     """Prove that dataset `later_id` repeats rows of `earlier_id` (commit, wait a block, reveal; resumable).
@@ -156,6 +174,7 @@ def challenge_duplicate(client: DataClient, challenger: Any, later_id: int, late
     for file, c, dataset_id in ((later_file, later, later_id), (earlier_file, earlier, earlier_id)):
         if bytes(reg.dataset(dataset_id).root) != c.root:
             raise ApiaryCliError(f"{file} is not dataset #{dataset_id} (its root differs from the registered one)")
+    _challengeable(reg, later_id, earlier_id)
     need = min(int(reg.minDuplicateRows()), later.rows)
     shared = merkle.shared_rows(later, earlier, limit=min(need, 32))
     if len(shared) < need:

@@ -1,7 +1,8 @@
 """The data market end to end on anvil: registrations (one camera-attested), an exact duplicate rejected, a
 partial copy challenged and slashed, a licence bought and delivered by the seller's agent running as a separate
 process, the buyer's file equal byte for byte to the original; a seller who delivers a wrong key and one whose
-package is not the registered data both lose the dispute; the vault holds the fees.
+package is not the registered data both lose the dispute; the vault holds the fees; a model trained on licensed
+data cites it, wins a real iris bounty (ezkl proof, on-chain verifier), and the dataset's owner gets the royalty.
 
 The test starts anvil as `./dev node` does (chain id 1337), drives the chain through the SDK (what the CLI calls)
 and starts `ape run data deliver-agent` as its own process against the same node, with the deployment manifest
@@ -205,3 +206,41 @@ def _story(project, accounts, local_config, tmp_path, port, deployer, alice, bob
         for contract in (client.market, client.datasets):
             assert int(contract.escrowed(apy)) == int(contract.locked(apy)) + int(contract.totalOwed(apy)) + \
                 int(contract.feesPending(apy)) + int(contract.burned(apy))
+
+        # ---- bob, who licensed alice's data, trains on it, cites it, and wins a real iris bounty (ezkl proof,
+        # on-chain verifier): alice receives the royalty through the settlement base
+        _royalty(project, core, market, manifest, client, deployer, whale, alice, bob, a_id, tmp_path)
+
+
+def _royalty(project, core, market, manifest, client, deployer, whale, alice, bob, a_id, tmp_path):
+    from apiary.deploy.market import register_circuit_by_governance
+    from apiary.sdk import bounties as bsdk
+    from apiary.zk import evm, pipeline, tasks
+    from apiary.zk import models as zk_models
+
+    circuit = pipeline.open_circuit("iris-logreg-n8")
+    verifier = evm.deploy_with_ape(circuit, deployer)
+    register_circuit_by_governance(core, market, circuit.circuit_id, verifier.address, circuit.manifest_sha256, 8,
+                                   whale, [whale, alice])
+    zk_models.train(zk_models.load_dataset("iris"), "logreg", 120).save(tmp_path / "model.json")
+    model = tasks.load_model(circuit.spec, tmp_path / "model.json").integer
+    models = bsdk.Market.from_manifest(manifest)
+    model_id, _ = bsdk.register_model(models, bob, circuit.circuit_id, pipeline.model_commitment(circuit, model), "",
+                                      tmp_path / "bob-models")
+    assert client.market.isLicensed(a_id, bob)
+    client.provenance.cite(model_id, [a_id], sender=bob)
+    bps = int(client.provenance.royaltyBps())
+    assert bps > 0
+
+    apy = models.token("ApiaryToken")
+    reward = 1_000 * ONE
+    chunks, test_data = bsdk.test_set_of(circuit, 1)
+    bounty_id = bsdk.create_bounty(models, whale, bsdk.CreateTerms(circuit.circuit_id, apy, reward, 1, chunks, test_data))
+    owed_before = int(models.bounties.owed(alice, apy.address))
+    results = bsdk.prove_and_submit(models, bob, bounty_id, model_id, circuit, model, cache=tmp_path / "proofs")
+    assert results and int(models.bounties.bounty(bounty_id).status) == 1  # paid at once: an open bounty, met
+    part = reward * bps // 10_000  # the cited dataset's share, charged the fee like the winner's part
+    assert int(models.bounties.owed(alice, apy.address)) - owed_before == part - int(core.vault.feeOn(part))
+    assert int(models.bounties.owed(bob, apy.address)) == reward - part - int(core.vault.feeOn(reward - part))
+    assert int(models.bounties.escrowed(apy.address)) == int(models.bounties.totalOwed(apy.address)) + \
+        int(models.bounties.feesPending(apy.address))

@@ -1,0 +1,194 @@
+"""`ape run data …` in process on the embedded chain, for the commands the README names in prose: `attest`,
+`challenge`, `release-stake`, `refund`, `cite` (and `withdraw` after each). Every refusal is one line with nothing
+sent (nonce unchanged).
+
+The stack is deployed exactly as `ape run deploy` does (core + markets, timelock-owned); the camera and the iris
+circuit are registered through real governance round trips (the circuit with a mock verifier: `cite` only needs a
+registered model).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+
+from apiary import paths
+from apiary.data import attest
+from apiary.deploy.governance import LocalProposalRunner, Proposal, call
+from apiary.deploy.market import deploy_market, register_circuit_by_governance
+from apiary.sdk.devnode import advance
+from apiary.sdk.manifest import write_manifest
+from apiary.zk import models as zk_models
+from apiary.zk import pipeline
+
+ONE = 10**18
+HOUR, DAY = 3_600, 86_400
+CIRCUIT = "iris-logreg-n8"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"{name}_script", paths.PROJECT_ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+DATA, MARKET = _load("data"), _load("market")
+
+
+@pytest.fixture
+def stack(project, chain, deployer, core, whale, alice, tmp_path, monkeypatch):
+    market = deploy_market(project, deployer, core)
+    monkeypatch.setattr(paths, "DEPLOYMENTS_DIR", tmp_path / "deployments")
+    monkeypatch.setattr(paths, "STATE_DIR", tmp_path / "build")
+    write_manifest("ethereum", "local", "test", chain.provider.chain_id, deployer.address, core.start_block,
+                   {**core.contracts(), **market.contracts()}, {"profile": "local"}, directory=tmp_path / "deployments")
+    return core, market
+
+
+@pytest.fixture
+def run(accounts, stack):
+    def invoke(*args, account=None, script=DATA):
+        argv = [*args, "--network", "ethereum:local:test"]
+        if account is not None:
+            argv += ["--account", f"TEST::{[a.address for a in accounts].index(account.address)}"]
+        return CliRunner(mix_stderr=False).invoke(script.cli, argv)
+
+    return invoke
+
+
+def ok(result) -> str:
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    return result.stdout
+
+
+def refused(result, account, nonce: int) -> str:
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in result.stderr, result.stderr
+    assert account.nonce == nonce, "a refused command must send nothing"
+    return lines[0]
+
+
+def rows_file(path, values):
+    path.write_text("day,region,units\n" + "".join(f"{v},r{v % 5},{v * 7 % 101}\n" for v in values))
+    return path
+
+
+def registered_id(result) -> int:
+    return int(ok(result).strip().splitlines()[-1])
+
+
+def test_attest_challenge_release_withdraw(run, stack, tmp_path, alice, bob, carol, whale, attacker):
+    core, market = stack
+    camera = attest.new_device_key(attest.KeyType.P256)
+    camera.save(tmp_path / "camera.pem")
+    stranger = attest.new_device_key(attest.KeyType.SECP256K1)
+    stranger.save(tmp_path / "stranger.pem")
+    LocalProposalRunner(core.governor, core.timelock).run(
+        whale, [whale, alice], Proposal([call(market.devices, "register", int(camera.key_type), *camera.public)], "cam"))
+    ok(run("transfer", "--to", attacker.address, "--amount", "1000", account=whale))
+
+    a_file = rows_file(tmp_path / "a.csv", range(60))
+    a_id = registered_id(run("register", "--data", str(a_file), "--quiet", account=alice))
+    # attest: an unregistered device is refused; the registered camera attests
+    nonce = alice.nonce
+    line = refused(run("attest", "--dataset", str(a_id), "--device-key", str(tmp_path / "stranger.pem"), account=alice),
+                   alice, nonce)
+    assert "DeviceRegistryUnknownDevice" in line or "not registered" in line, line
+    out = ok(run("attest", "--dataset", str(a_id), "--device-key", str(tmp_path / "camera.pem"), account=alice))
+    assert f"dataset #{a_id} attested by device 0x{camera.device_id.hex()}" in out
+    assert market.datasets.isAttested(a_id)
+
+    # challenge: a partial copy (20 of alice's rows) is slashed; half its stake is the challenger's
+    p_file = rows_file(tmp_path / "p.csv", range(40, 100))
+    p_id = registered_id(run("register", "--data", str(p_file), "--quiet", account=attacker))
+    stake = int(market.datasets.dataset(p_id).stake)
+    out = ok(run("challenge", "--dataset", str(p_id), "--data", str(p_file), "--earlier", str(a_id), "--earlier-data",
+                 str(a_file), account=carol))
+    assert f"dataset #{p_id} slashed" in out and f"you are owed {stake // 2}" in out, out
+    assert market.datasets.dataset(p_id).duplicate
+    nonce = bob.nonce  # the same evidence again: nothing left to slash, nothing sent
+    line = refused(run("challenge", "--dataset", str(p_id), "--data", str(p_file), "--earlier", str(a_id),
+                       "--earlier-data", str(a_file), account=bob), bob, nonce)
+    assert f"dataset #{p_id} was slashed as a duplicate already" in line, line
+    # a challenge whose "earlier" dataset is in fact the later one is refused before anything is sent
+    nonce = carol.nonce
+    line = refused(run("challenge", "--dataset", str(a_id), "--data", str(a_file), "--earlier", str(p_id),
+                       "--earlier-data", str(p_file), account=carol), carol, nonce)
+    assert f"dataset #{p_id} was not sealed before dataset #{a_id}" in line, line
+    before = int(core.token.balanceOf(carol))
+    out = ok(run("withdraw", "--from", "registry", account=carol))
+    assert int(core.token.balanceOf(carol)) == before + stake // 2 and f"to {carol.address}" in out
+
+    # release-stake: refused inside the challenge window and for the slashed copy; alice's comes back after it
+    nonce = alice.nonce
+    line = refused(run("release-stake", "--dataset", str(a_id), account=alice), alice, nonce)
+    assert "stake is locked until" in line, line
+    advance(blocks=1, seconds=HOUR + DAY + 60)  # the window, then the reveal period after it
+    nonce = attacker.nonce
+    refused(run("release-stake", "--dataset", str(p_id), account=attacker), attacker, nonce)
+    a_stake = int(market.datasets.dataset(a_id).stake)
+    ok(run("release-stake", "--dataset", str(a_id), account=alice))
+    nonce = alice.nonce
+    refused(run("release-stake", "--dataset", str(a_id), account=alice), alice, nonce)  # once only
+    before = int(core.token.balanceOf(alice))
+    ok(run("withdraw", "--from", "registry", account=alice))
+    assert int(core.token.balanceOf(alice)) == before + a_stake > before
+    nonce = alice.nonce
+    line = refused(run("withdraw", account=alice), alice, nonce)
+    assert "nothing to withdraw" in line
+    assert "released" in ok(run("show", "--dataset", str(a_id)))
+
+
+def test_refund__only_after_the_delivery_deadline_and_once(run, stack, tmp_path, alice, bob):
+    core, market = stack
+    a_file = rows_file(tmp_path / "a.csv", range(30))
+    a_id = registered_id(run("register", "--data", str(a_file), "--price", "12.5", "--token", "ApiaryToken", "--quiet",
+                             account=alice))
+    advance(blocks=5)
+    listing = registered_id(run("list", "--dataset", str(a_id), "--data", str(a_file), "--package",
+                                str(tmp_path / "a.apkg"), "--delivery-hours", "1", "--quiet", account=alice))
+    sale = registered_id(run("buy", "--listing", str(listing), "--package", str(tmp_path / "a.apkg"), "--max-price",
+                             "12.5", "--quiet", account=bob))
+    nonce = bob.nonce
+    line = refused(run("refund", "--sale", str(sale), account=bob), bob, nonce)  # alice may still deliver
+    assert "DataMarketUnexpectedSaleState" in line or "state" in line, line
+    advance(blocks=1, seconds=HOUR + 60)  # nobody delivered
+    out = ok(run("refund", "--sale", str(sale), account=alice))  # anyone may trigger it; the buyer is paid
+    assert f"sale #{sale} refunded" in out
+    nonce = alice.nonce
+    refused(run("refund", "--sale", str(sale), account=alice), alice, nonce)  # no double refund
+    before = int(core.token.balanceOf(bob))
+    ok(run("withdraw", "--from", "market", account=bob))
+    assert int(core.token.balanceOf(bob)) == before + int(Decimal("12.5") * ONE)
+    assert "state refunded" in ok(run("show", "--sale", str(sale)))
+
+
+def test_cite__own_or_licensed_datasets_only_once(run, stack, project, deployer, tmp_path, alice, bob, whale):
+    core, market = stack
+    verifier = project.MockHalo2Verifier.deploy(sender=deployer)
+    register_circuit_by_governance(core, market, CIRCUIT, verifier.address, pipeline.open_circuit(CIRCUIT).manifest_sha256,
+                                   8, whale, [whale, alice])
+    model = zk_models.train(zk_models.load_dataset("iris"), "logreg", 120)
+    model.save(tmp_path / "model.json")
+    model_id = registered_id(run("register-model", "--circuit", CIRCUIT, "--model", str(tmp_path / "model.json"),
+                                 "--quiet", account=alice, script=MARKET))
+    own = registered_id(run("register", "--data", str(rows_file(tmp_path / "a.csv", range(30))), "--quiet",
+                            account=alice))
+    other = registered_id(run("register", "--data", str(rows_file(tmp_path / "b.csv", range(500, 530))), "--quiet",
+                              account=bob))
+    nonce = alice.nonce  # bob's dataset is neither hers nor licensed to her
+    line = refused(run("cite", "--model-id", str(model_id), "--datasets", f"{own},{other}", account=alice), alice, nonce)
+    assert "ProvenanceNotLicensed" in line, line
+    nonce = bob.nonce  # not bob's model
+    refused(run("cite", "--model-id", str(model_id), "--datasets", str(other), account=bob), bob, nonce)
+    out = ok(run("cite", "--model-id", str(model_id), "--datasets", str(own), account=alice))
+    assert f"model #{model_id} cites datasets [{own}]" in out and "bps" in out
+    assert [int(i) for i in market.provenance.citation(model_id).datasetIds] == [own]
+    nonce = alice.nonce
+    line = refused(run("cite", "--model-id", str(model_id), "--datasets", str(own), account=alice), alice, nonce)
+    assert "ProvenanceAlreadyCited" in line, line
