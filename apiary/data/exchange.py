@@ -105,18 +105,25 @@ def on_curve(x: int, y: int) -> bool:
     return 0 <= x < curve.P and 0 <= y < curve.P and (y * y - x * x * x - 7) % curve.P == 0
 
 
+def usable_key(x: int, y: int) -> bool:
+    """FairExchange.usableKey: on the curve with 0 < x < N, what a dispute (ecrecover) can take."""
+    return 0 < x < curve.N and on_curve(x, y)
+
+
 def deliver_key(package_key: bytes, buyer_public: tuple[int, int], info: bytes) -> tuple[tuple[int, int], bytes]:
     """The seller's delivery: (ephemeral R, encKey) for a buyer's public key."""
-    if not on_curve(*buyer_public):
-        raise DataError("the buyer's key is not a secp256k1 point")
+    if not usable_key(*buyer_public):
+        raise DataError("the buyer's key is not a secp256k1 point with 0 < x < N")
     ephemeral = OneTimeKey.new()
+    while not usable_key(*ephemeral.public):  # x ≥ N: about 2^-128, but the market would refuse it
+        ephemeral = OneTimeKey.new()
     shared = curve.multiply(buyer_public, ephemeral.secret)
     return ephemeral.public, xor(package_key, key_mask(shared[0], info))
 
 
 def open_key(buyer: OneTimeKey, ephemeral: tuple[int, int], enc_key: bytes, info: bytes) -> bytes:
-    if not on_curve(*ephemeral):
-        raise DataError("the delivered ephemeral key is not a secp256k1 point")
+    if not usable_key(*ephemeral):
+        raise DataError("the delivered ephemeral key is not a secp256k1 point with 0 < x < N")
     return xor(enc_key, key_mask(buyer.shared(ephemeral)[0], info))
 
 

@@ -126,7 +126,7 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
             revert DataMarketTermsChanged(d.priceToken, d.price, expectedToken, maxPrice);
         }
         if (msg.sender == l.seller) revert DataMarketNotBuyer(0, msg.sender);
-        if (!FairExchange.onCurve(buyerKeyX, buyerKeyY)) revert DataMarketBadKey(buyerKeyX, buyerKeyY);
+        if (!FairExchange.usableKey(buyerKeyX, buyerKeyY)) revert DataMarketBadKey(buyerKeyX, buyerKeyY);
         saleId = ++_saleCount;
         Sale storage s = _sales[saleId];
         s.listingId = listingId;
@@ -148,7 +148,7 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
         if (msg.sender != l.seller) revert DataMarketNotSeller(l.datasetId, msg.sender);
         _expect(saleId, SaleState.Paid);
         if (l.fraud == Fraud.BadPackage) revert DataMarketListingClosed(s.listingId);
-        if (!FairExchange.onCurve(ephemeralX, ephemeralY)) revert DataMarketBadKey(ephemeralX, ephemeralY);
+        if (!FairExchange.usableKey(ephemeralX, ephemeralY)) revert DataMarketBadKey(ephemeralX, ephemeralY);
         s.ephemeralX = ephemeralX;
         s.ephemeralY = ephemeralY;
         s.encKey = encKey;

@@ -30,6 +30,12 @@ library FairExchange {
         return mulmod(y, y, P) == addmod(mulmod(x, mulmod(x, x, P), P), 7, P);
     }
 
+    /// @notice A key a dispute can use: on the curve with 0 < x < N, the range the ecrecover precompile takes
+    /// (about 2^128 curve points have N ≤ x < P: a delivery with one could never be disputed).
+    function usableKey(uint256 x, uint256 y) internal pure returns (bool) {
+        return x != 0 && x < N && onCurve(x, y);
+    }
+
     /// @notice The Ethereum address of point (x, y): the last 20 bytes of keccak256(x ‖ y).
     function pointAddress(uint256 x, uint256 y) internal pure returns (address) {
         return address(uint160(uint256(keccak256(abi.encodePacked(x, y)))));

@@ -36,6 +36,9 @@ contract Provenance is IProvenance, Ownable {
     /// @inheritdoc IProvenance
     function cite(uint256 modelId, uint256[] calldata datasetIds) external {
         if (models.ownerOf(modelId) != msg.sender) revert ProvenanceNotModelOwner(modelId, msg.sender);
+        // Only a final registration: an earlier seal could still take the model over, and a citation written by
+        // a copier would then divert the real owner's winnings for good.
+        if (!models.isFinal(modelId)) revert ProvenanceModelNotFinal(modelId);
         if (_citations[modelId].datasetIds.length != 0) revert ProvenanceAlreadyCited(modelId);
         uint256 n = datasetIds.length;
         if (n == 0 || n > MAX_CITATIONS) revert ProvenanceBadCitations(n, MAX_CITATIONS);

@@ -97,6 +97,7 @@ interface IDataMarket {
     error DataMarketListingClosed(uint256 listingId);
     /// @notice Thrown when the current terms are not the ones the buyer accepted.
     error DataMarketTermsChanged(IERC20 token, uint256 price, IERC20 expectedToken, uint256 maxPrice);
+    /// @notice Thrown for a buyer or ephemeral key that is not a secp256k1 point with 0 < x < N.
     error DataMarketBadKey(uint256 x, uint256 y);
     error DataMarketZeroRoot();
     error DataMarketWindowOutOfBounds(uint256 window, uint256 min, uint256 max);

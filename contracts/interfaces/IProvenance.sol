@@ -16,6 +16,8 @@ interface IProvenance {
 
     error ProvenanceNotModelOwner(uint256 modelId, address caller);
     error ProvenanceAlreadyCited(uint256 modelId);
+    /// @notice Thrown when citing for a model an earlier seal could still take over (ModelRegistry.isFinal).
+    error ProvenanceModelNotFinal(uint256 modelId);
     error ProvenanceBadCitations(uint256 count, uint256 max);
     /// @notice Thrown when the caller neither owns `datasetId` nor holds a settled licence of it.
     error ProvenanceNotLicensed(uint256 datasetId, address caller);

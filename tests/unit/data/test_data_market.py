@@ -279,3 +279,25 @@ def test_list__dataset_flagged_duplicate__not_sellable(tmp_path, market, offer, 
     chain.mine(SEAL_WINDOW + 1)
     with ape.reverts(market.DataMarketDatasetNotSellable, datasetId=copy_id):
         market.list(copy_id, b"\x01" * 32, b"\x02" * 32, HOUR, DAY, "u", sender=bob)
+
+
+# x = N is on secp256k1 (about 2^128 points have N ≤ x < P): ecrecover cannot take such a key, so a delivery
+# with one could never be disputed (outside review, C-1). Both the market and the tooling refuse them.
+HIGH_X = exchange.N
+HIGH_Y = 0x98F66641CB0AE1776B463EBDEE3D77FE2658F021DB48E2C8AC7AB4C92F83621E
+
+
+def test_delivery__ephemeral_key_beyond_ecrecover_range__rejected_so_every_delivery_stays_disputable(
+        market, offer, chain, alice, bob, usd):
+    assert exchange.on_curve(HIGH_X, HIGH_Y) and not exchange.usable_key(HIGH_X, HIGH_Y)
+    buyer_key, sale_id = buy(market, offer, bob)
+    with ape.reverts(market.DataMarketBadKey):
+        market.deliver(sale_id, HIGH_X, HIGH_Y, b"\x13" * 32, sender=alice)
+    with ape.reverts(market.DataMarketBadKey):  # nor as the buyer's key
+        market.buy(1, usd, PRICE, HIGH_X, HIGH_Y, sender=bob)
+    assert market.saleState(sale_id) == 1 and market.locked(usd) == BOND + PRICE
+    info = exchange.key_info(chain.chain_id, market.address, sale_id)
+    with pytest.raises(exchange.DataError, match="0 < x < N"):
+        exchange.open_key(buyer_key, (HIGH_X, HIGH_Y), b"\x13" * 32, info)
+    with pytest.raises(exchange.DataError, match="0 < x < N"):
+        exchange.deliver_key(offer["key"], (HIGH_X, HIGH_Y), info)

@@ -129,3 +129,19 @@ def test_royalty__no_citation_pays_the_winner_in_full(bounties, open_bounty, pro
     receipt = submit(bounties, bounty_id, alice_model, 1, proofs(1, "alice", 6), alice)
     assert not list(receipt.events.filter(bounties.RoyaltyPaid))
     assert bounties.owed(alice, reward_token) == REWARD - 10_000
+
+
+def test_cite__model_not_final__refused_so_a_copier_cannot_divert_the_real_owners_winnings(
+        provenance, data, usd, models, circuit, proofs, attacker, chain):
+    """Outside review H-1: a copier registers a commitment and cites its own datasets before the earlier seal
+    reclaims the model; the citation would outlive the takeover. Citing waits until the model is final."""
+    from apiary.sdk.market import register_model
+
+    datasets, _market = data
+    own_id, _ = register_dataset(datasets, usd, attacker, [7, 8, 9], chain)
+    copy = register_model(models, attacker, circuit, proofs(0, "copied", 0).model, "ipfs://copy", wait_final=False)
+    with ape.reverts(provenance.ProvenanceModelNotFinal, modelId=copy):
+        provenance.cite(copy, [own_id], sender=attacker)
+    chain.mine(SEAL_WINDOW + 1)
+    provenance.cite(copy, [own_id], sender=attacker)  # final: nobody can take it over any more
+    assert list(provenance.citation(copy).datasetIds) == [own_id]
