@@ -49,6 +49,7 @@ class Phase(IntEnum):
 class Metric(IntEnum):
     CORRECT_COUNT = 0
     SQUARED_ERROR = 1
+    INFERENCE = 2
 
 
 METRIC = {"correct": Metric.CORRECT_COUNT, "sse": Metric.SQUARED_ERROR}  # circuit spec name → registry enum

@@ -145,6 +145,8 @@ interface IModelBounties is ISettlement {
     error BountyUnreachableThreshold(uint256 threshold, uint256 maxScore, Direction direction);
     /// @notice Thrown when the direction does not match the circuit's metric (counts: AtLeast, errors: AtMost).
     error BountyWrongDirection(Direction given, Direction required);
+    /// @notice Thrown when creating a bounty on an inference circuit (it proves outputs, not a score).
+    error BountyNotEvaluationCircuit(bytes32 circuitId);
     /// @notice Thrown when a window is shorter than its minimum or the bounty runs longer than MAX_DURATION.
     error BountyBadWindow(Window window, uint256 length, uint256 min, uint256 max);
     /// @notice Thrown for a bounty id that does not exist.

@@ -11,7 +11,8 @@ interface IVerifierRegistry {
     /// @notice What a circuit's single public instance measures.
     enum Metric {
         CorrectCount, // correctly classified samples of the chunk: higher is better, at most `samples`
-        SquaredError // sum of squared errors over the chunk (fixed-point): lower is better, unbounded
+        SquaredError, // sum of squared errors over the chunk (fixed-point): lower is better, unbounded
+        Inference // an inference circuit: its public instances are the model's `samples` outputs (ComputeMarket)
     }
 
     struct Circuit {

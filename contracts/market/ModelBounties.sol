@@ -103,6 +103,8 @@ contract ModelBounties is IModelBounties, Settlement {
         if (address(token) == address(0)) revert BountyZeroAddress();
         if (amount == 0) revert BountyZeroAmount();
         IVerifierRegistry.Circuit memory c = verifiers.activeCircuit(circuitId);
+        // An inference circuit proves outputs, not a score: no bounty can be judged by it.
+        if (c.metric == IVerifierRegistry.Metric.Inference) revert BountyNotEvaluationCircuit(circuitId);
         Direction required =
             c.metric == IVerifierRegistry.Metric.CorrectCount ? Direction.AtLeast : Direction.AtMost;
         if (direction != required) revert BountyWrongDirection(direction, required);

@@ -154,6 +154,12 @@ abstract contract Settlement is ISettlement, ReentrancyGuard {
         emit Burned(token, amount);
     }
 
+    /// @dev Moves `amount` locked funds of an item to the fees pending for the vault (its share of a slash).
+    function _forfeitToVault(IERC20 token, uint256 amount) internal {
+        _unlock(token, amount);
+        _accrue(token, amount);
+    }
+
     /*//////////////////////////////////////////////////////////////
                                  PRIVATE
     //////////////////////////////////////////////////////////////*/

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {IComputeMarket} from "../interfaces/IComputeMarket.sol";
+import {IFeeVault} from "../interfaces/IFeeVault.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IVerifierRegistry} from "../interfaces/IVerifierRegistry.sol";
+import {Settlement} from "../settlement/Settlement.sol";
+import {InferenceProofs} from "../zk/InferenceProofs.sol";
+
+/// @title ComputeMarket
+/// @notice See {IComputeMarket}. Owned by the timelock, which sets the parameters within the bounds below and
+/// maps evaluation circuits to the inference circuits that share their weight commitment.
+contract ComputeMarket is IComputeMarket, Ownable, Settlement {
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    uint64 public constant MIN_UNBONDING = 1 hours;
+    uint64 public constant MAX_UNBONDING = 60 days;
+    uint64 public constant MIN_CHALLENGE_WINDOW = 1 minutes;
+    uint64 public constant MAX_CHALLENGE_WINDOW = 7 days;
+    uint64 public constant MIN_RESPONSE_WINDOW = 5 minutes;
+    uint64 public constant MAX_RESPONSE_WINDOW = 7 days;
+    uint64 public constant MIN_JOB_TIME = 1 minutes;
+    uint64 public constant MAX_JOB_TIME = 30 days;
+    uint16 public constant MAX_AUDIT_BPS = 5_000;
+    /// @notice Challenger's plus requester's share of a slashed collateral: at least 10% always goes to the fee
+    /// vault, so a provider who slashes itself through a friendly challenger or requester always loses.
+    uint16 public constant MAX_PAID_SHARE_BPS = 9_000;
+    /// @notice The audit of a result posted in block B is drawn from the hash of block B + AUDIT_DELAY.
+    uint256 public constant AUDIT_DELAY = 1;
+
+    /*//////////////////////////////////////////////////////////////
+                          IMMUTABLES AND STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    IVerifierRegistry public immutable verifiers;
+    IModelRegistry public immutable models;
+    /// @notice The token providers stake and challengers bond (the governance token).
+    IERC20 public immutable stakeToken;
+    /// @notice Ceiling of the amounts governance may ask (minimum stake, minimum collateral, challenge bond).
+    uint256 public immutable maxAmount;
+
+    Params private _params;
+    mapping(bytes32 evaluationCircuitId => bytes32) public inferenceCircuitOf;
+    mapping(uint256 id => Job) private _jobs;
+    mapping(address account => Provider) private _providers;
+    uint256 private _jobCount;
+
+    constructor(
+        address timelock,
+        IFeeVault vault_,
+        IVerifierRegistry verifiers_,
+        IModelRegistry models_,
+        IERC20 stakeToken_,
+        uint256 maxAmount_,
+        Params memory params_
+    ) Ownable(timelock) Settlement(vault_) {
+        if (address(verifiers_) == address(0) || address(models_) == address(0) || address(stakeToken_) == address(0)) {
+            revert SettlementZeroAddress();
+        }
+        verifiers = verifiers_;
+        models = models_;
+        stakeToken = stakeToken_;
+        maxAmount = maxAmount_;
+        _setParams(params_);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               GOVERNANCE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IComputeMarket
+    function setParams(Params calldata p) external onlyOwner {
+        _setParams(p);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function setInferenceCircuit(bytes32 evaluationCircuitId, bytes32 inferenceCircuitId) external onlyOwner {
+        if (inferenceCircuitId != bytes32(0)) {
+            IVerifierRegistry.Circuit memory c = verifiers.activeCircuit(inferenceCircuitId);
+            if (c.metric != IVerifierRegistry.Metric.Inference) revert ComputeMarketNoInferenceCircuit(inferenceCircuitId);
+        }
+        inferenceCircuitOf[evaluationCircuitId] = inferenceCircuitId;
+        emit InferenceCircuitSet(evaluationCircuitId, inferenceCircuitId);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               PROVIDERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IComputeMarket
+    function stake(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ComputeMarketZeroAmount();
+        uint256 received = _collect(stakeToken, msg.sender, amount);
+        Provider storage p = _providers[msg.sender];
+        p.stake += received;
+        emit Staked(msg.sender, received, p.stake);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function requestUnstake(uint256 amount) external {
+        if (amount == 0) revert ComputeMarketZeroAmount();
+        uint256 free = freeStake(msg.sender);
+        if (amount > free) revert ComputeMarketInsufficientStake(msg.sender, free, amount);
+        Provider storage p = _providers[msg.sender];
+        p.unbonding += amount;
+        // One queue per provider: adding to it restarts the period for all of it.
+        p.unbondingEnds = uint64(block.timestamp) + _params.unbondingPeriod;
+        emit UnstakeRequested(msg.sender, amount, p.unbonding, p.unbondingEnds);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function completeUnstake() external nonReentrant returns (uint256 amount) {
+        Provider storage p = _providers[msg.sender];
+        amount = p.unbonding;
+        if (amount == 0) revert ComputeMarketNothingUnbonding(msg.sender);
+        if (block.timestamp < p.unbondingEnds) revert ComputeMarketStillUnbonding(msg.sender, p.unbondingEnds);
+        p.unbonding = 0;
+        p.stake -= amount;
+        _refundLocked(stakeToken, msg.sender, amount);
+        emit Unstaked(msg.sender, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  JOBS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IComputeMarket
+    function postJob(JobRequest calldata r) external nonReentrant returns (uint256 jobId) {
+        Params memory p = _params;
+        if (r.price == 0) revert ComputeMarketZeroAmount();
+        if (r.inputCommitment == bytes32(0)) revert ComputeMarketBadJob("zero input commitment");
+        if (r.provider == msg.sender) revert ComputeMarketBadJob("requester is the provider");
+        if (r.collateral < p.minCollateral) revert ComputeMarketBadParam("collateral", r.collateral, p.minCollateral, type(uint256).max);
+        if (r.deadline < block.timestamp + MIN_JOB_TIME || r.deadline > block.timestamp + MAX_JOB_TIME) {
+            revert ComputeMarketBadParam("deadline", r.deadline, block.timestamp + MIN_JOB_TIME, block.timestamp + MAX_JOB_TIME);
+        }
+        if (!models.isFinal(r.modelId)) revert ComputeMarketModelNotFinal(r.modelId);
+        (bytes32 circuitId, bytes32 commitment,) = models.commitmentOf(r.modelId);
+        bytes32 inference = inferenceCircuitOf[circuitId];
+        if (inference == bytes32(0)) revert ComputeMarketNoInferenceCircuit(circuitId);
+        IVerifierRegistry.Circuit memory c = verifiers.activeCircuit(inference);
+
+        jobId = ++_jobCount;
+        Job storage j = _jobs[jobId];
+        j.requester = msg.sender;
+        j.mode = r.mode;
+        j.status = Status.Open;
+        j.provider = r.provider;
+        j.deadline = r.deadline;
+        j.token = r.token;
+        j.verifier = c.verifier;
+        j.numOutputs = c.samples;
+        j.modelId = r.modelId;
+        j.modelCommitment = commitment;
+        j.inputCommitment = r.inputCommitment;
+        j.collateral = r.collateral;
+        j.terms = Terms({
+            challengeWindow: p.challengeWindow,
+            responseWindow: p.responseWindow,
+            auditBps: p.auditBps,
+            challengerBps: p.challengerBps,
+            requesterBps: p.requesterBps,
+            feeBps: _currentFeeBps(),
+            challengeBond: p.challengeBond
+        });
+        j.price = _collect(r.token, msg.sender, r.price);
+        _emitPosted(jobId, r, j.price);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function cancel(uint256 jobId) external nonReentrant {
+        Job storage j = _expect(jobId, Status.Open);
+        if (msg.sender != j.requester) revert ComputeMarketNotRequester(jobId, msg.sender);
+        _refund(jobId, j, Status.Refunded);
+        emit JobCancelled(jobId);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function accept(uint256 jobId) external {
+        Job storage j = _expect(jobId, Status.Open);
+        if (block.timestamp > j.deadline) revert ComputeMarketDeadlinePassed(jobId, j.deadline);
+        if (j.provider != address(0) && j.provider != msg.sender) revert ComputeMarketNotProvider(jobId, msg.sender);
+        if (msg.sender == j.requester) revert ComputeMarketBadJob("requester is the provider");
+        Provider storage p = _providers[msg.sender];
+        uint256 free = freeStake(msg.sender);
+        if (free < j.collateral || p.stake - p.unbonding < _params.minStake) {
+            revert ComputeMarketInsufficientStake(msg.sender, free, Math.max(j.collateral, _params.minStake));
+        }
+        p.locked += j.collateral;
+        j.provider = msg.sender;
+        j.status = Status.Accepted;
+        emit JobAccepted(jobId, msg.sender);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function submitProof(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external nonReentrant {
+        Job storage j = _accepted(jobId, Mode.Proof);
+        j.outputHash = InferenceProofs.verify(j.verifier, proof, outputs, _statement(j, bytes32(0)));
+        emit ResultPosted(jobId, msg.sender, outputs);
+        emit JobProven(jobId, j.outputHash);
+        _pay(jobId, j);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function submitResult(uint256 jobId, uint256[] calldata outputs) external {
+        Job storage j = _accepted(jobId, Mode.Optimistic);
+        j.outputHash = InferenceProofs.checkOutputs(outputs, j.numOutputs);
+        j.resultAt = uint64(block.timestamp);
+        j.resultBlock = uint64(block.number);
+        j.status = Status.Submitted;
+        emit ResultPosted(jobId, msg.sender, outputs);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function challenge(uint256 jobId) external nonReentrant {
+        Job storage j = _expect(jobId, Status.Submitted);
+        uint256 closes = uint256(j.resultAt) + j.terms.challengeWindow;
+        if (block.timestamp > closes) revert ComputeMarketWindowClosed(jobId, closes);
+        if (j.challenger != address(0)) revert ComputeMarketAlreadyChallenged(jobId, j.challenger);
+        if (msg.sender == j.provider) revert ComputeMarketSelfChallenge(jobId);
+        j.challenger = msg.sender;
+        uint256 received = _collect(stakeToken, msg.sender, j.terms.challengeBond);
+        if (received < j.terms.challengeBond) revert ComputeMarketBadParam("bond received", received, j.terms.challengeBond, received);
+        j.bond = received;
+        _requireProof(j);
+        emit Challenged(jobId, msg.sender, received, j.proofDue);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function drawAudit(uint256 jobId) public returns (bool audited) {
+        Job storage j = _expect(jobId, Status.Submitted);
+        if (j.drawn) return j.audited;
+        uint256 target = auditBlock(jobId);
+        if (block.number <= target) revert ComputeMarketTooEarly(jobId, target + 1);
+        // blockhash is zero once 256 blocks have passed: an audit nobody drew in time is an audit (the provider,
+        // who would gain from skipping it, cannot do so by staying silent).
+        bytes32 h = blockhash(target);
+        audited = h == bytes32(0) || uint256(keccak256(abi.encode(h, jobId))) % _BPS < j.terms.auditBps;
+        j.drawn = true;
+        j.audited = audited;
+        if (audited) _requireProof(j);
+        emit AuditDrawn(jobId, audited, j.proofDue);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function proveResult(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external nonReentrant {
+        Job storage j = _expect(jobId, Status.Submitted);
+        if (j.proofDue != 0 && block.timestamp > j.proofDue) revert ComputeMarketWindowClosed(jobId, j.proofDue);
+        InferenceProofs.verify(j.verifier, proof, outputs, _statement(j, j.outputHash));
+        emit JobProven(jobId, j.outputHash);
+        if (j.challenger != address(0)) {
+            // A valid proof takes the challenger's bond: it pays for the proof the challenge forced.
+            uint256 bond = j.bond;
+            j.bond = 0;
+            _refundLocked(stakeToken, j.provider, bond);
+        }
+        _pay(jobId, j);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function finalize(uint256 jobId) external nonReentrant {
+        Job storage j = _expect(jobId, Status.Submitted);
+        uint256 closes = uint256(j.resultAt) + j.terms.challengeWindow;
+        if (block.timestamp <= closes) revert ComputeMarketTooEarly(jobId, closes + 1);
+        if (j.challenger != address(0) || drawAudit(jobId)) revert ComputeMarketProofRequired(jobId, j.proofDue);
+        _pay(jobId, j);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function slashUnproven(uint256 jobId) external nonReentrant {
+        Job storage j = _expect(jobId, Status.Submitted);
+        if (j.proofDue == 0) revert ComputeMarketProofNotRequired(jobId);
+        if (block.timestamp <= j.proofDue) revert ComputeMarketTooEarly(jobId, uint256(j.proofDue) + 1);
+        _slash(jobId, j);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function expire(uint256 jobId) external nonReentrant {
+        Job storage j = _job(jobId);
+        if (j.status != Status.Open && j.status != Status.Accepted) revert ComputeMarketWrongStatus(jobId, j.status, Status.Accepted);
+        if (block.timestamp <= j.deadline) revert ComputeMarketTooEarly(jobId, uint256(j.deadline) + 1);
+        if (j.status == Status.Open) _refund(jobId, j, Status.Refunded);
+        else _slash(jobId, j);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IComputeMarket
+    function params() external view returns (Params memory) {
+        return _params;
+    }
+
+    /// @inheritdoc IComputeMarket
+    function job(uint256 jobId) external view returns (Job memory) {
+        return _job(jobId);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function providerOf(address account) external view returns (Provider memory) {
+        return _providers[account];
+    }
+
+    /// @inheritdoc IComputeMarket
+    function freeStake(address account) public view returns (uint256) {
+        Provider storage p = _providers[account];
+        return p.stake - p.locked - p.unbonding;
+    }
+
+    /// @inheritdoc IComputeMarket
+    function totalJobs() external view returns (uint256) {
+        return _jobCount;
+    }
+
+    /// @inheritdoc IComputeMarket
+    function auditBlock(uint256 jobId) public view returns (uint256) {
+        return uint256(_job(jobId).resultBlock) + AUDIT_DELAY;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                PRIVATE
+    //////////////////////////////////////////////////////////////*/
+
+    function _job(uint256 jobId) private view returns (Job storage j) {
+        j = _jobs[jobId];
+        if (j.status == Status.None) revert ComputeMarketUnknownJob(jobId);
+    }
+
+    function _expect(uint256 jobId, Status required) private view returns (Job storage j) {
+        j = _job(jobId);
+        if (j.status != required) revert ComputeMarketWrongStatus(jobId, j.status, required);
+    }
+
+    /// @dev The job is accepted, in `mode`, the caller its provider, and the deadline not passed.
+    function _accepted(uint256 jobId, Mode mode) private view returns (Job storage j) {
+        j = _expect(jobId, Status.Accepted);
+        if (j.mode != mode) revert ComputeMarketWrongMode(jobId, j.mode);
+        if (msg.sender != j.provider) revert ComputeMarketNotProvider(jobId, msg.sender);
+        if (block.timestamp > j.deadline) revert ComputeMarketDeadlinePassed(jobId, j.deadline);
+    }
+
+    function _statement(Job storage j, bytes32 outputHash) private view returns (InferenceProofs.Statement memory) {
+        return InferenceProofs.Statement({
+            input: j.inputCommitment, model: j.modelCommitment, outputHash: outputHash, numOutputs: j.numOutputs
+        });
+    }
+
+    /// @dev The first challenge or positive audit starts the response window; later ones never extend it.
+    function _requireProof(Job storage j) private {
+        if (j.proofDue == 0) j.proofDue = uint64(block.timestamp) + j.terms.responseWindow;
+    }
+
+    function _pay(uint256 jobId, Job storage j) private {
+        j.status = Status.Paid;
+        _providers[j.provider].locked -= j.collateral;
+        (uint256 net, uint256 fee) = _payOut(j.token, j.provider, j.price, j.terms.feeBps);
+        emit JobPaid(jobId, j.provider, net, fee);
+    }
+
+    function _refund(uint256 jobId, Job storage j, Status status) private {
+        j.status = status;
+        _refundLocked(j.token, j.requester, j.price);
+        emit JobRefunded(jobId, j.requester, j.price);
+    }
+
+    /// @dev The provider failed to act: its collateral is split (challenger, requester, vault), the requester
+    /// refunded in full and a challenger's bond returned. One job, one slash: the status leaves Accepted/Submitted.
+    function _slash(uint256 jobId, Job storage j) private {
+        uint256 amount = j.collateral;
+        Provider storage p = _providers[j.provider];
+        p.locked -= amount;
+        p.stake -= amount;
+        address challenger = j.challenger;
+        uint256 toChallenger = challenger == address(0) ? 0 : amount * j.terms.challengerBps / _BPS;
+        uint256 requesterBps = j.terms.requesterBps + (challenger == address(0) ? j.terms.challengerBps : 0);
+        uint256 toRequester = amount * requesterBps / _BPS;
+        uint256 toVault = amount - toChallenger - toRequester;
+        if (challenger != address(0)) {
+            uint256 bond = j.bond;
+            j.bond = 0;
+            _refundLocked(stakeToken, challenger, bond + toChallenger);
+        }
+        _refundLocked(stakeToken, j.requester, toRequester);
+        _forfeitToVault(stakeToken, toVault);
+        emit ProviderSlashed(jobId, j.provider, amount, toChallenger, toRequester, toVault);
+        _refund(jobId, j, Status.Slashed);
+    }
+
+    function _emitPosted(uint256 jobId, JobRequest calldata r, uint256 price) private {
+        emit JobPosted(
+            jobId, msg.sender, r.modelId, r.inputCommitment, r.inputUri, r.mode, r.token, price, r.collateral, r.deadline, r.provider
+        );
+    }
+
+    function _setParams(Params memory p) private {
+        _bound("minStake", p.minStake, 1, maxAmount);
+        _bound("minCollateral", p.minCollateral, 1, maxAmount);
+        _bound("challengeBond", p.challengeBond, 1, maxAmount);
+        _bound("unbondingPeriod", p.unbondingPeriod, MIN_UNBONDING, MAX_UNBONDING);
+        _bound("challengeWindow", p.challengeWindow, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
+        _bound("responseWindow", p.responseWindow, MIN_RESPONSE_WINDOW, MAX_RESPONSE_WINDOW);
+        _bound("auditBps", p.auditBps, 0, MAX_AUDIT_BPS);
+        _bound("challengerBps", p.challengerBps, 0, MAX_PAID_SHARE_BPS);
+        _bound("requesterBps", p.requesterBps, 0, MAX_PAID_SHARE_BPS - p.challengerBps);
+        _params = p;
+        emit ParamsSet(p);
+    }
+
+    function _bound(string memory name, uint256 value, uint256 min, uint256 max) private pure {
+        if (value < min || value > max) revert ComputeMarketBadParam(name, value, min, max);
+    }
+}

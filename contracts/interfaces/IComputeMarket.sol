@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {IHalo2Verifier} from "./IHalo2Verifier.sol";
+
+/// @title Compute market: inference of registered models by staked providers
+/// @notice A requester escrows a payment for running a **registered model** (ModelRegistry id: its weight
+/// commitment) on a committed input (the keccak256 of the input's KZG commitment point, as an inference proof
+/// carries it), with a deadline, a collateral the provider must lock and a mode:
+///
+/// * **Proof**: the provider submits the outputs with a proof of inference (InferenceProofs: input, model and
+///   outputs checked against the job) and is paid at once.
+/// * **Optimistic**: the provider submits the outputs; nothing is final before the challenge window closes.
+///   Anyone may challenge with a bond; a governance-set share of results is audited, drawn from the hash of the
+///   block after the result (nobody knows it when the result is posted; undrawn for 256 blocks means audited).
+///   A challenged or audited result must be proven within the response window; a valid proof pays the provider
+///   and takes the challenger's bond. No proof in time: the provider's collateral is slashed — split between the
+///   challenger, the requester and the fee vault by shares fixed when the job was posted — the requester is
+///   refunded and the challenger's bond returned.
+///
+/// A provider that accepted a job and delivers nothing by the deadline is slashed the same way (no challenger
+/// share) and the requester refunded. Providers stake the governance token; collateral is locked from the
+/// stake per accepted job, so stake cannot leave while a job could still slash it; withdrawals go through an
+/// unbonding period. Every payment pays the protocol fee fixed at posting (Settlement); slashes pay no fee.
+///
+/// Ledger invariant (Settlement): `locked(stakeToken) == Σ stakes + Σ open challenge bonds (+ open payments in
+/// the stake token)`, and for any other token `locked == Σ open payments`. Each job settles exactly once.
+interface IComputeMarket {
+    enum Mode {
+        Proof,
+        Optimistic
+    }
+
+    enum Status {
+        None,
+        Open, // posted, waiting for a provider
+        Accepted, // a provider locked collateral; result due by the deadline
+        Submitted, // optimistic result posted; challenge window open
+        Paid, // settled: the provider was paid
+        Slashed, // settled: the provider failed; requester refunded
+        Refunded // settled: cancelled or never accepted before the deadline
+    }
+
+    /// @notice Governance parameters, each within bounds fixed in code (see the constants of ComputeMarket).
+    struct Params {
+        uint256 minStake; // stake a provider needs to accept jobs
+        uint256 minCollateral; // least collateral a job may ask for
+        uint256 challengeBond; // a challenger's bond: at least the cost of a proof and its verification
+        uint64 unbondingPeriod;
+        uint64 challengeWindow;
+        uint64 responseWindow;
+        uint16 auditBps; // share of optimistic results audited
+        uint16 challengerBps; // of a slashed collateral, to the challenger (requester's share when none)
+        uint16 requesterBps; // of a slashed collateral, to the requester; the rest to the fee vault
+    }
+
+    /// @notice Terms fixed for a job when it is posted: later parameter changes never touch it.
+    struct Terms {
+        uint64 challengeWindow;
+        uint64 responseWindow;
+        uint16 auditBps;
+        uint16 challengerBps;
+        uint16 requesterBps;
+        uint16 feeBps;
+        uint256 challengeBond;
+    }
+
+    struct JobRequest {
+        uint256 modelId;
+        bytes32 inputCommitment; // keccak256 of the input's KZG commitment point (64 bytes)
+        string inputUri; // where providers fetch the input
+        IERC20 token; // payment token
+        uint256 price; // payment (the most the requester pays: fee-on-transfer tokens credit what arrived)
+        uint256 collateral; // stake the provider locks for this job (≥ params.minCollateral)
+        uint64 deadline; // result (proof mode: proof) due by this time
+        Mode mode;
+        address provider; // zero: any staked provider may accept
+    }
+
+    struct Job {
+        address requester;
+        Mode mode;
+        Status status;
+        bool drawn; // optimistic: audit drawn
+        bool audited; // optimistic: must be proven
+        address provider;
+        uint64 deadline;
+        uint64 resultAt; // optimistic: when the outputs were posted
+        uint64 resultBlock;
+        uint64 proofDue; // challenged or audited: proof due by this time (0: no proof required)
+        address challenger;
+        IERC20 token;
+        IHalo2Verifier verifier; // the inference circuit's verifier when the job was posted
+        uint32 numOutputs;
+        uint256 modelId;
+        bytes32 modelCommitment;
+        bytes32 inputCommitment;
+        bytes32 outputHash; // keccak256(abi.encodePacked(outputs)) once posted
+        uint256 price; // what arrived
+        uint256 collateral;
+        uint256 bond; // the challenger's bond, while a challenge is open
+        Terms terms;
+    }
+
+    struct Provider {
+        uint256 stake; // all of it, unbonding included: slashable until it leaves
+        uint256 locked; // collateral of accepted, unsettled jobs
+        uint256 unbonding; // requested to leave; not usable for new jobs
+        uint64 unbondingEnds;
+    }
+
+    error ComputeMarketBadParam(string name, uint256 value, uint256 min, uint256 max);
+    error ComputeMarketNoInferenceCircuit(bytes32 evaluationCircuitId);
+    error ComputeMarketModelNotFinal(uint256 modelId);
+    error ComputeMarketBadJob(string reason);
+    error ComputeMarketUnknownJob(uint256 jobId);
+    error ComputeMarketWrongStatus(uint256 jobId, Status current, Status required);
+    error ComputeMarketNotProvider(uint256 jobId, address caller);
+    error ComputeMarketNotRequester(uint256 jobId, address caller);
+    error ComputeMarketWrongMode(uint256 jobId, Mode mode);
+    error ComputeMarketDeadlinePassed(uint256 jobId, uint256 deadline);
+    error ComputeMarketTooEarly(uint256 jobId, uint256 at);
+    error ComputeMarketWindowClosed(uint256 jobId, uint256 closedAt);
+    error ComputeMarketAlreadyChallenged(uint256 jobId, address challenger);
+    error ComputeMarketSelfChallenge(uint256 jobId);
+    error ComputeMarketProofNotRequired(uint256 jobId);
+    error ComputeMarketProofRequired(uint256 jobId, uint64 proofDue);
+    error ComputeMarketInsufficientStake(address provider, uint256 free, uint256 needed);
+    error ComputeMarketNothingUnbonding(address provider);
+    error ComputeMarketStillUnbonding(address provider, uint256 endsAt);
+    error ComputeMarketZeroAmount();
+
+    event ParamsSet(Params params);
+    event InferenceCircuitSet(bytes32 indexed evaluationCircuitId, bytes32 indexed inferenceCircuitId);
+    event Staked(address indexed provider, uint256 amount, uint256 stake);
+    event UnstakeRequested(address indexed provider, uint256 amount, uint256 unbonding, uint64 endsAt);
+    event Unstaked(address indexed provider, uint256 amount);
+    event JobPosted(
+        uint256 indexed jobId,
+        address indexed requester,
+        uint256 indexed modelId,
+        bytes32 inputCommitment,
+        string inputUri,
+        Mode mode,
+        IERC20 token,
+        uint256 price,
+        uint256 collateral,
+        uint64 deadline,
+        address provider
+    );
+    event JobCancelled(uint256 indexed jobId);
+    event JobAccepted(uint256 indexed jobId, address indexed provider);
+    event ResultPosted(uint256 indexed jobId, address indexed provider, uint256[] outputs);
+    event JobProven(uint256 indexed jobId, bytes32 outputHash);
+    event Challenged(uint256 indexed jobId, address indexed challenger, uint256 bond, uint64 proofDue);
+    event AuditDrawn(uint256 indexed jobId, bool audited, uint64 proofDue);
+    event JobPaid(uint256 indexed jobId, address indexed provider, uint256 net, uint256 fee);
+    event ProviderSlashed(
+        uint256 indexed jobId, address indexed provider, uint256 amount, uint256 toChallenger, uint256 toRequester, uint256 toVault
+    );
+    event JobRefunded(uint256 indexed jobId, address indexed requester, uint256 amount);
+
+    // ---- governance (the timelock)
+    function setParams(Params calldata params) external;
+    function setInferenceCircuit(bytes32 evaluationCircuitId, bytes32 inferenceCircuitId) external;
+
+    // ---- providers
+    function stake(uint256 amount) external;
+    function requestUnstake(uint256 amount) external;
+    function completeUnstake() external returns (uint256 amount);
+
+    // ---- jobs
+    function postJob(JobRequest calldata request) external returns (uint256 jobId);
+    function cancel(uint256 jobId) external;
+    function accept(uint256 jobId) external;
+    function submitProof(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external;
+    function submitResult(uint256 jobId, uint256[] calldata outputs) external;
+    function challenge(uint256 jobId) external;
+    function drawAudit(uint256 jobId) external returns (bool audited);
+    function proveResult(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external;
+    function finalize(uint256 jobId) external;
+    function slashUnproven(uint256 jobId) external;
+    function expire(uint256 jobId) external;
+
+    // ---- views
+    function params() external view returns (Params memory);
+    function job(uint256 jobId) external view returns (Job memory);
+    function providerOf(address account) external view returns (Provider memory);
+    function freeStake(address account) external view returns (uint256);
+    function totalJobs() external view returns (uint256);
+    function auditBlock(uint256 jobId) external view returns (uint256);
+}

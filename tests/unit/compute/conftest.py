@@ -1,0 +1,112 @@
+"""Compute-market fixtures: a verifier registry with an evaluation circuit and its inference twin (mock
+verifiers), a registered final model, a stake token, a payment token and the market owned by `gov`."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from eth_utils import keccak
+
+from apiary.sdk.market import register_model
+
+EVAL, INFER = "mock-n8", "mock-infer"
+OUTPUTS = 3
+SEAL_WINDOW = 4
+ONE = 10**18
+HOUR, DAY = 3_600, 86_400
+MAX_AMOUNT = 10**30
+# (minStake, minCollateral, challengeBond, unbonding, challengeWindow, responseWindow, auditBps, challengerBps,
+#  requesterBps)
+PARAMS = (100 * ONE, 50 * ONE, 20 * ONE, DAY, HOUR, HOUR, 0, 5_000, 3_000)
+PRICE, COLLATERAL = 40 * ONE, 60 * ONE
+FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+
+
+def weights_point(seed: bytes) -> bytes:
+    return keccak(b"w" + seed) * 2
+
+
+def input_point(seed: bytes) -> bytes:
+    return keccak(b"x" + seed) * 2
+
+
+class FakeProof:
+    """Bytes shaped like an inference proof: the input point, the weights point, then filler the mock ignores."""
+
+    def __init__(self, input_seed: bytes, model_seed: bytes):
+        self.proof = input_point(input_seed) + weights_point(model_seed) + os.urandom(256)
+
+
+def input_commitment(seed: bytes) -> bytes:
+    return keccak(input_point(seed))
+
+
+@pytest.fixture
+def infer_verifier(project, deployer):
+    return project.MockHalo2Verifier.deploy(sender=deployer)
+
+
+@pytest.fixture
+def verifiers(project, deployer, gov, infer_verifier):
+    registry = project.VerifierRegistry.deploy(gov, sender=deployer)
+    registry.register(EVAL, project.MockHalo2Verifier.deploy(sender=deployer), b"\x11" * 32, 8, 0, sender=gov)
+    registry.register(INFER, infer_verifier, b"\x22" * 32, OUTPUTS, 2, sender=gov)
+    return registry
+
+
+@pytest.fixture
+def models(project, deployer, verifiers):
+    return project.ModelRegistry.deploy(verifiers, SEAL_WINDOW, sender=deployer)
+
+
+@pytest.fixture
+def model_id(models, verifiers, alice):
+    return register_model(models, alice, verifiers.circuitId(EVAL), keccak(weights_point(b"m")))
+
+
+@pytest.fixture
+def apy(project, deployer):
+    return project.MockERC20.deploy("Stake", "APY", sender=deployer)
+
+
+@pytest.fixture
+def compute(project, deployer, gov, vault, verifiers, models, apy):
+    market = project.ComputeMarket.deploy(gov, vault, verifiers, models, apy, MAX_AMOUNT, PARAMS, sender=deployer)
+    market.setInferenceCircuit(verifiers.circuitId(EVAL), verifiers.circuitId(INFER), sender=gov)
+    return market
+
+
+@pytest.fixture
+def requester(accounts):
+    return accounts[7]
+
+
+@pytest.fixture
+def providers(accounts):
+    return [accounts[8], accounts[9]]
+
+
+@pytest.fixture
+def funded(compute, apy, usd, requester, providers, carol, attacker, bob):
+    """Everyone holds both tokens and has approved the market; each provider staked 500."""
+    for who in (requester, *providers, carol, attacker, bob):
+        for t in (apy, usd):
+            t.mint(who, 10**24, sender=who)
+            t.approve(compute, 2**256 - 1, sender=who)
+    for p in providers:
+        compute.stake(500 * ONE, sender=p)
+    return compute
+
+
+@pytest.fixture
+def post(funded, usd, model_id, chain, requester):
+    def do(mode=0, *, seed=b"in", price=PRICE, collateral=COLLATERAL, deadline=None, provider=None, sender=None,
+           model=None):
+        deadline = deadline or chain.pending_timestamp + DAY
+        req = (model if model is not None else model_id, input_commitment(seed), "ipfs://input", usd, price, collateral,
+               deadline, mode, provider or "0x0000000000000000000000000000000000000000")
+        funded.postJob(req, sender=sender or requester)
+        return int(funded.totalJobs())
+
+    return do

@@ -1,0 +1,418 @@
+"""ComputeMarket: staking with unbonding, jobs in proof and optimistic mode, challenges answered by a one-step
+proof, sampled audits, timeouts against whoever failed to act — and the attacks of the compute-market issue."""
+
+from __future__ import annotations
+
+import ape
+import pytest
+from eth_utils import keccak
+
+from .conftest import (COLLATERAL, DAY, EVAL, FIELD, HOUR, INFER, MAX_AMOUNT, ONE, OUTPUTS, PARAMS, PRICE, FakeProof,
+                       input_commitment, weights_point)
+
+PROOF, OPTIMISTIC = 0, 1
+OPEN, ACCEPTED, SUBMITTED, PAID, SLASHED, REFUNDED = 1, 2, 3, 4, 5, 6
+OUT = [7, 1, 2**200]
+
+
+def fee(amount, bps=100):
+    return -(-amount * bps // 10_000)
+
+
+def later(chain, seconds):
+    chain.mine(1, deltatime=seconds)
+
+
+# ---------------------------------------------------------------- governance and parameters
+
+
+@pytest.mark.parametrize("index, value, name", [
+    (0, 0, "minStake"), (1, MAX_AMOUNT + 1, "minCollateral"), (2, 0, "challengeBond"), (3, 60, "unbondingPeriod"),
+    (4, 1, "challengeWindow"), (5, 10, "responseWindow"), (6, 5_001, "auditBps"), (7, 9_001, "challengerBps"),
+    (8, 4_001, "requesterBps"),
+])
+def test_params__outside_code_bounds__refused(project, deployer, gov, vault, verifiers, models, apy, compute, index, value,
+                                               name):
+    bad = list(PARAMS)
+    bad[index] = value
+    with ape.reverts(compute.ComputeMarketBadParam):
+        compute.setParams(bad, sender=gov)
+    with pytest.raises(Exception) as failed:
+        project.ComputeMarket.deploy(gov, vault, verifiers, models, apy, MAX_AMOUNT, bad, sender=deployer)
+    assert type(failed.value).__name__ == "ComputeMarketBadParam" and failed.value.inputs["name"] == name
+
+
+def test_params__governance_only__and_jobs_keep_their_terms(compute, gov, attacker, post, providers, chain):
+    with ape.reverts(compute.OwnableUnauthorizedAccount):
+        compute.setParams(PARAMS, sender=attacker)
+    with ape.reverts(compute.OwnableUnauthorizedAccount):
+        compute.setInferenceCircuit(b"\x01" * 32, b"\x00" * 32, sender=attacker)
+    job_id = post(OPTIMISTIC)
+    changed = list(PARAMS)
+    changed[4], changed[7], changed[8] = 7 * DAY, 0, 0
+    compute.setParams(changed, sender=gov)
+    terms = compute.job(job_id).terms
+    assert terms.challengeWindow == HOUR and terms.challengerBps == 5_000 and terms.requesterBps == 3_000
+
+
+def test_inference_circuit__must_be_an_inference_circuit(compute, verifiers, gov):
+    with ape.reverts(compute.ComputeMarketNoInferenceCircuit):
+        compute.setInferenceCircuit(verifiers.circuitId(EVAL), verifiers.circuitId(EVAL), sender=gov)
+
+
+def test_bounties__refuse_an_inference_circuit(project, deployer, verifiers, models, vault, usd, alice, chain):
+    bounties = project.ModelBounties.deploy(verifiers, models, vault, "0x0000000000000000000000000000000000000000",
+                                            sender=deployer)
+    usd.mint(alice, ONE, sender=alice)
+    usd.approve(bounties, ONE, sender=alice)
+    with ape.reverts(bounties.BountyNotEvaluationCircuit):
+        bounties.createOpen((usd, ONE, verifiers.circuitId(INFER), [b"\x01" * 32], b"data", 1, 0, chain.pending_timestamp + 2 * DAY), sender=alice)
+
+
+# ---------------------------------------------------------------- posting
+
+
+def test_post__bad_jobs_refused_nothing_moves(compute, post, chain, requester, usd, models):
+    before = usd.balanceOf(requester)
+    with ape.reverts(compute.ComputeMarketZeroAmount):
+        post(price=0)
+    with ape.reverts(compute.ComputeMarketBadParam):
+        post(collateral=PARAMS[1] - 1)
+    with ape.reverts(compute.ComputeMarketBadParam):
+        post(deadline=chain.pending_timestamp + 10)  # shorter than MIN_JOB_TIME
+    with ape.reverts(compute.ComputeMarketBadParam):
+        post(deadline=chain.pending_timestamp + 31 * DAY)
+    with ape.reverts(compute.ComputeMarketBadJob):
+        post(provider=requester)
+    with ape.reverts(models.ModelRegistryUnknownModel):
+        post(model=99)
+    assert usd.balanceOf(requester) == before and compute.totalJobs() == 0
+
+
+def test_post__model_not_final_or_without_inference_circuit__refused(compute, post, models, verifiers, alice, gov):
+    from apiary.sdk.market import register_model
+
+    fresh = register_model(models, alice, verifiers.circuitId(EVAL), keccak(weights_point(b"new")), wait_final=False)
+    with ape.reverts(compute.ComputeMarketModelNotFinal):
+        post(model=fresh)
+    compute.setInferenceCircuit(verifiers.circuitId(EVAL), b"\x00" * 32, sender=gov)
+    with ape.reverts(compute.ComputeMarketNoInferenceCircuit):
+        post()
+
+
+def test_cancel__requester_only_before_acceptance(compute, post, requester, providers, attacker, usd):
+    job_id = post()
+    with ape.reverts(compute.ComputeMarketNotRequester):
+        compute.cancel(job_id, sender=attacker)
+    compute.cancel(job_id, sender=requester)
+    assert compute.owed(requester, usd) == PRICE and compute.job(job_id).status == REFUNDED
+    with ape.reverts(compute.ComputeMarketWrongStatus):
+        compute.cancel(job_id, sender=requester)
+    other = post()
+    compute.accept(other, sender=providers[0])
+    with ape.reverts(compute.ComputeMarketWrongStatus):
+        compute.cancel(other, sender=requester)
+
+
+# ---------------------------------------------------------------- staking
+
+
+def test_accept__needs_free_stake_and_the_named_provider(compute, post, providers, attacker, requester, apy):
+    job_id = post(provider=providers[1])
+    with ape.reverts(compute.ComputeMarketNotProvider):
+        compute.accept(job_id, sender=providers[0])
+    open_job = post()
+    with ape.reverts(compute.ComputeMarketInsufficientStake):
+        compute.accept(open_job, sender=attacker)  # no stake
+    compute.stake(PARAMS[0], sender=attacker)
+    big = post(collateral=PARAMS[0] + 1)
+    with ape.reverts(compute.ComputeMarketInsufficientStake):
+        compute.accept(big, sender=attacker)
+    compute.accept(open_job, sender=attacker)
+    assert compute.providerOf(attacker).locked == COLLATERAL
+    with ape.reverts(compute.ComputeMarketWrongStatus):
+        compute.accept(open_job, sender=providers[0])
+
+
+def test_unstake__cannot_take_locked_collateral__waits_the_unbonding_period(compute, post, providers, apy, chain):
+    p = providers[0]
+    job_id = post()
+    compute.accept(job_id, sender=p)
+    free = compute.freeStake(p)
+    assert free == 500 * ONE - COLLATERAL
+    with ape.reverts(compute.ComputeMarketInsufficientStake):
+        compute.requestUnstake(free + 1, sender=p)  # a pending job's collateral cannot leave
+    compute.requestUnstake(free, sender=p)
+    with ape.reverts(compute.ComputeMarketInsufficientStake):
+        compute.accept(post(seed=b"2"), sender=p)  # unbonding stake backs no new job
+    with ape.reverts(compute.ComputeMarketStillUnbonding):
+        compute.completeUnstake(sender=p)
+    later(chain, DAY + 1)
+    compute.completeUnstake(sender=p)
+    assert compute.owed(p, apy) == free and compute.providerOf(p).stake == COLLATERAL
+    with ape.reverts(compute.ComputeMarketNothingUnbonding):
+        compute.completeUnstake(sender=p)
+
+
+def test_unstake__during_a_pending_dispute__slash_still_lands(compute, post, providers, requester, carol, apy, chain):
+    p = providers[0]
+    job_id = post(OPTIMISTIC)
+    compute.accept(job_id, sender=p)
+    compute.submitResult(job_id, OUT, sender=p)
+    compute.challenge(job_id, sender=carol)
+    compute.requestUnstake(compute.freeStake(p), sender=p)  # everything it can
+    later(chain, DAY + 1)
+    compute.completeUnstake(sender=p)
+    compute.slashUnproven(job_id, sender=carol)
+    assert compute.providerOf(p).stake == 0 and compute.providerOf(p).locked == 0
+    assert compute.owed(carol, apy) == PARAMS[2] + COLLATERAL // 2
+
+
+# ---------------------------------------------------------------- proof mode
+
+
+def test_proof_mode__valid_proof_pays_at_once(compute, post, providers, usd, requester, infer_verifier):
+    p = providers[0]
+    job_id = post(PROOF)
+    compute.accept(job_id, sender=p)
+    receipt = compute.submitProof(job_id, FakeProof(b"in", b"m").proof, OUT, sender=p)
+    assert compute.job(job_id).status == PAID and infer_verifier.calls() == 1
+    assert compute.owed(p, usd) == PRICE - fee(PRICE) and compute.feesPending(usd) == fee(PRICE)
+    assert compute.providerOf(p).locked == 0
+    assert [list(e.outputs) for e in receipt.events.filter(compute.ResultPosted)] == [OUT]
+    with ape.reverts(compute.ComputeMarketWrongStatus):  # replay
+        compute.submitProof(job_id, FakeProof(b"in", b"m").proof, OUT, sender=p)
+
+
+@pytest.mark.parametrize("case", ["other input", "other model", "mempool copy", "invalid", "outputs", "field",
+                                  "short", "late", "wrong mode"])
+def test_proof_mode__attacks__rejected_nothing_moves(compute, post, providers, attacker, usd, infer_verifier, chain, case):
+    p = providers[0]
+    job_id = post(OPTIMISTIC if case == "wrong mode" else PROOF)
+    compute.accept(job_id, sender=p)
+    proof, outputs, sender = FakeProof(b"in", b"m").proof, OUT, p
+    error = {"other input": compute.InferenceProofWrongInput, "other model": compute.InferenceProofWrongModel,
+             "mempool copy": compute.ComputeMarketNotProvider, "invalid": compute.InferenceProofInvalid,
+             "outputs": compute.InferenceProofOutputCount, "field": compute.InferenceProofOutputOutOfField,
+             "short": compute.InferenceProofTooShort, "late": compute.ComputeMarketDeadlinePassed,
+             "wrong mode": compute.ComputeMarketWrongMode}[case]
+    if case == "other input":
+        proof = FakeProof(b"another input", b"m").proof
+    elif case == "other model":
+        proof = FakeProof(b"in", b"another model").proof
+    elif case == "mempool copy":
+        sender = attacker
+    elif case == "invalid":
+        infer_verifier.setAccept(False, sender=attacker)
+    elif case == "outputs":
+        outputs = OUT[:2]
+    elif case == "field":
+        outputs = [1, 2, FIELD]
+    elif case == "short":
+        proof = proof[:127]
+    elif case == "late":
+        later(chain, DAY + 1)
+    with ape.reverts(error):
+        compute.submitProof(job_id, proof, outputs, sender=sender)
+    assert compute.job(job_id).status == ACCEPTED and compute.totalOwed(usd) == 0
+
+
+# ---------------------------------------------------------------- optimistic mode
+
+
+def _submitted(compute, post, provider, seed=b"in", outputs=OUT):
+    job_id = post(OPTIMISTIC, seed=seed)
+    compute.accept(job_id, sender=provider)
+    compute.submitResult(job_id, outputs, sender=provider)
+    return job_id
+
+
+def test_optimistic__honest_result_settles_after_the_window(compute, post, providers, usd, chain):
+    p = providers[0]
+    job_id = _submitted(compute, post, p)
+    with ape.reverts(compute.ComputeMarketTooEarly):
+        compute.finalize(job_id, sender=p)
+    later(chain, HOUR + 1)
+    compute.finalize(job_id, sender=p)
+    assert compute.job(job_id).status == PAID and compute.owed(p, usd) == PRICE - fee(PRICE)
+    with ape.reverts(compute.ComputeMarketWrongStatus):
+        compute.finalize(job_id, sender=p)
+
+
+def test_optimistic__challenge_answered_by_a_proof__provider_takes_the_bond(compute, post, providers, carol, usd, apy):
+    p = providers[0]
+    job_id = _submitted(compute, post, p)
+    compute.challenge(job_id, sender=carol)
+    with ape.reverts(compute.InferenceProofWrongOutputs):  # the proof must be of the outputs posted
+        compute.proveResult(job_id, FakeProof(b"in", b"m").proof, [1, 2, 3], sender=p)
+    compute.proveResult(job_id, FakeProof(b"in", b"m").proof, OUT, sender=carol)  # anyone may send it
+    assert compute.owed(p, usd) == PRICE - fee(PRICE) and compute.owed(p, apy) == PARAMS[2]
+    assert compute.owed(carol, apy) == 0 and compute.job(job_id).status == PAID
+
+
+def test_optimistic__unanswered_challenge__slashed_once_split_as_promised(compute, post, providers, carol, requester, usd,
+                                                                       apy, chain, vault):
+    p = providers[0]
+    job_id = _submitted(compute, post, p)
+    compute.challenge(job_id, sender=carol)
+    with ape.reverts(compute.ComputeMarketTooEarly):
+        compute.slashUnproven(job_id, sender=carol)
+    later(chain, HOUR + 1)
+    with ape.reverts(compute.ComputeMarketWindowClosed):  # too late to answer
+        compute.proveResult(job_id, FakeProof(b"in", b"m").proof, OUT, sender=p)
+    compute.slashUnproven(job_id, sender=requester)
+    to_challenger, to_requester = COLLATERAL * 5_000 // 10_000, COLLATERAL * 3_000 // 10_000
+    assert compute.owed(carol, apy) == PARAMS[2] + to_challenger
+    assert compute.owed(requester, apy) == to_requester and compute.owed(requester, usd) == PRICE
+    assert compute.feesPending(apy) == COLLATERAL - to_challenger - to_requester
+    assert compute.providerOf(p).stake == 500 * ONE - COLLATERAL and compute.job(job_id).status == SLASHED
+    with ape.reverts(compute.ComputeMarketWrongStatus):  # one dispute, one slash
+        compute.slashUnproven(job_id, sender=carol)
+    with ape.reverts(compute.ComputeMarketWrongStatus):
+        compute.finalize(job_id, sender=carol)
+
+
+def test_challenge__after_window__twice__by_the_provider__refused(compute, post, providers, carol, attacker, chain):
+    p = providers[0]
+    job_id = _submitted(compute, post, p)
+    with ape.reverts(compute.ComputeMarketSelfChallenge):
+        compute.challenge(job_id, sender=p)
+    compute.challenge(job_id, sender=carol)
+    with ape.reverts(compute.ComputeMarketAlreadyChallenged):
+        compute.challenge(job_id, sender=attacker)
+    late = _submitted(compute, post, p, seed=b"late")
+    later(chain, HOUR + 1)
+    with ape.reverts(compute.ComputeMarketWindowClosed):
+        compute.challenge(late, sender=carol)
+    with ape.reverts(compute.ComputeMarketProofRequired):
+        compute.finalize(job_id, sender=carol)
+
+
+def test_self_challenge__a_provider_and_friend_never_profit(compute, post, providers, attacker, apy, usd):
+    """The provider lies and its friend challenges to collect the challenger's share: together they lose the
+    vault's share of the collateral at least (MAX_PAID_SHARE_BPS < 100%), and the requester is made whole."""
+    p, friend = providers[0], attacker
+    before = apy.balanceOf(p) + apy.balanceOf(friend) + compute.providerOf(p).stake
+    job_id = _submitted(compute, post, p)
+    compute.challenge(job_id, sender=friend)
+    ape.chain.mine(1, deltatime=HOUR + 1)
+    compute.slashUnproven(job_id, sender=friend)
+    after = apy.balanceOf(p) + apy.balanceOf(friend) + compute.providerOf(p).stake + compute.owed(friend, apy)
+    assert before - after >= COLLATERAL * (10_000 - 9_000) // 10_000
+    assert compute.owed(compute.job(job_id).requester, usd) == PRICE
+
+
+def test_requester_who_challenges_every_job__pays_a_bond_each_time(compute, post, providers, requester, apy):
+    p = providers[0]
+    start = apy.balanceOf(requester)
+    for i in range(3):
+        job_id = _submitted(compute, post, p, seed=bytes([i]))
+        compute.challenge(job_id, sender=requester)
+        compute.proveResult(job_id, FakeProof(bytes([i]), b"m").proof, OUT, sender=p)
+    assert start - apy.balanceOf(requester) == 3 * PARAMS[2] and compute.owed(p, apy) == 3 * PARAMS[2]
+
+
+# ---------------------------------------------------------------- audits
+
+
+def _audit_all(compute, gov, providers):
+    compute.stake(10_000 * ONE, sender=providers[0])
+    params = list(PARAMS)
+    params[6] = 5_000
+    compute.setParams(params, sender=gov)
+
+
+def test_audit__drawn_from_the_block_after_the_result__nobody_knows_it_at_submission(compute, post, providers, gov, chain):
+    _audit_all(compute, gov, providers)
+    p = providers[0]
+    outcomes = []
+    for i in range(24):
+        job_id = _submitted(compute, post, p, seed=bytes([i]))
+        target = compute.auditBlock(job_id)
+        assert target == compute.job(job_id).resultBlock + 1
+        with ape.reverts(compute.ComputeMarketTooEarly):  # the deciding block does not exist yet
+            compute.drawAudit(job_id, sender=p)
+        chain.mine(1)
+        compute.drawAudit(job_id, sender=p)
+        expected = int.from_bytes(keccak(bytes(chain.blocks[target].hash) + job_id.to_bytes(32, "big")), "big") % 10_000 < 5_000
+        assert compute.job(job_id).audited == expected
+        outcomes.append(expected)
+    assert 0 < sum(outcomes) < len(outcomes)  # 50%: both outcomes occur
+
+
+def test_audit__audited_liar_without_watchdog__is_slashed(compute, post, providers, gov, chain, requester, usd):
+    _audit_all(compute, gov, providers)
+    p = providers[0]
+    for i in range(40):
+        job_id = _submitted(compute, post, p, seed=bytes([i]))
+        chain.mine(1)
+        compute.drawAudit(job_id, sender=requester)
+        if compute.job(job_id).audited:
+            break
+    else:
+        pytest.fail("no audit in 40 draws at 50%")
+    later(chain, HOUR + 1)
+    with ape.reverts(compute.ComputeMarketProofRequired):
+        compute.finalize(job_id, sender=p)
+    compute.slashUnproven(job_id, sender=requester)
+    assert compute.job(job_id).status == SLASHED and compute.owed(requester, usd) == PRICE
+
+
+def test_audit__nobody_draws_for_256_blocks__counts_as_audited(compute, post, providers, gov, chain):
+    _audit_all(compute, gov, providers)
+    params = list(PARAMS)
+    params[6] = 1  # 0.01%: a real draw would almost never audit
+    compute.setParams(params, sender=gov)
+    p = providers[0]
+    job_id = _submitted(compute, post, p)
+    chain.mine(300)
+    compute.drawAudit(job_id, sender=p)
+    assert compute.job(job_id).audited and compute.job(job_id).proofDue > 0
+
+
+# ---------------------------------------------------------------- deadlines
+
+
+def test_expire__accepted_never_delivered__slashed_requester_refunded(compute, post, providers, requester, usd, apy, chain):
+    p = providers[0]
+    job_id = post(PROOF)
+    compute.accept(job_id, sender=p)
+    with ape.reverts(compute.ComputeMarketTooEarly):
+        compute.expire(job_id, sender=requester)
+    later(chain, DAY + 1)
+    with ape.reverts(compute.ComputeMarketDeadlinePassed):
+        compute.submitProof(job_id, FakeProof(b"in", b"m").proof, OUT, sender=p)
+    compute.expire(job_id, sender=requester)
+    # no challenger: the challenger's share goes to the requester too
+    assert compute.owed(requester, usd) == PRICE and compute.owed(requester, apy) == COLLATERAL * 8_000 // 10_000
+    assert compute.feesPending(apy) == COLLATERAL - COLLATERAL * 8_000 // 10_000
+    with ape.reverts(compute.ComputeMarketWrongStatus):  # no double refund
+        compute.expire(job_id, sender=requester)
+
+
+def test_expire__never_accepted__refund_only(compute, post, requester, usd, chain, apy):
+    job_id = post()
+    later(chain, DAY + 1)
+    with ape.reverts(compute.ComputeMarketDeadlinePassed):
+        compute.accept(job_id, sender=requester)
+    compute.expire(job_id, sender=requester)
+    assert compute.owed(requester, usd) == PRICE and compute.feesPending(apy) == 0
+
+
+def test_fee__fixed_at_posting(compute, post, providers, usd, vault, gov):
+    job_id = post(PROOF)
+    vault.setFeeBps(500, sender=gov)
+    compute.accept(job_id, sender=providers[0])
+    compute.submitProof(job_id, FakeProof(b"in", b"m").proof, OUT, sender=providers[0])
+    assert compute.owed(providers[0], usd) == PRICE - fee(PRICE, 100)
+
+
+def test_ledger__escrow_equals_stakes_bonds_and_payments(compute, post, providers, carol, apy, usd):
+    p = providers[0]
+    _submitted(compute, post, p)
+    job_id = _submitted(compute, post, p, seed=b"b")
+    compute.challenge(job_id, sender=carol)
+    stakes = sum(compute.providerOf(x).stake for x in providers)
+    assert compute.locked(apy) == stakes + PARAMS[2] and compute.locked(usd) == 2 * PRICE
+    assert compute.escrowed(apy) == apy.balanceOf(compute) and compute.escrowed(usd) == usd.balanceOf(compute)
+    assert OUTPUTS == 3
