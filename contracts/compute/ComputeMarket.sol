@@ -141,8 +141,9 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         if (r.deadline < block.timestamp + MIN_JOB_TIME || r.deadline > block.timestamp + MAX_JOB_TIME) {
             revert ComputeMarketBadParam("deadline", r.deadline, block.timestamp + MIN_JOB_TIME, block.timestamp + MAX_JOB_TIME);
         }
-        if (!models.isFinal(r.modelId)) revert ComputeMarketModelNotFinal(r.modelId);
-        (bytes32 circuitId, bytes32 commitment,) = models.commitmentOf(r.modelId);
+        (bytes32 circuitId, bytes32 commitment, uint256 contestableUntil) = models.commitmentOf(r.modelId);
+        // Final: no earlier seal can take the id over (ModelRegistry.isFinal).
+        if (block.number <= contestableUntil) revert ComputeMarketModelNotFinal(r.modelId);
         bytes32 inference = inferenceCircuitOf[circuitId];
         if (inference == bytes32(0)) revert ComputeMarketNoInferenceCircuit(circuitId);
         IVerifierRegistry.Circuit memory c = verifiers.activeCircuit(inference);
@@ -242,6 +243,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         // blockhash is zero once 256 blocks have passed: an audit nobody drew in time is an audit (the provider,
         // who would gain from skipping it, cannot do so by staying silent).
         bytes32 h = blockhash(target);
+        // slither-disable-next-line weak-prng — the hash of a block mined after the result was posted: unknown to the provider then; limits in IComputeMarket
         audited = h == bytes32(0) || uint256(keccak256(abi.encode(h, jobId))) % _BPS < j.terms.auditBps;
         j.drawn = true;
         j.audited = audited;
@@ -253,7 +255,8 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     function proveResult(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external nonReentrant {
         Job storage j = _expect(jobId, Status.Submitted);
         if (j.proofDue != 0 && block.timestamp > j.proofDue) revert ComputeMarketWindowClosed(jobId, j.proofDue);
-        InferenceProofs.verify(j.verifier, proof, outputs, _statement(j, j.outputHash));
+        // The statement pins the outputs posted: the hash returned is the one stored.
+        j.outputHash = InferenceProofs.verify(j.verifier, proof, outputs, _statement(j, j.outputHash));
         emit JobProven(jobId, j.outputHash);
         if (j.challenger != address(0)) {
             // A valid proof takes the challenger's bond: it pays for the proof the challenge forced.

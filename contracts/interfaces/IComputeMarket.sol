@@ -20,6 +20,13 @@ import {IHalo2Verifier} from "./IHalo2Verifier.sol";
 ///   challenger, the requester and the fee vault by shares fixed when the job was posted — the requester is
 ///   refunded and the challenger's bond returned.
 ///
+/// Audit randomness: the provider fixes its result before the deciding block exists, and nobody can skip a
+/// draw by staying silent. Its limit: the producer of that one block could withhold it to redraw (forfeiting the
+/// block), and where one sequencer orders every block it could choose; a provider must be that producer to gain.
+///
+/// Providers should fetch the input and check its commitment *before* accepting: once a job is accepted, a
+/// missing input is the provider's risk, so a requester gains nothing by withholding it after acceptance.
+///
 /// A provider that accepted a job and delivers nothing by the deadline is slashed the same way (no challenger
 /// share) and the requester refunded. Providers stake the governance token; collateral is locked from the
 /// stake per accepted job, so stake cannot leave while a job could still slash it; withdrawals go through an

@@ -48,6 +48,11 @@ class SettlementLedger:
         self.locked -= amount
         self._credit(account, amount)
 
+    def forfeit(self, amount: int) -> None:
+        """Settlement._forfeitToVault: a slashed share goes to the fees pending for the vault."""
+        self.locked -= amount
+        self.fees_pending += amount
+
     def burn(self, amount: int) -> None:
         self.locked -= amount
         self.burned += amount
