@@ -151,10 +151,60 @@ def rebuild(circuit, srs):
     """Rebuild the verifier from the committed graph and settings and compare it byte for byte."""
     from .zk import pipeline
 
+    from .zk import inference
+
     c = pipeline.open_circuit(circuit)
     if not pipeline.rebuild_verifier(c, srs, progress=_echo):
         raise ZkError(f"rebuilt verifier differs from {c.root}: the artefacts were edited or built with other tools")
     click.echo(f"{c.circuit_id}: vk.key, Verifier.sol and vk.bin rebuilt identically")
+    if inference.InferenceCircuit(c).root.is_dir():
+        ic = inference.open_inference(c)
+        if not inference.rebuild_verifier(ic, srs, progress=_echo):
+            raise ZkError(f"rebuilt inference verifier differs from {ic.root}: edited or built with other tools")
+        click.echo(f"{ic.circuit_id}: vk.key, Verifier.sol and vk.bin rebuilt identically")
+
+
+@zk.command(name="build-inference")
+@click.argument("circuit")
+@click.option("--srs", type=click.Path(path_type=Path), default=None, help=SRS_HELP)
+def build_inference(circuit, srs):
+    """Build a circuit's inference twin (CIRCUIT/inference/): one input in, its logits out, proven at the
+    evaluation circuit's row count so that a model's weights commit to the same point (its registered commitment)."""
+    from .zk import inference
+
+    ic = inference.build_inference(circuit, srs, progress=_echo)
+    click.echo(f"{ic.circuit_id}: {ic.root} (2^{ic.logrows} rows, {ic.num_outputs} public outputs); register it as "
+               f"{ic.circuit_id} with metric inference")
+
+
+@zk.command()
+@click.argument("circuit")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The model (ONNX, or the JSON of `apiary zk train`); omit for the input commitment only.")
+@click.option("--input", "input_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="One input: .npy, .json (a list) or .csv (one row; a header is skipped).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Prove the inference and write the proof here (JSON: proof, instances).")
+@click.option("--srs", type=click.Path(path_type=Path), default=None, help=SRS_HELP)
+def infer(circuit, model_path, input_path, out, srs):
+    """Run a model on one input exactly as the inference circuit does: the input commitment (what a compute job
+    names), the outputs and, with --out, a proof of them."""
+    from .zk import inference, tasks
+
+    ic = inference.open_inference(circuit)
+    x = inference.read_input(ic, input_path)
+    result = {"circuit": ic.circuit_id, "input_commitment": "0x" + inference.input_commitment(ic, x, srs).hex()}
+    if model_path is not None:
+        model = tasks.load_model(ic.spec, model_path).integer
+        result["outputs"] = inference.outputs_of(model, x)
+        if out is not None:
+            start = time.perf_counter()
+            proof = inference.prove_inference(ic, model, x, out, srs, progress=_echo)
+            result.update(model_commitment="0x" + proof.model_commitment.hex(), proof=str(out),
+                          seconds=round(time.perf_counter() - start, 1))
+    elif out is not None:
+        raise ZkError("--out proves an inference: pass --model too")
+    click.echo(json.dumps(result, indent=2))
 
 
 def _test_set(spec, data, label, chunks):

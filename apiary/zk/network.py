@@ -906,6 +906,25 @@ def eval_graph(net: Network, samples: int, name: str) -> onnx.ModelProto:
     return proto
 
 
+def inference_graph(net: Network, samples: int, name: str) -> onnx.ModelProto:
+    """The inference graph: the integer network over `samples` inputs X (n × features), its logits as output.
+
+    Its float initializers are exactly the evaluation graph's, in the same order (the score adds none), so at the
+    evaluation circuit's row count the weights' KZG commitment is the same point in both circuits: the model a
+    compute job hires is the model registered, and proven in its bounty (apiary.zk.inference).
+    """
+    n, f, c = samples, net.num_features, net.num_outputs
+    inits, nodes = [], []
+    h = _network_nodes(net, "X", n, inits, nodes)
+    nodes.append(helper.make_node("Identity", [h], ["logits"]))
+    graph = helper.make_graph(nodes, f"apiary-infer-{name}", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [n, f])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [n, c])], inits)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="apiary")
+    proto.ir_version = 8
+    onnx.checker.check_model(proto)
+    return proto
+
+
 def score(net: Network, x_int: np.ndarray, y: np.ndarray) -> int:
     """What the evaluation circuit outputs for integer inputs `x_int` and `y` (class indices, or targets at the
     output scale): exact integer arithmetic."""

@@ -1,0 +1,450 @@
+"""Inference circuits: a proof that a registered model maps a committed input to given outputs.
+
+Each evaluation circuit (built-in or imported) gets an inference twin in its folder, `<circuit>/inference/`:
+
+      model.onnx       the inference graph (network.inference_graph: the network over one input, logits out;
+                       placeholder weights), regenerated from the evaluation circuit's spec.json byte for byte
+      settings.json    polycommit input and parameters, public outputs, scale 0 — and the *evaluation
+                       circuit's* row count (logrows), even where fewer rows would do
+      vk.key, Verifier.sol, vk.bin, manifest.json   as for evaluation circuits
+
+Why the same row count: in ezkl's polycommit mode the weights' KZG commitment is the commitment of one
+polynomial holding every parameter in graph order over the circuit's domain. The inference graph has exactly the
+evaluation graph's parameters in the same order (its score adds none), so over the same domain the same weights
+give the *same point*: keccak256 of it is the model commitment of the ModelRegistry. The compute market checks
+an inference proof's weights point against the registered commitment: the model hired is the model registered
+(and the one that won its bounty). `check_shared_commitment` shows it for a model.
+
+Statement of an inference proof: proof bytes [0, 64) are the input's KZG commitment (a job's input commitment is
+keccak256 of it), [64, 128) the weights'; the public instances are the logits (field elements; negatives as
+R − |x|). The registry records the circuit as `<evaluation id>.infer` with metric Inference and `samples` = the
+number of outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import ezkl
+import numpy as np
+import onnx
+
+from ..paths import write_atomic
+from . import evm
+from . import srs as srs_mod
+from .encoding import POINT_BYTES, R, commitment_hash, decompress_g1, felt_to_int, int_to_signed, verify_calldata
+from .errors import ArtefactError, DataError, ModelError, ProofError
+from .network import MAX_ABS_VALUE, Network, from_architecture, inference_graph
+from .pipeline import (Circuit, Progress, ProofBundle, _as_network, _check_model, _keys_and_verifier, _quiet, _run_args,
+                       _silenced_stdout, _srs_record, _step, expected_run_args, open_circuit, srs_for, verify_bundle)
+
+SUFFIX = ".infer"
+FOLDER = "inference"
+SAMPLES = 1  # one input per proof: a job is one inference
+ARTEFACTS = ("model.onnx", "settings.json", "vk.key", "Verifier.sol", "vk.bin")
+
+
+@dataclass
+class InferenceCircuit:
+    """The inference twin of an evaluation circuit (duck-types `pipeline.Circuit` for the SRS and verify helpers)."""
+
+    evaluation: Circuit
+
+    @property
+    def root(self) -> Path:
+        return self.evaluation.root / FOLDER
+
+    @property
+    def circuit_id(self) -> str:
+        return self.evaluation.circuit_id + SUFFIX
+
+    @property
+    def spec(self):
+        return self.evaluation.spec
+
+    @property
+    def num_outputs(self) -> int:
+        return self.spec.num_outputs * SAMPLES
+
+    @property
+    def build(self) -> Path:
+        return self.evaluation.build / FOLDER
+
+    @property
+    def pk(self) -> Path:
+        return self.build / "pk.key"
+
+    @property
+    def compiled(self) -> Path:
+        return self.build / "inference.compiled"
+
+    @property
+    def settings(self) -> dict:
+        return _read_json(self.root / "settings.json")
+
+    @property
+    def logrows(self) -> int:
+        return int(self.settings["run_args"]["logrows"])
+
+    @property
+    def manifest(self) -> dict:
+        return _read_json(self.root / "manifest.json")
+
+    @property
+    def manifest_sha256(self) -> bytes:
+        import hashlib
+
+        return hashlib.sha256((self.root / "manifest.json").read_bytes()).digest()
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def check_files(self) -> None:
+        manifest = self.manifest
+        for name in ARTEFACTS:
+            path = self.root / name
+            if not path.is_file():
+                raise ArtefactError(f"{path} is missing: rebuild with `apiary zk build-inference {self.evaluation.root}`")
+            if srs_mod.sha256_file(path) != manifest["files"].get(name):
+                raise ArtefactError(f"{path} does not match its manifest.json (corrupt or edited): rebuild the inference circuit")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ArtefactError(f"{path} is missing: build the inference circuit with `apiary zk build-inference`") from None
+    except (OSError, ValueError) as exc:
+        raise ArtefactError(f"{path} is not readable JSON ({exc})") from None
+
+
+def open_inference(evaluation: Circuit | str | Path) -> InferenceCircuit:
+    """The inference circuit of an evaluation circuit (an id under verifiers/, a folder, or a Circuit)."""
+    circuit = evaluation if isinstance(evaluation, Circuit) else open_circuit(evaluation)
+    ic = InferenceCircuit(circuit)
+    if not ic.root.is_dir():
+        raise ArtefactError(f"circuit {circuit.circuit_id} has no inference circuit ({ic.root} is missing): build it with "
+                            f"`apiary zk build-inference {circuit.root}`")
+    return ic
+
+
+def _graph(evaluation: Circuit) -> onnx.ModelProto:
+    spec = evaluation.spec
+    return inference_graph(from_architecture(spec.architecture), SAMPLES, spec.circuit_id)
+
+
+def _manifest(ic: InferenceCircuit, staging: Path, srs: Path) -> dict:
+    from .pipeline import _ezkl_version
+    from ..paths import SOLC_VERSION
+
+    return {
+        "circuit_id": ic.circuit_id,
+        "evaluation_circuit": ic.evaluation.circuit_id,
+        "evaluation_manifest_sha256": ic.evaluation.manifest_sha256.hex(),
+        "files": {name: srs_mod.sha256_file(staging / name) for name in ARTEFACTS},
+        "srs": _srs_record(srs),
+        "tools": {"ezkl": _ezkl_version(), "solc": SOLC_VERSION},
+        "statement": {
+            "instances": [f"output {i}" for i in range(ic.num_outputs)],
+            "metric": "inference",
+            "proof_commitments": {"input": [0, 64], "weights": [64, 128]},
+        },
+    }
+
+
+def build_inference(evaluation: Circuit | str | Path, srs_path: Path | None = None,
+                    progress: Progress = _quiet) -> InferenceCircuit:
+    """Build (or rebuild) the inference twin of an evaluation circuit in `<circuit>/inference/`: graph, settings at
+    the evaluation circuit's row count, keys, verifier, manifest. Written to a temporary folder first."""
+    circuit = evaluation if isinstance(evaluation, Circuit) else open_circuit(evaluation)
+    circuit.check_files()
+    ic = InferenceCircuit(circuit)
+    spec = circuit.spec
+    staging = Path(tempfile.mkdtemp(dir=circuit.root, prefix=".inference."))
+    build = ic.build
+    build.mkdir(parents=True, exist_ok=True)
+    try:
+        onnx.save(_graph(circuit), str(staging / "model.onnx"))
+        sample = np.zeros((SAMPLES, spec.num_features), dtype=np.int64)
+        data = build / "calibration.json"
+        data.write_text(json.dumps({"input_data": [sample.flatten().tolist()]}))
+        with _step(progress, "settings"), _silenced_stdout():
+            args = _run_args(spec)
+            args.num_inner_cols = circuit.settings["run_args"].get("num_inner_cols", 2)
+            if not ezkl.gen_settings(str(staging / "model.onnx"), str(staging / "settings.json"), py_run_args=args):
+                raise ProofError("ezkl rejected the inference graph")
+            ezkl.calibrate_settings(str(data), str(staging / "model.onnx"), str(staging / "settings.json"), "resources", scales=[0])
+        settings = json.loads((staging / "settings.json").read_text())
+        settings.pop("timestamp", None)
+        needed = int(settings["run_args"]["logrows"])
+        if needed > circuit.logrows:
+            raise ProofError(f"the inference graph of {circuit.circuit_id} needs 2^{needed} rows, more than its evaluation "
+                             f"circuit's 2^{circuit.logrows}: the weights would not share their commitment")
+        settings["run_args"]["logrows"] = circuit.logrows  # the same domain: the same weights point
+        (staging / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+        progress(f"inference circuit {ic.circuit_id}: 2^{circuit.logrows} rows (the evaluation circuit's), "
+                 f"{settings['num_rows']} used, {ic.num_outputs} public outputs")
+        srs = srs_for(circuit, srs_path, progress)
+        _keys_and_verifier(staging, build, srs, progress)
+        size = evm.compile_verifier(staging / "Verifier.sol", build).runtime_size
+        if size > evm.EIP170_LIMIT:
+            raise ProofError(f"the inference verifier of {circuit.circuit_id} is {size:,} bytes, over EIP-170")
+        (staging / "manifest.json").write_text(json.dumps(_manifest(ic, staging, srs), indent=2, sort_keys=True) + "\n")
+        os.replace(build / "reference.compiled", ic.compiled)
+        (build / "pk.vk-sha256").write_text(srs_mod.sha256_file(staging / "vk.key"))
+        if ic.root.exists():
+            shutil.rmtree(ic.root)
+        os.replace(staging, ic.root)
+        ic.root.chmod(0o755)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return ic
+
+
+def check_inference_statement(ic: InferenceCircuit) -> None:
+    """The folder says what the evaluation circuit's spec says: the graph regenerates byte for byte, the settings
+    keep the visibilities, scales and range checks, and the row count is the evaluation circuit's."""
+    ic.check_files()
+    if _graph(ic.evaluation).SerializeToString() != ic.path("model.onnx").read_bytes():
+        raise ArtefactError(f"{ic.root}: model.onnx is not the inference graph of {ic.evaluation.circuit_id}'s spec")
+    run_args = ic.settings.get("run_args", {})
+    for key, value in expected_run_args(ic.spec).items():
+        if run_args.get(key) != value:
+            raise ArtefactError(f"{ic.root}: settings.json has {key}={run_args.get(key)!r}, the statement needs {value!r}")
+    if ic.logrows != ic.evaluation.logrows:
+        raise ArtefactError(f"{ic.root}: 2^{ic.logrows} rows, not the evaluation circuit's 2^{ic.evaluation.logrows}: "
+                            "its weights commitment would differ from the registered one")
+    if ic.manifest.get("evaluation_manifest_sha256") != ic.evaluation.manifest_sha256.hex():
+        raise ArtefactError(f"{ic.root} was built for another build of {ic.evaluation.circuit_id} (its manifest changed): "
+                            f"rebuild it with `apiary zk build-inference {ic.evaluation.root}`")
+    if ic.manifest.get("circuit_id") != ic.circuit_id:
+        raise ArtefactError(f"{ic.root}: manifest.json names {ic.manifest.get('circuit_id')!r}, not {ic.circuit_id!r}")
+
+
+def ensure_keys(ic: InferenceCircuit, srs_path: Path | None = None, progress: Progress = _quiet) -> Path:
+    """The proving key (a build output), regenerated from the committed artefacts when missing or stale."""
+    ic.check_files()
+    stamp = ic.build / "pk.vk-sha256"
+    vk_sha = srs_mod.sha256_file(ic.path("vk.key"))
+    if ic.pk.is_file() and ic.compiled.is_file() and stamp.is_file() and stamp.read_text() == vk_sha:
+        return ic.pk
+    srs = srs_for(ic, srs_path, progress)
+    ic.build.mkdir(parents=True, exist_ok=True)
+    with _step(progress, f"proving key for {ic.circuit_id}"):
+        with _silenced_stdout():
+            ezkl.compile_circuit(str(ic.path("model.onnx")), str(ic.compiled), str(ic.path("settings.json")))
+        vk_tmp, pk_tmp = ic.build / "vk.regenerated", ic.build / ".pk.key.tmp"
+        ezkl.setup(str(ic.compiled), str(vk_tmp), str(pk_tmp), srs_path=str(srs))
+        if vk_tmp.read_bytes() != ic.path("vk.key").read_bytes():
+            pk_tmp.unlink(missing_ok=True)
+            raise ArtefactError(f"regenerated verifying key differs from {ic.path('vk.key')}: artefacts and SRS do not belong together")
+        os.replace(pk_tmp, ic.pk)
+        stamp.write_text(vk_sha)
+    return ic.pk
+
+
+# ---------------------------------------------------------------- inputs, outputs, proofs
+
+
+def encode_input(ic: InferenceCircuit, features) -> np.ndarray:
+    """One input as circuit integers (1 × features), checked: shape, integer values, within the circuit's bound."""
+    x = np.asarray(features)
+    spec = ic.spec
+    if x.size != spec.num_features:
+        raise DataError(f"an input of {x.size} values; circuit {spec.circuit_id} takes {spec.num_features}")
+    if x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.number) or not np.array_equal(x, np.round(x)):
+        raise DataError("input values must be integers at the circuit's input scale (apiary.zk.tasks.encode_features)")
+    x = x.astype(np.int64).reshape(SAMPLES, spec.num_features)
+    if np.abs(x).max(initial=0) >= 2**24:
+        raise DataError("input values reach 2^24: beyond what the circuit takes")
+    return x
+
+
+def outputs_of(model, features) -> list[int]:
+    """The model's exact integer outputs (logits) on one input: what an honest provider posts."""
+    net = _as_network(model)
+    return [int(v) for v in net.forward(np.asarray(features, dtype=np.int64).reshape(1, -1)).reshape(-1)]
+
+
+def to_instances(outputs: list[int]) -> list[int]:
+    """Signed outputs as the field elements the proof's instances (and a job's posted outputs) carry."""
+    return [int(v) % R for v in outputs]
+
+
+def from_instances(instances: list[int]) -> list[int]:
+    return [int_to_signed(int(v)) for v in instances]
+
+
+def _witness(ic: InferenceCircuit, net: Network, x: np.ndarray, work: Path, srs_path: Path | None) -> dict:
+    onnx.save(inference_graph(net, SAMPLES, ic.spec.circuit_id), str(work / "model.onnx"))
+    (work / "input.json").write_text(json.dumps({"input_data": [x.flatten().tolist()]}))
+    srs = srs_for(ic, srs_path)
+    with _silenced_stdout():
+        ezkl.compile_circuit(str(work / "model.onnx"), str(work / "model.compiled"), str(ic.path("settings.json")))
+    ezkl.gen_witness(str(work / "input.json"), str(work / "model.compiled"), str(work / "witness.json"),
+                     vk_path=str(ic.path("vk.key")), srs_path=str(srs))
+    return json.loads((work / "witness.json").read_text())
+
+
+def input_point(ic: InferenceCircuit, features, srs_path: Path | None = None) -> bytes:
+    """The input's KZG commitment (64 bytes, as proofs carry it); it does not depend on any model."""
+    x = encode_input(ic, features)
+    placeholder = from_architecture(ic.spec.architecture, fill=0.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        witness = _witness(ic, placeholder, x, Path(tmp), srs_path)
+    points = witness["processed_inputs"]["polycommit"]
+    if len(points) != 1 or len(points[0]) != 1:
+        raise ArtefactError(f"circuit {ic.circuit_id} commits its input in {sum(map(len, points))} points, not one")
+    return decompress_g1(points[0][0])
+
+
+def input_commitment(ic: InferenceCircuit, features, srs_path: Path | None = None) -> bytes:
+    """bytes32 a compute job names its input by: keccak256 of the input's KZG commitment point."""
+    return commitment_hash(input_point(ic, features, srs_path))
+
+
+@dataclass
+class InferenceProof:
+    proof: bytes
+    instances: list[int]
+
+    @property
+    def input_commitment(self) -> bytes:
+        return commitment_hash(self.proof[0:POINT_BYTES])
+
+    @property
+    def model_commitment(self) -> bytes:
+        return commitment_hash(self.proof[POINT_BYTES : 2 * POINT_BYTES])
+
+    @property
+    def outputs(self) -> list[int]:
+        return from_instances(self.instances)
+
+    def calldata(self) -> bytes:
+        return verify_calldata(self.proof, self.instances)
+
+    def to_json(self) -> str:
+        return json.dumps({"proof": "0x" + self.proof.hex(), "instances": [hex(v) for v in self.instances]})
+
+    @classmethod
+    def from_json(cls, text: str) -> InferenceProof:
+        try:
+            body = json.loads(text)
+            proof = bytes.fromhex(body["proof"].removeprefix("0x"))
+            instances = [int(v, 16) for v in body["instances"]]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ProofError(f"not an inference proof file ({type(exc).__name__}: {exc})") from None
+        if len(proof) < 2 * POINT_BYTES or any(not 0 <= v < R for v in instances):
+            raise ProofError("inference proof is truncated or has instances outside the field")
+        return cls(proof, instances)
+
+
+def prove_inference(ic: InferenceCircuit, model, features, out: Path | None = None, srs_path: Path | None = None,
+                    progress: Progress = _quiet) -> InferenceProof:
+    """Prove that `model` maps `features` to its outputs. Refuses before proving when the model does not fit the
+    circuit or its values leave the circuit's range; checks the in-circuit outputs against the exact ones and
+    verifies the proof before writing `out` (atomically)."""
+    net = _as_network(model)
+    _check_model(ic.evaluation, net)
+    x = encode_input(ic, features)
+    peak = net.peak(x)
+    if peak >= MAX_ABS_VALUE // 2:
+        raise ModelError(f"model values reach {peak:,} on this input, beyond the circuit's range (±{MAX_ABS_VALUE // 2:,})")
+    expected = outputs_of(net, x)
+    pk = ensure_keys(ic, srs_path, progress)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        with _step(progress, "witness"):
+            witness = _witness(ic, net, x, work, srs_path)
+        in_circuit = [int_to_signed(felt_to_int(v)) for v in witness["outputs"][0]]
+        if in_circuit != expected:
+            raise ProofError(f"circuit computed outputs {in_circuit} but the model gives {expected}: values out of range?")
+        with _step(progress, f"inference proof ({ic.circuit_id}, 2^{ic.logrows} rows)"):
+            ezkl.prove(str(work / "witness.json"), str(work / "model.compiled"), str(pk), str(work / "proof.json"),
+                       srs_path=str(srs_for(ic, srs_path)))
+        body = json.loads((work / "proof.json").read_text())
+        result = InferenceProof(bytes(body["proof"]), [felt_to_int(v) for v in body["instances"][0]])
+    verify_inference(ic, result, srs_path, name="the new proof")
+    if out is not None:
+        write_atomic(Path(out), result.to_json().encode())
+    return result
+
+
+def verify_inference(ic: InferenceCircuit, proof: InferenceProof, srs_path: Path | None = None, *, name: str = "proof") -> None:
+    """Raise ProofError unless ezkl accepts exactly these proof bytes and instances (what goes on chain)."""
+    verify_bundle(ic, ProofBundle(proof.proof, list(proof.instances)), srs_path, name=name)
+
+
+def check_shared_commitment(ic: InferenceCircuit, model, srs_path: Path | None = None) -> bytes:
+    """The weights' commitment in the inference circuit equals the model's registered (evaluation) commitment;
+    returns it. Raises ArtefactError otherwise (the inference circuit was not built at the same row count)."""
+    from .pipeline import model_commitment
+
+    net = _as_network(model)
+    registered = model_commitment(ic.evaluation, net, srs_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        witness = _witness(ic, net, np.zeros((SAMPLES, ic.spec.num_features), dtype=np.int64), Path(tmp), srs_path)
+    points = witness["processed_params"]["polycommit"]
+    if len(points) != 1 or len(points[0]) != 1:
+        raise ArtefactError(f"circuit {ic.circuit_id} commits the weights in {sum(map(len, points))} points, not one")
+    here = commitment_hash(decompress_g1(points[0][0]))
+    if here != registered:
+        raise ArtefactError(f"the weights commit to 0x{here.hex()} in {ic.circuit_id} but to 0x{registered.hex()} in "
+                            f"{ic.evaluation.circuit_id}: the inference circuit cannot serve this model's jobs")
+    return registered
+
+
+def read_input(ic: InferenceCircuit, path: Path) -> np.ndarray:
+    """One raw input from a file — .npy, .json (a list of numbers) or .csv (the first row of numbers; a header
+    is skipped) — encoded at the circuit's input scale and checked against its bound (1 × features)."""
+    from .tasks import encode_features
+
+    path = Path(path)
+    try:
+        if path.suffix == ".npy":
+            raw = np.load(path, allow_pickle=False, mmap_mode="r")
+            if raw.size > 1_000_000:
+                raise DataError(f"{path} holds {raw.size:,} values: one input, please")
+            raw = np.asarray(raw, dtype=np.float64)
+        elif path.suffix == ".json":
+            raw = np.asarray(json.loads(path.read_text()), dtype=np.float64)
+        elif path.suffix == ".csv":
+            rows = [line for line in path.read_text().splitlines() if line.strip()]
+            values = None
+            for line in rows[:2]:
+                try:
+                    values = [float(v) for v in line.split(",")]
+                    break
+                except ValueError:
+                    continue  # the header
+            if values is None:
+                raise DataError(f"{path} has no row of numbers in its first two lines")
+            raw = np.asarray(values, dtype=np.float64)
+        else:
+            raise DataError(f"{path}: an input is a .npy, .json or .csv file")
+    except FileNotFoundError:
+        raise DataError(f"input file {path} does not exist") from None
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{path} is not one numeric input ({exc})") from None
+    if raw.size != ic.spec.num_features:
+        raise DataError(f"{path} holds {raw.size} values; circuit {ic.spec.circuit_id} takes {ic.spec.num_features}")
+    if not np.all(np.isfinite(raw)):
+        raise DataError(f"{path} holds NaN or infinite values")
+    return encode_features(ic.spec, raw.reshape(1, -1), what=str(path))
+
+
+def rebuild_verifier(ic: InferenceCircuit, srs_path: Path | None = None, progress: Progress = _quiet) -> bool:
+    """Regenerate the VK and verifier from the committed graph and settings; True when all match byte for byte."""
+    check_inference_statement(ic)
+    srs = srs_for(ic, srs_path, progress)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for name in ("model.onnx", "settings.json"):
+            shutil.copy(ic.path(name), work / name)
+        _keys_and_verifier(work, work, srs, progress)
+        return all((work / name).read_bytes() == ic.path(name).read_bytes() for name in ("vk.key", "Verifier.sol", "vk.bin"))
