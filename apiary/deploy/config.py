@@ -50,6 +50,24 @@ class MarketParams:
     max_listing_bond: int = 1_000_000 * ONE_TOKEN
     royalty_bps: int = 500  # share of a bounty reward paid to the datasets a winning model cites
     max_royalty_bps: int = 2_000  # immutable cap (Provenance.maxRoyaltyBps)
+    # Compute market (ComputeMarket): stakes, collateral and challenge bonds in the governance token; each value
+    # governance may later change within bounds fixed in code (windows, shares) or below `compute_max_amount`.
+    compute_min_stake: int = 1_000 * ONE_TOKEN  # a provider's stake before it may accept a job
+    compute_min_collateral: int = 10 * ONE_TOKEN  # least collateral a job may ask a provider to lock
+    challenge_bond: int = 5 * ONE_TOKEN  # a challenger's bond: at least a proof's cost plus verification gas
+    unbonding_period: int = 7 * 24 * 3600  # 1 h .. 60 days
+    compute_challenge_window: int = 3600  # 1 min .. 7 days after an optimistic result
+    response_window: int = 3600  # 5 min .. 7 days to answer a challenge or an audit with a proof
+    audit_bps: int = 500  # share of optimistic results that must be proven anyway (at most 50%)
+    challenger_bps: int = 5_000  # of a slashed collateral (challenger + requester at most 90%)
+    requester_bps: int = 3_000
+    compute_max_amount: int = 10_000_000 * ONE_TOKEN  # immutable ceiling of the amounts above
+
+    def compute_params(self) -> tuple:
+        """IComputeMarket.Params, in field order."""
+        return (self.compute_min_stake, self.compute_min_collateral, self.challenge_bond, self.unbonding_period,
+                self.compute_challenge_window, self.response_window, self.audit_bps, self.challenger_bps,
+                self.requester_bps)
 
 
 @dataclass(frozen=True)
@@ -78,7 +96,8 @@ PROFILES: dict[str, DeployConfig] = {
             timelock_delay=60,
         ),
         fees=FeeParams(max_fee_bps=1_000, initial_fee_bps=100),
-        market=MarketParams(seal_window=4, challenge_window=3600),
+        market=MarketParams(seal_window=4, challenge_window=3600, unbonding_period=3600, compute_challenge_window=120,
+                            response_window=600),
     ),
     # About an hour of voting at 12 s blocks, a 10-minute timelock.
     "testnet": DeployConfig(

@@ -22,11 +22,12 @@ class MarketDeployment:
     datasets: Any = None
     data_market: Any = None
     provenance: Any = None
+    compute: Any = None
 
     def contracts(self) -> dict[str, Any]:
         found = {"VerifierRegistry": self.verifiers, "ModelRegistry": self.models, "ModelBounties": self.bounties,
                  "DeviceRegistry": self.devices, "DatasetRegistry": self.datasets, "DataMarket": self.data_market,
-                 "Provenance": self.provenance}
+                 "Provenance": self.provenance, "ComputeMarket": self.compute}
         return {name: c for name, c in found.items() if c is not None}
 
     def addresses(self) -> dict[str, str]:
@@ -54,6 +55,8 @@ def deploy_market(project: Any, deployer: Any, core: CoreDeployment, log: Callab
     provenance = deploy(project.Provenance, timelock, models.address, datasets.address, data_market.address,
                         p.max_royalty_bps, p.royalty_bps, sender=deployer)
     bounties = deploy(project.ModelBounties, verifiers.address, models.address, vault, provenance.address, sender=deployer)
+    compute = deploy(project.ComputeMarket, timelock, vault, verifiers.address, models.address, token, p.compute_max_amount,
+                     p.compute_params(), sender=deployer)
     log(f"VerifierRegistry {verifiers.address}  (owner: timelock)")
     log(f"ModelRegistry    {models.address}  (no admin)")
     log(f"DeviceRegistry   {devices.address}  (owner: timelock)")
@@ -61,7 +64,8 @@ def deploy_market(project: Any, deployer: Any, core: CoreDeployment, log: Callab
     log(f"DataMarket       {data_market.address}  (owner: timelock; bond {p.listing_bond / 1e18:,.0f} APY)")
     log(f"Provenance       {provenance.address}  (owner: timelock; royalty {p.royalty_bps} bps, cap {p.max_royalty_bps})")
     log(f"ModelBounties    {bounties.address}  (no admin; fees to {vault})")
-    return MarketDeployment(verifiers, models, bounties, devices, datasets, data_market, provenance)
+    log(f"ComputeMarket    {compute.address}  (owner: timelock; min stake {p.compute_min_stake / 1e18:,.0f} APY)")
+    return MarketDeployment(verifiers, models, bounties, devices, datasets, data_market, provenance, compute)
 
 
 def register_circuit_by_governance(core: CoreDeployment, market: MarketDeployment, name: str, verifier: str,
@@ -73,3 +77,23 @@ def register_circuit_by_governance(core: CoreDeployment, market: MarketDeploymen
                         f"Register circuit {name} (verifier {verifier})")
     runner.run(proposer, voters, proposal)
     return circuit_id(name)
+
+
+def inference_proposal(market: MarketDeployment, ic: Any, verifier: str) -> Proposal:
+    """One proposal, two calls: register the inference circuit's verifier (metric Inference, `samples` = its
+    outputs) and map its evaluation circuit to it in the ComputeMarket."""
+    from ..sdk.market import Metric
+
+    return Proposal([call(market.verifiers, "register", ic.circuit_id, verifier, ic.manifest_sha256, ic.num_outputs,
+                          int(Metric.INFERENCE)),
+                     call(market.compute, "setInferenceCircuit", circuit_id(ic.evaluation.circuit_id),
+                          circuit_id(ic.circuit_id))],
+                    f"Serve {ic.evaluation.circuit_id} models in the compute market (inference verifier {verifier})")
+
+
+def register_inference_by_governance(core: CoreDeployment, market: MarketDeployment, ic: Any, verifier: str,
+                                     proposer: Any, voters: Sequence[Any],
+                                     log: Callable[[str], None] = lambda _m: None) -> bytes:
+    """Local chains only: a full proposal round trip for `inference_proposal`."""
+    LocalProposalRunner(core.governor, core.timelock, log=log).run(proposer, voters, inference_proposal(market, ic, verifier))
+    return circuit_id(ic.circuit_id)

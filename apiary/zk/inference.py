@@ -292,15 +292,16 @@ def _witness(ic: InferenceCircuit, net: Network, x: np.ndarray, work: Path, srs_
 
 
 def input_point(ic: InferenceCircuit, features, srs_path: Path | None = None) -> bytes:
-    """The input's KZG commitment (64 bytes, as proofs carry it); it does not depend on any model."""
+    """The input's KZG commitment (64 bytes, as proofs carry it): ezkl's commitment of the input values over the
+    circuit's domain, the polycommit point its witness has (a test checks both agree). No model needed."""
+    from .encoding import point_from_affine
+
     x = encode_input(ic, features)
-    placeholder = from_architecture(ic.spec.architecture, fill=0.0)
-    with tempfile.TemporaryDirectory() as tmp:
-        witness = _witness(ic, placeholder, x, Path(tmp), srs_path)
-    points = witness["processed_inputs"]["polycommit"]
-    if len(points) != 1 or len(points[0]) != 1:
-        raise ArtefactError(f"circuit {ic.circuit_id} commits its input in {sum(map(len, points))} points, not one")
-    return decompress_g1(points[0][0])
+    message = [(int(v) % R).to_bytes(32, "little").hex() for v in x.flatten()]
+    points = ezkl.kzg_commit(message, str(ic.path("vk.key")), str(ic.path("settings.json")), str(srs_for(ic, srs_path)))
+    if len(points) != 1:
+        raise ArtefactError(f"circuit {ic.circuit_id} commits one input in {len(points)} points, not one")
+    return point_from_affine(points[0].x, points[0].y)
 
 
 def input_commitment(ic: InferenceCircuit, features, srs_path: Path | None = None) -> bytes:

@@ -60,8 +60,13 @@ def test_prove__outputs_exact__verifies__carries_input_and_model(iris_ic, iris_m
         inference.verify_inference(iris_ic, forged)
 
 
-def test_input_commitment__depends_on_the_input_only(iris_ic, iris_x):
+def test_input_commitment__depends_on_the_input_only__equals_the_witness_point(iris_ic, iris_x, tmp_path):
     a = inference.input_commitment(iris_ic, iris_x)
+    witness = inference._witness(iris_ic, zk_models.train(zk_models.load_dataset("iris"), "logreg", 60).to_network(),
+                                 iris_x, tmp_path, None)
+    from apiary.zk.encoding import decompress_g1
+
+    assert keccak(decompress_g1(witness["processed_inputs"]["polycommit"][0][0])) == a
     assert a == inference.input_commitment(iris_ic, iris_x.copy())
     assert a != inference.input_commitment(iris_ic, iris_x + 1)
 
