@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..sdk.market import METRIC, circuit_id
-from .config import MarketParams
+from .config import PROFILES, MarketParams
 from .deploy import CoreDeployment, transactor
 from .governance import LocalProposalRunner, Proposal, call
 
@@ -41,7 +41,7 @@ def deploy_market(project: Any, deployer: Any, core: CoreDeployment, log: Callab
     ModelRegistry and ModelBounties (no admin at all). `params`: the profile's market settings (seal window,
     stakes, windows, royalty); `seal_window` overrides its seal window. `simulate` checks each deployment with an
     eth_call first (the CLI does)."""
-    p = params or MarketParams(seal_window=4, challenge_window=3600)
+    p = params or PROFILES["local"].market
     window = seal_window if seal_window is not None else p.seal_window
     deploy, _send = transactor(simulate, **tx)
     timelock, vault, token = core.timelock.address, core.vault.address, core.token.address

@@ -1,0 +1,171 @@
+"""The compute provider's agent: watches the compute market for jobs of the models it serves, checks each job's
+input against its commitment, runs the model (the exact integer network its circuit proves), and takes the job:
+
+* proof mode: proves first, then accepts and submits at once — a proof that cannot be made never costs collateral;
+* optimistic mode: accepts and posts the outputs; answers a challenge or a positive audit with a proof, and
+  finalizes its jobs when the challenge window closes.
+
+    ape run compute provider-agent --model 1=model.onnx --account provider --network …
+
+Restart-safe: the state file records the next job id to look at and the jobs it holds; every action first asks
+the chain (`job(id).status`), so a crash between a transaction and its mark never submits twice (the contract
+would refuse a second submission anyway, and the simulation sends nothing then). `lie=True` makes a provider that
+posts wrong outputs (tests and demos of the watchdog and of sampled audits).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..sdk import compute as sdk
+from ..sdk.tx import send
+from .base import Agent
+
+
+class ProviderAgent(Agent):
+    name = "provider"
+
+    def __init__(self, client: sdk.ComputeClient, account: Any, served: dict[int, tuple[Any, Any]], state_path: Path,
+                 *, poll_interval: float = 2.0, log: Callable[[str], None] = print, lie: bool = False,
+                 margin: int = 30, base_dir: Path | None = None):
+        super().__init__(state_path, poll_interval=poll_interval, log=log)
+        self.client, self.account, self.served, self.lie, self.margin = client, account, served, lie, margin
+        self.base_dir = base_dir
+        self.state.setdefault("next_job", 1)
+        self.state.setdefault("mine", [])
+        self.state.setdefault("skipped", [])
+        self.state.setdefault("prove_seconds", 0.0)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _input(self, job_id: int, ic: Any) -> Any:
+        return sdk.fetch_input(ic, sdk.job_uri(self.client, job_id), self.base_dir)
+
+    def _outputs(self, net: Any, x: Any) -> list[int]:
+        from ..zk import inference
+
+        outputs = inference.outputs_of(net, x)
+        if self.lie:
+            outputs[0] += 1
+        return outputs
+
+    def _prove(self, ic: Any, net: Any, x: Any) -> Any:
+        from ..zk import inference
+
+        start = time.perf_counter()
+        proof = inference.prove_inference(ic, net, x)
+        self.state["prove_seconds"] = float(self.state["prove_seconds"]) + time.perf_counter() - start
+        return proof
+
+    def _skip(self, job_id: int, why: str) -> None:
+        self.state["skipped"].append(job_id)
+        self.log(f"{self.name}: skipping job #{job_id}: {why}")
+
+    # ---------------------------------------------------------------- new jobs
+
+    def _consider(self, job_id: int) -> None:
+        from ape import chain
+
+        from ..zk import inference
+
+        c = self.client.compute
+        j = c.job(job_id)
+        status = sdk.STATUS[int(j.status)]
+        served = self.served.get(int(j.modelId))
+        if served is None or str(j.provider) not in (sdk.ZERO, self.account.address):
+            return
+        if status in ("accepted", "submitted") and str(j.provider) == self.account.address:
+            if job_id not in self.state["mine"]:  # taken before a crash that lost the record: finish it
+                self.state["mine"].append(job_id)
+                self.log(f"{self.name}: resuming job #{job_id} ({status} on chain)")
+            return
+        if status != "open":
+            return
+        if int(chain.pending_timestamp) + self.margin > int(j.deadline):
+            return self._skip(job_id, "too close to its deadline")
+        if int(c.freeStake(self.account.address)) < int(j.collateral):
+            return self._skip(job_id, f"collateral {int(j.collateral)} exceeds the free stake")
+        ic, net = served
+        try:
+            x = self._input(job_id, ic)
+            if inference.input_commitment(ic, x) != bytes(j.inputCommitment):
+                return self._skip(job_id, "its input does not match the commitment")
+        except Exception as exc:  # noqa: BLE001 - an input that cannot be fetched or read: never accept the job
+            return self._skip(job_id, f"input unavailable ({exc})")
+        proof = self._prove(ic, net, x) if int(j.mode) == sdk.MODES["proof"] else None
+        send(c.accept, job_id, sender=self.account)
+        self.state["mine"].append(job_id)
+        self.mark(f"accept:{job_id}")
+        self.log(f"{self.name}: accepted job #{job_id} ({sdk.MODE_NAMES[int(j.mode)]})")
+        self._submit(job_id, ic, net, x, proof)
+
+    def _submit(self, job_id: int, ic: Any, net: Any, x: Any, proof: Any = None) -> None:
+        from ..zk import inference
+
+        c = self.client.compute
+        if int(c.job(job_id).mode) == sdk.MODES["proof"]:
+            proof = proof or self._prove(ic, net, x)
+            send(c.submitProof, job_id, proof.proof, proof.instances, sender=self.account)
+            self.log(f"{self.name}: job #{job_id} proven and paid")
+        else:
+            send(c.submitResult, job_id, inference.to_instances(self._outputs(net, x)), sender=self.account)
+            self.log(f"{self.name}: job #{job_id} result posted")
+        self.mark(f"submit:{job_id}")
+
+    # ---------------------------------------------------------------- jobs held
+
+    def _advance(self, job_id: int) -> None:
+        from ape import chain
+
+        c = self.client.compute
+        j = c.job(job_id)
+        status = sdk.STATUS[int(j.status)]
+        ic, net = self.served[int(j.modelId)]
+        if status == "accepted":
+            # accepted but not submitted (a crash in between): submit now if there is still time
+            if int(chain.pending_timestamp) <= int(j.deadline):
+                self._submit(job_id, ic, net, self._input(job_id, ic))
+        elif status == "submitted":
+            if int(j.proofDue) and not self.seen(f"prove:{job_id}") and not self.seen(f"unprovable:{job_id}"):
+                posted = sdk.outputs_of(self.client, job_id)
+                x = self._input(job_id, ic)
+                from ..zk import inference
+
+                if posted != inference.outputs_of(net, x):
+                    self.mark(f"unprovable:{job_id}")
+                    self.log(f"{self.name}: job #{job_id} is {'challenged' if j.challenger != sdk.ZERO else 'audited'} "
+                             "and its posted outputs are not the model's: no proof exists")
+                    return
+                proof = self._prove(ic, net, x)
+                send(c.proveResult, job_id, proof.proof, proof.instances, sender=self.account)
+                self.mark(f"prove:{job_id}")
+                self.log(f"{self.name}: job #{job_id} {'challenge answered' if j.challenger != sdk.ZERO else 'audit passed'} "
+                         "with a proof")
+            elif not int(j.proofDue):
+                done = sdk.settle_if_due(self.client, self.account, job_id)
+                if done:
+                    self.log(f"{self.name}: job #{job_id} {done}")
+        else:
+            self.state["mine"].remove(job_id)
+            self.log(f"{self.name}: job #{job_id} {status}")
+
+    def tick(self) -> None:
+        total = int(self.client.compute.totalJobs())
+        while int(self.state["next_job"]) <= total and not self.stopping:
+            job_id = int(self.state["next_job"])
+            self._consider(job_id)
+            self.state["next_job"] = job_id + 1
+            self.save()
+        for job_id in list(self.state["mine"]):
+            if self.stopping:
+                return
+            self._advance(job_id)
+        self.save()
+
+    def status(self) -> dict:
+        submitted = sorted(int(k.split(":")[1]) for k in self.state["seen"] if k.startswith("submit:"))
+        return {"next_job": self.state["next_job"], "holding": self.state["mine"], "submitted": submitted,
+                "skipped": self.state["skipped"], "prove_seconds": round(float(self.state["prove_seconds"]), 2)}

@@ -1,0 +1,196 @@
+"""Compute market actions shared by the CLI (scripts/compute.py) and the agents (apiary/agents/provider.py,
+apiary/agents/watchdog.py).
+
+Every transaction goes through `tx.send` (simulated first: nothing is sent on a would-be revert). Inputs are
+named on chain by their commitment (keccak256 of the input's KZG point in the model's inference circuit) and
+fetched from the job's URI: `file://…` or a plain path (relative to where the command runs).
+
+    client = ComputeClient.from_manifest(manifest)
+    ic = client.inference_circuit(model_id)                       # the model's inference twin, checked
+    job_id = post_job(client, requester, ic, model_id, Path("x.csv"), token="ApiaryToken", price="2",
+                      collateral="20", hours=1, mode="optimistic")
+    outputs = wait_result(client, job_id)                          # the outputs, once final (or proven)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .amounts import Token, format_time
+from .bounties import _hex, _quiet, deployment_token
+from .errors import ApiaryCliError
+from .market import circuit_id
+from .tx import send
+
+Log = Callable[[str], None]
+ZERO = "0x0000000000000000000000000000000000000000"
+STATUS = ["none", "open", "accepted", "submitted", "paid", "slashed", "refunded"]
+MODES = {"proof": 0, "optimistic": 1}
+MODE_NAMES = {v: k for k, v in MODES.items()}
+
+
+@dataclass
+class ComputeClient:
+    compute: Any
+    models: Any
+    verifiers: Any
+    from_block: int = 0
+    names: dict[str, str] = field(default_factory=dict)
+    circuit_dirs: dict[str, Path] = field(default_factory=dict)  # evaluation circuit id → folder (imported circuits)
+
+    @classmethod
+    def from_manifest(cls, manifest: Any) -> ComputeClient:
+        if "ComputeMarket" not in manifest.contracts:
+            raise ApiaryCliError(f"the deployment in {manifest.path.name} has no ComputeMarket: it predates the compute "
+                                 "market; redeploy (./dev deploy … --profile local)")
+        circuits = {name: Path(entry["folder"]) for name, entry in (getattr(manifest, "circuits", None) or {}).items()
+                    if entry.get("folder")}
+        return cls(manifest.contract("ComputeMarket"), manifest.contract("ModelRegistry"),
+                   manifest.contract("VerifierRegistry"), manifest.block, manifest.addresses, circuits)
+
+    def token(self, text: str) -> Token:
+        return deployment_token(self.names, text)
+
+    def inference_circuit(self, model_id: int, folder: Path | None = None) -> Any:
+        """The inference twin of model #`model_id`'s circuit (a built-in, the folder recorded by deploy-verifier,
+        or `folder`), refused unless governance mapped it in the ComputeMarket."""
+        from ..zk import inference, pipeline
+        from .cli import known_circuits
+
+        cid, _commitment, _ = self.models.commitmentOf(model_id)
+        cid = bytes(cid)
+        evaluation = None
+        candidates = [folder] if folder else [*known_circuits(), *self.circuit_dirs.values()]
+        for candidate in candidates:
+            c = pipeline.open_circuit(candidate)
+            if circuit_id(c.circuit_id) == cid:
+                evaluation = c
+                break
+        if evaluation is None:
+            raise ApiaryCliError(f"model #{model_id}'s circuit {_hex(cid)} is not a built-in circuit nor one recorded in "
+                                 "the deployment: pass --circuit FOLDER")
+        ic = inference.open_inference(evaluation)
+        mapped = bytes(self.compute.inferenceCircuitOf(cid))
+        if mapped != circuit_id(ic.circuit_id):
+            raise ApiaryCliError(f"governance has not enabled {ic.circuit_id} in the ComputeMarket (ape run compute "
+                                 "propose-inference), so no job can be posted for this model yet")
+        return ic
+
+
+def _logs(event: Any, from_block: int, **topics: Any) -> Any:
+    from ape import chain
+
+    return event.range(int(from_block), int(chain.blocks.head.number) + 1, search_topics=topics or None)
+
+
+def fetch_input(ic: Any, uri: str, base: Path | None = None) -> np.ndarray:
+    """The input a job's URI names (file://path or a plain path), encoded for the circuit."""
+    from ..zk import inference
+
+    path = Path(uri.removeprefix("file://"))
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return inference.read_input(ic, path)
+
+
+def job_uri(client: ComputeClient, job_id: int) -> str:
+    """The input URI a job was posted with (it lives in the JobPosted event, not in storage)."""
+    for log in _logs(client.compute.JobPosted, client.from_block, jobId=job_id):
+        return str(log.inputUri)
+    raise ApiaryCliError(f"no JobPosted event for job #{job_id}")
+
+
+def post_job(client: ComputeClient, requester: Any, ic: Any, model_id: int, input_file: Path, *, token: str,
+             price: str, collateral: str, hours: float, mode: str, provider: str | None = None,
+             uri: str | None = None, log: Log = _quiet) -> int:
+    """Escrow a payment for running model #`model_id` on `input_file`; returns the job id."""
+    from ..zk import inference
+    from .data import _approve
+
+    if mode not in MODES:
+        raise ApiaryCliError(f"--mode must be one of {', '.join(MODES)}")
+    x = inference.read_input(ic, input_file)
+    commitment = inference.input_commitment(ic, x)
+    from ape import chain
+
+    pay, stake = client.token(token), Token.at(str(client.compute.stakeToken()))
+    amount, locked = pay.parse(price), stake.parse(collateral)
+
+    deadline = int(chain.pending_timestamp) + int(hours * 3600)
+    _approve(pay.address, requester, client.compute.address, amount, log)
+    request = (model_id, commitment, uri or f"file://{Path(input_file).resolve()}", pay.address, amount, locked, deadline,
+               MODES[mode], provider or ZERO)
+    send(client.compute.postJob, request, sender=requester)
+    job_id = int(client.compute.totalJobs())
+    log(f"job #{job_id}: model #{model_id} on input {_hex(commitment)}, {mode}, due {format_time(deadline)}")
+    return job_id
+
+
+def outputs_of(client: ComputeClient, job_id: int) -> list[int] | None:
+    """The outputs a provider posted for the job (signed integers), or None before any."""
+    from ..zk import inference
+
+    for log in _logs(client.compute.ResultPosted, client.from_block, jobId=job_id):
+        return inference.from_instances([int(v) for v in log.outputs])
+    return None
+
+
+def wait_result(client: ComputeClient, job_id: int, timeout: float = 0.0, poll: float = 1.0) -> tuple[str, list[int] | None]:
+    """Wait until the job is settled (paid, slashed, refunded) or `timeout` passes; returns (status, outputs)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = STATUS[int(client.compute.job(job_id).status)]
+        if status in ("paid", "slashed", "refunded") or time.monotonic() >= deadline:
+            return status, outputs_of(client, job_id)
+        time.sleep(poll)
+
+
+def describe(client: ComputeClient, job_id: int) -> str:
+    j = client.compute.job(job_id)
+    status = STATUS[int(j.status)]
+    parts = [f"job #{job_id}: {MODE_NAMES[int(j.mode)]}, model #{int(j.modelId)}, {status}",
+             f"requester {j.requester}", f"provider {j.provider if j.provider != ZERO else '-'}",
+             f"price {int(j.price)}", f"collateral {int(j.collateral)}", f"due {format_time(int(j.deadline))}"]
+    if int(j.resultAt):
+        closes = int(j.resultAt) + int(j.terms.challengeWindow)
+        parts.append(f"challenge window closes {format_time(closes)}")
+    if j.challenger != ZERO:
+        parts.append(f"challenged by {j.challenger}")
+    if j.drawn:
+        parts.append("audited" if j.audited else "not audited")
+    if int(j.proofDue):
+        parts.append(f"proof due {format_time(int(j.proofDue))}")
+    outputs = outputs_of(client, job_id)
+    if outputs is not None:
+        parts.append(f"outputs {outputs}")
+    return "; ".join(parts)
+
+
+def settle_if_due(client: ComputeClient, sender: Any, job_id: int) -> str | None:
+    """Whatever settles the job now, if anything: finalize, slash an unproven result, or expire. Returns what
+    was done (or None)."""
+    from ape import chain
+
+    j = client.compute.job(job_id)
+    status, now = STATUS[int(j.status)], int(chain.pending_timestamp)
+    if status == "submitted":
+        if int(j.proofDue) and now > int(j.proofDue):
+            send(client.compute.slashUnproven, job_id, sender=sender)
+            return "slashed"
+        if j.challenger == ZERO and now > int(j.resultAt) + int(j.terms.challengeWindow) and not (j.drawn and j.audited):
+            try:
+                send(client.compute.finalize, job_id, sender=sender)
+                return "finalized"
+            except ApiaryCliError:
+                send(client.compute.drawAudit, job_id, sender=sender)  # drawn as audited: record it, prove later
+                return "audited"
+    elif status in ("open", "accepted") and now > int(j.deadline):
+        send(client.compute.expire, job_id, sender=sender)
+        return "expired"
+    return None

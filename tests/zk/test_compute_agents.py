@@ -1,0 +1,136 @@
+"""Compute-market agents in process on the embedded chain, with the real iris circuits (evaluation and inference
+verifiers registered through governance, real proofs): proof-mode jobs settle; an honest optimistic job settles
+after its window; a provider configured to lie is challenged by the watchdog, cannot answer and is slashed; an
+agent that crashed between accepting and submitting resumes without a second submission; a provider that
+vanishes is slashed and the requester refunded; a sampled audit catches a liar with no watchdog running.
+
+(The same story with every agent as its own process on anvil: tests/integration/test_compute_market_on_anvil.py.)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from apiary.agents.provider import ProviderAgent
+from apiary.agents.watchdog import Watchdog
+from apiary.deploy.governance import LocalProposalRunner, Proposal, call
+from apiary.deploy.market import deploy_market, register_circuit_by_governance, register_inference_by_governance
+from apiary.sdk import compute as sdk
+from apiary.sdk.devnode import advance
+from apiary.sdk.market import circuit_id, register_model
+from apiary.zk import evm, inference, pipeline
+from apiary.zk import models as zk_models
+
+ONE = 10**18
+
+
+def step(agent, ticks=1):
+    """`Agent.run(max_ticks)` counts every tick the agent ever ran: run `ticks` more."""
+    agent.run(max_ticks=agent.ticks + ticks)
+
+
+@pytest.fixture
+def stack(project, deployer, core, whale, alice, accounts, tmp_path):
+    market = deploy_market(project, deployer, core)
+    ic = inference.open_inference("iris-logreg-n8")
+    evaluation = evm.deploy_with_ape(ic.evaluation, deployer)
+    register_circuit_by_governance(core, market, ic.evaluation.circuit_id, evaluation.address,
+                                   ic.evaluation.manifest_sha256, 8, whale, [whale, alice])
+    verifier = evm.deploy_with_ape(ic, deployer, name="Halo2Verifier_iris_logreg_n8_infer")
+    register_inference_by_governance(core, market, ic, verifier.address, whale, [whale, alice])
+    net = zk_models.train(zk_models.load_dataset("iris"), "logreg", 120).to_network()
+    model_id = register_model(market.models, alice, circuit_id(ic.evaluation.circuit_id),
+                              pipeline.model_commitment(ic.evaluation, net))
+    client = sdk.ComputeClient(market.compute, market.models, market.verifiers, 0,
+                               {"ApiaryToken": core.token.address})
+    providers = [accounts[7], accounts[8], accounts[9]]
+    for who in (*providers, accounts[6], alice):
+        if who != alice:
+            core.token.transfer(who, 10_000 * ONE, sender=whale)
+        core.token.approve(market.compute, 2**256 - 1, sender=who)
+    for p in providers:
+        market.compute.stake(2_000 * ONE, sender=p)
+    x = tmp_path / "x.csv"
+    x.write_text("5.1,3.5,1.4,0.2\n")
+    return core, market, client, ic, net, model_id, providers, x
+
+
+def test_agents__proof_optimistic_liar_crash_vanish_audit(stack, tmp_path, alice, carol, accounts, chain):
+    core, market, client, ic, net, model_id, providers, x = stack
+    c, apy = market.compute, core.token
+    lines: list[str] = []
+
+    def make(i, lie=False):
+        return ProviderAgent(client, providers[i], {model_id: (ic, net)}, tmp_path / f"p{i}.json", poll_interval=0,
+                             log=lines.append, lie=lie)
+
+    honest, second, liar = make(0), make(1), make(2, lie=True)
+    watchdog = Watchdog(client, carol, {model_id: (ic, net)}, tmp_path / "w.json", poll_interval=0, log=lines.append)
+
+    def post(mode, provider, collateral="20"):
+        return sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral=collateral,
+                            hours=1, mode=mode, provider=provider.address)
+
+    # proof mode: settles at once
+    job = post("proof", providers[0])
+    step(honest, 1)
+    assert sdk.STATUS[int(c.job(job).status)] == "paid"
+    assert sdk.outputs_of(client, job) == inference.outputs_of(net, inference.read_input(ic, x))
+
+    # optimistic, honest: the watchdog agrees; paid after the window (a sampled audit is answered with a proof)
+    job = post("optimistic", providers[1])
+    step(second, 1)
+    step(watchdog, 1)
+    assert c.job(job).challenger == sdk.ZERO and sdk.STATUS[int(c.job(job).status)] == "submitted"
+    advance(blocks=1, seconds=130)
+    step(second, 3)
+    assert sdk.STATUS[int(c.job(job).status)] == "paid", lines[-5:]
+
+    # a liar: challenged by the watchdog, cannot answer, slashed
+    job = post("optimistic", providers[2])
+    step(liar, 1)
+    step(watchdog, 1)
+    assert c.job(job).challenger == carol.address, lines[5:]
+    step(liar, 1)
+    assert any("no proof exists" in line for line in lines)
+    advance(blocks=1, seconds=700)
+    step(watchdog, 1)
+    assert sdk.STATUS[int(c.job(job).status)] == "slashed"
+    assert int(c.owed(alice, apy)) >= 2 * ONE  # refunded (plus the requester's share)
+
+    # crash between accept and submit: the restarted agent submits once
+    job = post("proof", providers[0])
+    c.accept(job, sender=providers[0])  # what the crashed agent had done
+    restarted = make(0)
+    step(restarted, 2)
+    assert sdk.STATUS[int(c.job(job).status)] == "paid"
+    posted = list(c.ResultPosted.range(0, int(chain.blocks.head.number) + 1, search_topics={"jobId": job}))
+    assert len(posted) == 1
+
+    # a provider that accepts and vanishes: slashed at the deadline, requester refunded
+    job = post("optimistic", providers[1])
+    c.accept(job, sender=providers[1])
+    advance(blocks=1, seconds=3_700)
+    before = int(c.owed(alice, apy))
+    assert sdk.settle_if_due(client, alice, job) == "expired"
+    assert sdk.STATUS[int(c.job(job).status)] == "slashed" and int(c.owed(alice, apy)) > before
+
+    # a sampled audit (governance raises the rate to 50%) catches the liar with no watchdog running
+    params = list(c.params())
+    params[6] = 5_000
+    LocalProposalRunner(core.governor, core.timelock).run(
+        accounts[5], [accounts[5], alice], Proposal([call(c, "setParams", tuple(params))], "audit half"))
+    caught = None
+    for _ in range(30):
+        job = post("optimistic", providers[2])
+        step(liar, 1)
+        advance(blocks=2, seconds=130)
+        step(liar, 1)  # finalizes, or finds its job audited
+        if sdk.STATUS[int(c.job(job).status)] == "submitted" and c.job(job).audited:
+            caught = job
+            break
+    assert caught, "no audit in 30 draws at 50%"
+    advance(blocks=1, seconds=700)
+    assert sdk.settle_if_due(client, alice, caught) == "slashed"
+    status = liar.status()
+    assert caught in status["submitted"] and status["prove_seconds"] == 0
