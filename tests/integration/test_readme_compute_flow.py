@@ -1,0 +1,41 @@
+"""The README's compute market block, run verbatim with bash against the node it starts itself: the iris circuit
+and its inference twin enabled by governance, a model registered, three provider agents (one configured to lie)
+and a watchdog as their own processes; a proof-mode job proven and paid, an optimistic job final after its
+window, the liar's result challenged by the watchdog and slashed when no proof comes, the requester refunded."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from apiary.paths import PROJECT_ROOT
+
+from tests.integration.test_readme_market_flow import _port_open, run_block
+
+BEGIN, END = "<!-- compute-flow:begin -->", "<!-- compute-flow:end -->"
+TIMEOUT = 900
+
+
+def readme_block() -> str:
+    text = (PROJECT_ROOT / "README.md").read_text()
+    assert text.count(BEGIN) == 1 and text.count(END) == 1, "README.md needs exactly one compute-flow block"
+    match = re.fullmatch(r"\s*```bash\n(.*?)```\s*", text[text.index(BEGIN) + len(BEGIN) : text.index(END)], re.S)
+    assert match, "the compute-flow markers must enclose exactly one ```bash block"
+    return match.group(1)
+
+
+@pytest.mark.anvil
+def test_readme_compute_flow__runs_verbatim__proof_optimistic_liar_slashed(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    port, output = run_block(readme_block().replace("T=build/compute-task", f"T={work}/compute-task"), tmp_path, TIMEOUT)
+    assert re.search(r"job #1: paid \(proven\); outputs \[-?\d+, -?\d+, -?\d+\]", output), output[-4000:]
+    assert "outputs match your own run" in output
+    assert re.search(r"job #2: paid \(final after its challenge window\)", output), output[-4000:]
+    assert re.search(r"job #3: slashed \(the provider failed", output), output[-4000:]
+    assert "challenged job #3" in output and "no proof exists" in output
+    assert re.search(r"job #3: optimistic, model #1, submitted; .*challenged by 0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
+                     output), output[-4000:]
+    assert "withdrew" in output
+    assert not _port_open(port), "the block must stop its node"
