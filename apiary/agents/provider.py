@@ -1,9 +1,10 @@
 """The compute provider's agent: watches the compute market for jobs of the models it serves, checks each job's
 input against its commitment, runs the model (the exact integer network its circuit proves), and takes the job:
 
-* proof mode: proves first, then accepts and submits at once — a proof that cannot be made never costs collateral;
-* optimistic mode: accepts and posts the outputs; answers a challenge or a positive audit with a proof, and
-  finalizes its jobs when the challenge window closes.
+* proof mode: proves first, then takes the job and submits the proof in one transaction — a proof that cannot
+  be made never costs collateral;
+* optimistic mode: takes the job and posts the outputs in one transaction; answers a challenge or a positive
+  audit with a proof, and finalizes its jobs when the challenge window closes.
 
     ape run compute provider-agent --model 1=model.onnx --account provider --network …
 
@@ -38,11 +39,26 @@ class ProviderAgent(Agent):
         self.state.setdefault("mine", [])
         self.state.setdefault("skipped", [])
         self.state.setdefault("prove_seconds", 0.0)
+        self._uris: dict[int, str] = {}
+        self._uri_block = int(client.from_block)
 
     # ---------------------------------------------------------------- helpers
 
+    def _uri(self, job_id: int) -> str:
+        """The job's input URI, from JobPosted events read once per block range (kept in memory)."""
+        from ape import chain
+
+        if job_id not in self._uris:
+            head = int(chain.blocks.head.number)
+            for log in self.client.compute.JobPosted.range(self._uri_block, head + 1):
+                self._uris[int(log.jobId)] = str(log.inputUri)
+            self._uri_block = head + 1
+        if job_id not in self._uris:
+            return sdk.job_uri(self.client, job_id)
+        return self._uris[job_id]
+
     def _input(self, job_id: int, ic: Any) -> Any:
-        return sdk.fetch_input(ic, sdk.job_uri(self.client, job_id), self.base_dir)
+        return sdk.fetch_input(ic, self._uri(job_id), self.base_dir)
 
     def _outputs(self, net: Any, x: Any) -> list[int]:
         from ..zk import inference
@@ -96,10 +112,12 @@ class ProviderAgent(Agent):
         except Exception as exc:  # noqa: BLE001 - an input that cannot be fetched or read: never accept the job
             return self._skip(job_id, f"input unavailable ({exc})")
         proof = self._prove(ic, net, x) if int(j.mode) == sdk.MODES["proof"] else None
-        send(c.accept, job_id, sender=self.account)
-        self.state["mine"].append(job_id)
-        self.mark(f"accept:{job_id}")
-        self.log(f"{self.name}: accepted job #{job_id} ({sdk.MODE_NAMES[int(j.mode)]})")
+        # Submitting takes the open job in the same transaction (no separate accept): recorded first, so a crash
+        # after it finds the job on chain as ours and never submits again.
+        if job_id not in self.state["mine"]:
+            self.state["mine"].append(job_id)
+        self.save()
+        self.log(f"{self.name}: taking job #{job_id} ({sdk.MODE_NAMES[int(j.mode)]})")
         self._submit(job_id, ic, net, x, proof)
 
     def _submit(self, job_id: int, ic: Any, net: Any, x: Any, proof: Any = None) -> None:
@@ -124,7 +142,13 @@ class ProviderAgent(Agent):
         j = c.job(job_id)
         status = sdk.STATUS[int(j.status)]
         ic, net = self.served[int(j.modelId)]
-        if status == "accepted":
+        if status == "open" and str(j.provider) in (sdk.ZERO, self.account.address):
+            # recorded, then the submission failed or never landed: take it now if there is still time
+            if int(chain.pending_timestamp) + self.margin <= int(j.deadline):
+                self._submit(job_id, ic, net, self._input(job_id, ic))
+            else:
+                self.state["mine"].remove(job_id)
+        elif status == "accepted":
             # accepted but not submitted (a crash in between): submit now if there is still time
             if int(chain.pending_timestamp) <= int(j.deadline):
                 self._submit(job_id, ic, net, self._input(job_id, ic))
@@ -148,7 +172,7 @@ class ProviderAgent(Agent):
                 done = sdk.settle_if_due(self.client, self.account, job_id)
                 if done:
                     self.log(f"{self.name}: job #{job_id} {done}")
-        else:
+        elif status in ("paid", "slashed", "refunded") or str(j.provider) != self.account.address:
             self.state["mine"].remove(job_id)
             self.log(f"{self.name}: job #{job_id} {status}")
 

@@ -185,19 +185,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
 
     /// @inheritdoc IComputeMarket
     function accept(uint256 jobId) external {
-        Job storage j = _expect(jobId, Status.Open);
-        if (block.timestamp > j.deadline) revert ComputeMarketDeadlinePassed(jobId, j.deadline);
-        if (j.provider != address(0) && j.provider != msg.sender) revert ComputeMarketNotProvider(jobId, msg.sender);
-        if (msg.sender == j.requester) revert ComputeMarketBadJob("requester is the provider");
-        Provider storage p = _providers[msg.sender];
-        uint256 free = freeStake(msg.sender);
-        if (free < j.collateral || p.stake - p.unbonding < _params.minStake) {
-            revert ComputeMarketInsufficientStake(msg.sender, free, Math.max(j.collateral, _params.minStake));
-        }
-        p.locked += j.collateral;
-        j.provider = msg.sender;
-        j.status = Status.Accepted;
-        emit JobAccepted(jobId, msg.sender);
+        _accept(jobId, _expect(jobId, Status.Open));
     }
 
     /// @inheritdoc IComputeMarket
@@ -342,9 +330,29 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         if (j.status != required) revert ComputeMarketWrongStatus(jobId, j.status, required);
     }
 
-    /// @dev The job is accepted, in `mode`, the caller its provider, and the deadline not passed.
-    function _accepted(uint256 jobId, Mode mode) private view returns (Job storage j) {
-        j = _expect(jobId, Status.Accepted);
+    /// @dev The caller takes an open job: before its deadline, named or open to all, not its requester, with the
+    /// collateral free and the minimum stake (unbonding excluded); the collateral is locked.
+    function _accept(uint256 jobId, Job storage j) private {
+        if (block.timestamp > j.deadline) revert ComputeMarketDeadlinePassed(jobId, j.deadline);
+        if (j.provider != address(0) && j.provider != msg.sender) revert ComputeMarketNotProvider(jobId, msg.sender);
+        if (msg.sender == j.requester) revert ComputeMarketBadJob("requester is the provider");
+        Provider storage p = _providers[msg.sender];
+        uint256 free = freeStake(msg.sender);
+        if (free < j.collateral || p.stake - p.unbonding < _params.minStake) {
+            revert ComputeMarketInsufficientStake(msg.sender, free, Math.max(j.collateral, _params.minStake));
+        }
+        p.locked += j.collateral;
+        j.provider = msg.sender;
+        j.status = Status.Accepted;
+        emit JobAccepted(jobId, msg.sender);
+    }
+
+    /// @dev The job in `mode`, accepted by the caller — or open, and then taken by the caller in the same call (a
+    /// provider that has its result need not accept first) — and the deadline not passed.
+    function _accepted(uint256 jobId, Mode mode) private returns (Job storage j) {
+        j = _job(jobId);
+        if (j.status == Status.Open) _accept(jobId, j);
+        else if (j.status != Status.Accepted) revert ComputeMarketWrongStatus(jobId, j.status, Status.Accepted);
         if (j.mode != mode) revert ComputeMarketWrongMode(jobId, j.mode);
         if (msg.sender != j.provider) revert ComputeMarketNotProvider(jobId, msg.sender);
         if (block.timestamp > j.deadline) revert ComputeMarketDeadlinePassed(jobId, j.deadline);

@@ -181,6 +181,7 @@ interface IComputeMarket {
     // ---- jobs
     function postJob(JobRequest calldata request) external returns (uint256 jobId);
     function cancel(uint256 jobId) external;
+    /// @notice Take an open job (lock its collateral). `submitProof`/`submitResult` on an open job take it too.
     function accept(uint256 jobId) external;
     function submitProof(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external;
     function submitResult(uint256 jobId, uint256[] calldata outputs) external;

@@ -416,3 +416,21 @@ def test_ledger__escrow_equals_stakes_bonds_and_payments(compute, post, provider
     assert compute.locked(apy) == stakes + PARAMS[2] and compute.locked(usd) == 2 * PRICE
     assert compute.escrowed(apy) == apy.balanceOf(compute) and compute.escrowed(usd) == usd.balanceOf(compute)
     assert OUTPUTS == 3
+
+
+def test_submit_on_an_open_job__takes_it_in_the_same_call(compute, post, providers, requester, attacker, usd):
+    p = providers[0]
+    named = post(OPTIMISTIC, provider=providers[1])
+    with ape.reverts(compute.ComputeMarketNotProvider):
+        compute.submitResult(named, OUT, sender=p)
+    job_id = post(OPTIMISTIC)
+    with ape.reverts(compute.ComputeMarketBadJob):
+        compute.submitResult(job_id, OUT, sender=requester)
+    with ape.reverts(compute.ComputeMarketInsufficientStake):
+        compute.submitResult(job_id, OUT, sender=attacker)  # funded but not staked
+    compute.submitResult(job_id, OUT, sender=p)
+    j = compute.job(job_id)
+    assert j.status == SUBMITTED and j.provider == p and compute.providerOf(p).locked == COLLATERAL
+    proof_job = post(PROOF, seed=b"p")
+    compute.submitProof(proof_job, FakeProof(b"p", b"m").proof, OUT, sender=p)
+    assert compute.job(proof_job).status == PAID and compute.providerOf(p).locked == COLLATERAL
