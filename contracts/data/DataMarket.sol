@@ -38,6 +38,7 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
     mapping(uint256 id => Listing) private _listings;
     mapping(uint256 id => Sale) private _sales;
     mapping(uint256 datasetId => mapping(address account => bool)) private _licensed;
+    mapping(bytes32 keyId => bool) private _keyUsed;
     uint256 private _listingCount;
     uint256 private _saleCount;
 
@@ -127,6 +128,11 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
         }
         if (msg.sender == l.seller) revert DataMarketNotBuyer(0, msg.sender);
         if (!FairExchange.usableKey(buyerKeyX, buyerKeyY)) revert DataMarketBadKey(buyerKeyX, buyerKeyY);
+        // One-time keys, enforced: disputes bind a key by its 160-bit address, so a buyer who found two keys with
+        // one address (~2^80 work) could fake a wrong-key proof — once, never on every listing.
+        bytes32 keyId = keccak256(abi.encode(buyerKeyX, buyerKeyY));
+        if (_keyUsed[keyId]) revert DataMarketKeyReused(buyerKeyX, buyerKeyY);
+        _keyUsed[keyId] = true;
         saleId = ++_saleCount;
         Sale storage s = _sales[saleId];
         s.listingId = listingId;

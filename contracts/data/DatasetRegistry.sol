@@ -28,6 +28,8 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
     uint256 public constant MAX_CHALLENGE_WINDOW = 90 days;
     /// @notice After a dataset's challenge window, how long a challenge committed inside it may still be revealed.
     uint256 public constant REVEAL_PERIOD = 1 days;
+    /// @notice Longest metadata URI: every reader of a dataset (buyers, royalties) copies it.
+    uint256 public constant MAX_URI_BYTES = 512;
     /// @notice Most rows governance may require as evidence of a duplicate (each costs a Merkle proof pair).
     uint256 public constant MAX_EVIDENCE_ROWS = 32;
     /// @notice Upper bound governance can set the stake to, in the stake token's smallest unit.
@@ -102,6 +104,7 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
     /// @inheritdoc IDatasetRegistry
     function register(Registration calldata r, bytes32 salt) external nonReentrant returns (uint256 id) {
         if (r.root == bytes32(0) || r.rows == 0) revert DatasetRegistryEmpty();
+        if (bytes(r.uri).length > MAX_URI_BYTES) revert DatasetRegistryUriTooLong(bytes(r.uri).length, MAX_URI_BYTES);
         bytes32 s = seal(msg.sender, r.root, salt);
         Pending memory rec = _pending[s];
         if (rec.number == 0) revert DatasetRegistryUnknownSeal(s);
@@ -308,6 +311,11 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
     /*//////////////////////////////////////////////////////////////
                                  VIEWS
     //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IDatasetRegistry
+    function isDuplicate(uint256 id) external view returns (bool) {
+        return _dataset(id).duplicate;
+    }
 
     /// @inheritdoc IDatasetRegistry
     function dataset(uint256 id) external view returns (Dataset memory) {

@@ -74,14 +74,15 @@ contract Provenance is IProvenance, Ownable {
         for (uint256 i; i < n; ++i) {
             uint256 id = c.datasetIds[i];
             // slither-disable-next-line calls-loop — at most MAX_CITATIONS reads of the immutable registry
-            if (datasets.dataset(id).duplicate) continue;
+            if (datasets.isDuplicate(id)) continue;
             // slither-disable-next-line calls-loop — as above
             owners[k++] = datasets.ownerOf(id);
         }
         assembly ("memory-safe") {
             mstore(owners, k) // drop the slots of duplicates
         }
-        return (k == 0 ? 0 : c.royaltyBps, owners);
+        // The share is per cited dataset: a duplicate's part stays with the winner, the others' parts are unchanged.
+        return (k == 0 ? 0 : uint16(uint256(c.royaltyBps) * k / n), owners);
     }
 
     function _setRoyalty(uint16 bps) private {

@@ -99,6 +99,8 @@ interface IDataMarket {
     error DataMarketTermsChanged(IERC20 token, uint256 price, IERC20 expectedToken, uint256 maxPrice);
     /// @notice Thrown for a buyer or ephemeral key that is not a secp256k1 point with 0 < x < N.
     error DataMarketBadKey(uint256 x, uint256 y);
+    /// @notice Thrown when a buyer key was used for an earlier purchase (keys are one-time).
+    error DataMarketKeyReused(uint256 x, uint256 y);
     error DataMarketZeroRoot();
     error DataMarketWindowOutOfBounds(uint256 window, uint256 min, uint256 max);
     /// @notice Thrown when a sale is not in the state the call needs.

@@ -61,6 +61,7 @@ interface IDatasetRegistry is IERC721 {
 
     /// @notice Thrown when registering the zero root or zero rows.
     error DatasetRegistryEmpty();
+    error DatasetRegistryUriTooLong(uint256 length, uint256 max);
     /// @notice Thrown when no pending seal matches the registration (wrong sender, salt or root, or reused).
     error DatasetRegistryUnknownSeal(bytes32 seal);
     /// @notice Thrown when the seal landed fewer than `MIN_SEAL_AGE` blocks ago.
@@ -134,6 +135,9 @@ interface IDatasetRegistry is IERC721 {
 
     /// @notice True while the dataset's attesting device is active.
     function isAttested(uint256 id) external view returns (bool);
+
+    /// @notice Whether the dataset was proven a duplicate (a cheap read: no copy of its URI).
+    function isDuplicate(uint256 id) external view returns (bool);
 
     function challengeCommitment(
         address challenger,

@@ -147,6 +147,8 @@ interface IModelBounties is ISettlement {
     error BountyWrongDirection(Direction given, Direction required);
     /// @notice Thrown when creating a bounty on an inference circuit (it proves outputs, not a score).
     error BountyNotEvaluationCircuit(bytes32 circuitId);
+    /// @notice Thrown when the royalty lookup ran out of gas because the caller sent too little (griefing).
+    error BountyRoyaltyOutOfGas();
     /// @notice Thrown when a window is shorter than its minimum or the bounty runs longer than MAX_DURATION.
     error BountyBadWindow(Window window, uint256 length, uint256 min, uint256 max);
     /// @notice Thrown for a bounty id that does not exist.

@@ -39,6 +39,7 @@ interface IProvenance {
     function citation(uint256 modelId) external view returns (Citation memory);
 
     /// @notice What a win of `modelId` owes: the share fixed at citation and the owners to pay (one per cited
-    /// dataset that is not flagged duplicate; an owner may appear more than once).
+    /// dataset that is not flagged duplicate; an owner may appear more than once). `bps` is the citation's share
+    /// scaled by the part of the cited datasets that are not duplicates: each keeps the same part.
     function royaltiesOf(uint256 modelId) external view returns (uint16 bps, address[] memory owners);
 }

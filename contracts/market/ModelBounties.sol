@@ -248,6 +248,7 @@ contract ModelBounties is IModelBounties, Settlement {
     /// pays no royalty rather than block the winner.
     function _payRoyalties(uint256 bountyId, Bounty storage b) private returns (uint256 total) {
         if (address(provenance) == address(0)) return 0;
+        uint256 gasBefore = gasleft();
         try provenance.royaltiesOf(b.best) returns (uint16 bps, address[] memory owners) {
             uint256 k = owners.length;
             if (bps == 0 || k == 0 || bps > _BPS) return 0;
@@ -259,6 +260,9 @@ contract ModelBounties is IModelBounties, Settlement {
             }
             total = part * k;
         } catch {
+            // Out of gas inside the call leaves at most 1/64 of the gas: a caller starving it on purpose to skip
+            // the royalties gets a revert instead.
+            if (gasleft() <= gasBefore / 63) revert BountyRoyaltyOutOfGas();
             return 0;
         }
     }

@@ -301,3 +301,11 @@ def test_delivery__ephemeral_key_beyond_ecrecover_range__rejected_so_every_deliv
         exchange.open_key(buyer_key, (HIGH_X, HIGH_Y), b"\x13" * 32, info)
     with pytest.raises(exchange.DataError, match="0 < x < N"):
         exchange.deliver_key(offer["key"], (HIGH_X, HIGH_Y), info)
+
+
+def test_buy__one_time_key_used_again__rejected(market, offer, bob, carol, usd):
+    key = exchange.OneTimeKey.new()
+    market.buy(1, usd, PRICE, *key.public, sender=bob)
+    for buyer in (bob, carol):
+        with ape.reverts(market.DataMarketKeyReused):
+            market.buy(1, usd, PRICE, *key.public, sender=buyer)

@@ -94,7 +94,7 @@ def test_royalty__winning_model_pays_cited_dataset_owners(tmp_path, bounties, pr
     assert bounties.escrowed(reward_token) == bounties.totalOwed(reward_token) + bounties.feesPending(reward_token)
 
 
-def test_royalty__duplicate_dataset_earns_nothing(bounties, provenance, data, usd, alice_model, alice, carol, chain):
+def test_royalty__duplicate_dataset_earns_nothing_its_part_stays_with_the_winner(bounties, provenance, data, usd, alice_model, alice, carol, chain):
     datasets, _ = data
     first_id, first = register_dataset(datasets, usd, alice, [1, 2, 3], chain)
     copy_id, copy = register_dataset(datasets, usd, alice, [3, 4], chain)  # shares row [3] with the first
@@ -105,7 +105,8 @@ def test_royalty__duplicate_dataset_earns_nothing(bounties, provenance, data, us
     datasets.commitChallenge(datasets.challengeCommitment(carol, copy_id, first_id, shared, salt), sender=carol)
     datasets.challengeDuplicate(copy_id, first_id, shared, [copy.proof(h) for h in shared],
                                 [first.proof(h) for h in shared], salt, sender=carol)
-    assert provenance.royaltiesOf(alice_model) == (ROYALTY_BPS, [alice.address])
+    # the duplicate's part stays with the winner: the share is halved, the other dataset's part unchanged
+    assert provenance.royaltiesOf(alice_model) == (ROYALTY_BPS // 2, [alice.address])
 
 
 def test_cite__only_the_model_owner_sorted_bounded(provenance, data, usd, alice_model, alice, attacker, chain, gov):
@@ -145,3 +146,50 @@ def test_cite__model_not_final__refused_so_a_copier_cannot_divert_the_real_owner
     chain.mine(SEAL_WINDOW + 1)
     provenance.cite(copy, [own_id], sender=attacker)  # final: nobody can take it over any more
     assert list(provenance.citation(copy).datasetIds) == [own_id]
+
+
+def _bounty_with(project, deployer, verifiers, models, vault, provenance_address, reward_token, sponsor, circuit, chunks,
+                 chain):
+    from .conftest import TEST_DATA
+
+    b = project.ModelBounties.deploy(verifiers, models, vault, provenance_address, sender=deployer)
+    reward_token.approve(b, 2**256 - 1, sender=sponsor)
+    b.createOpen((reward_token.address, REWARD, circuit, chunks, TEST_DATA, 12, 0, chain.pending_timestamp + 7 * DAY),
+                 sender=sponsor)
+    return b, b.bountyCount() - 1
+
+
+def test_royalty__failing_provenance__winner_paid_in_full(project, deployer, verifiers, models, vault, reward_token,
+                                                         sponsor, circuit, chunks, chain, proofs, alice_model, alice):
+    down = project.RevertingProvenance.deploy(sender=deployer)
+    b, bounty_id = _bounty_with(project, deployer, verifiers, models, vault, down, reward_token, sponsor, circuit, chunks,
+                                chain)
+    submit(b, bounty_id, alice_model, 0, proofs(0, "alice", 7), alice)
+    submit(b, bounty_id, alice_model, 1, proofs(1, "alice", 6), alice)
+    assert b.owed(alice, reward_token) == REWARD - 10_000
+
+
+def test_royalty__lookup_starved_of_gas__reverts_instead_of_skipping(project, deployer, verifiers, models, vault,
+                                                                    reward_token, sponsor, circuit, chunks, chain, proofs,
+                                                                    alice_model, alice, attacker):
+    """Outside review L-2: a caller who sends just enough gas for everything but the royalty lookup (the catch runs
+    on the 1/64 left) must not skip the datasets' royalties."""
+    burner = project.GasBurningProvenance.deploy(sender=deployer)
+    b, bounty_id = _bounty_with(project, deployer, verifiers, models, vault, burner, reward_token, sponsor, circuit,
+                                chunks, chain)
+    submit(b, bounty_id, alice_model, 0, proofs(0, "alice", 7), alice)
+    with ape.reverts(b.BountyRoyaltyOutOfGas):
+        submit(b, bounty_id, alice_model, 1, proofs(1, "alice", 6), attacker)
+    assert b.owed(alice, reward_token) == 0
+
+
+def test_register__metadata_uri_is_bounded(data, usd, alice, chain):
+    datasets, _ = data
+    c = merkle.commit_rows(iter([rows.row_bytes([v]) for v in (1, 2)]), rows.Schema(["v"], "t"))
+    salt = os.urandom(32)
+    usd.mint(alice, 10**20, sender=alice)
+    usd.approve(datasets, 2**256 - 1, sender=alice)
+    datasets.commit(datasets.seal(alice, c.root, salt), sender=alice)
+    with ape.reverts(datasets.DatasetRegistryUriTooLong, length=513, max=512):
+        datasets.register((c.root, c.rows, c.schema_hash, "u" * 513, usd.address, 1000), salt, sender=alice)
+    datasets.register((c.root, c.rows, c.schema_hash, "u" * 512, usd.address, 1000), salt, sender=alice)
