@@ -79,6 +79,8 @@ def cli(ecosystem, network, rows):
     gas(f"DatasetRegistry.challengeDuplicate ({len(shared)} rows, trees of {copy.rows} and {a.rows} rows)",
         reg.challengeDuplicate(copy_id, a_id, shared, [copy.proof(h) for h in shared], [a.proof(h) for h in shared], salt,
                                sender=carol))
+    chain.mine(1, deltatime=int(reg.CLAIM_PERIOD()) + 1)
+    gas("DatasetRegistry.claimChallengeReward (after the claim period)", reg.claimChallengeReward(copy_id, sender=carol))
     chain.mine(5)
 
     pkg, key = exchange.build_package(a_file, work / "a.apkg")

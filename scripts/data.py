@@ -4,6 +4,7 @@
     ape run data propose-device --device-key cam.pem          # governance registers a camera (then ape run gov …)
     ape run data attest --dataset 1 --device-key cam.pem      # the camera's signature over the commitment
     ape run data challenge --dataset 2 --data copy.csv --earlier 1 --earlier-data rows.csv   # slash a duplicate
+    ape run data claim --dataset 2                            # after the claim period: the challenger's reward
     ape run data release-stake --dataset 1 ; ape run data withdraw --token ApiaryToken
     ape run data list --dataset 1 --data rows.csv --package rows.apkg     # encrypt, post the bond, list
     ape run data deliver-agent                                # the seller's agent: delivers keys, settles
@@ -117,10 +118,24 @@ def attest(ecosystem, network, provider, account, dataset_id, device_key):
 def challenge(ecosystem, network, provider, account, later_id, later_file, earlier_id, earlier_file):
     """Prove that a dataset repeats rows of an earlier one: its stake is slashed (half to you)."""
     _, client, state = _ctx(ecosystem, network, provider)
+    from apiary.sdk.amounts import format_time
+
     n = sdk.challenge_duplicate(client, account, later_id, later_file, earlier_id, earlier_file, state,
                                 log=_say(False))
-    reward = client.datasets.owed(account.address, client.datasets.stakeToken())
-    click.echo(f"dataset #{later_id} slashed: {n} rows shown in dataset #{earlier_id}; you are owed {int(reward)}")
+    claim = client.datasets.challengeClaim(later_id)
+    click.echo(f"dataset #{later_id} slashed: {n} rows shown in dataset #{earlier_id}; half its stake is yours after "
+               f"{format_time(int(claim.endsAt))} unless a challenge committed earlier is revealed by then: "
+               f"ape run data claim --dataset {later_id}")
+
+
+@cli.command(cls=ConnectedCommand)
+@account_option()
+@click.option("--dataset", "later_id", type=int, required=True, help="The dataset proven a duplicate.")
+def claim(ecosystem, network, provider, account, later_id):
+    """After a duplicate's claim period: pay the challenge reward to the earliest-committed challenger."""
+    _, client, _ = _ctx(ecosystem, network, provider)
+    challenger, reward = sdk.claim_challenge_reward(client, account, later_id)
+    click.echo(f"challenge reward of dataset #{later_id} paid: {reward} to {challenger} (ape run data withdraw)")
 
 
 @cli.command("release-stake", cls=ConnectedCommand)

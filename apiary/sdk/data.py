@@ -145,21 +145,22 @@ def attest_dataset(client: DataClient, sender: Any, dataset_id: int, device_key:
     return device_key.device_id
 
 
-def _challengeable(reg: Any, later_id: int, earlier_id: int) -> None:
+def _challengeable(reg: Any, later_id: int, earlier_id: int, resuming: bool = False) -> None:
     """Refuse, before the commit is sent, a challenge the reveal would reject: the stake is gone, the "earlier"
     dataset was not sealed earlier, or the window closed."""
     from ape import chain
 
     later, earlier = reg.dataset(later_id), reg.dataset(earlier_id)
-    if later.duplicate:
-        raise ApiaryCliError(f"dataset #{later_id} was slashed as a duplicate already: nothing left to slash")
-    if later.stakeReleased:
+    if later.duplicate and not resuming:
+        raise ApiaryCliError(f"dataset #{later_id} was proven a duplicate already (by {reg.challengeClaim(later_id).challenger}, "
+                             "committed before you could): nothing left to slash")
+    if later.stakeReleased and not later.duplicate:
         raise ApiaryCliError(f"dataset #{later_id}'s stake was released after its challenge window: nothing to slash")
     if int(earlier.sealNumber) >= int(later.sealNumber):
         raise ApiaryCliError(f"dataset #{earlier_id} was not sealed before dataset #{later_id}: only the later of two "
                              f"datasets is a copy (try --dataset {earlier_id} --earlier {later_id})")
     ends = int(later.challengeEnds)
-    if int(chain.pending_timestamp) > ends:
+    if int(chain.pending_timestamp) > ends and not resuming:
         raise ApiaryCliError(f"dataset #{later_id}'s challenge window closed {format_time(ends)}")
 
 
@@ -174,15 +175,15 @@ def challenge_duplicate(client: DataClient, challenger: Any, later_id: int, late
     for file, c, dataset_id in ((later_file, later, later_id), (earlier_file, earlier, earlier_id)):
         if bytes(reg.dataset(dataset_id).root) != c.root:
             raise ApiaryCliError(f"{file} is not dataset #{dataset_id} (its root differs from the registered one)")
-    _challengeable(reg, later_id, earlier_id)
+    record_path = state_dir / f"challenge-{later_id}-{earlier_id}.json"
+    record = json.loads(record_path.read_text()) if record_path.is_file() else None
+    _challengeable(reg, later_id, earlier_id, resuming=bool(record and record.get("owner") == challenger.address
+                                                            and record.get("block")))
     need = min(int(reg.minDuplicateRows()), later.rows)
     shared = merkle.shared_rows(later, earlier, limit=min(need, 32))
     if len(shared) < need:
         raise ApiaryCliError(f"the datasets share {len(shared)} row(s); a challenge needs {need}: no duplicate to prove")
     state_dir.mkdir(parents=True, exist_ok=True)
-    key = f"challenge-{later_id}-{earlier_id}.json"
-    record_path = state_dir / key
-    record = json.loads(record_path.read_text()) if record_path.is_file() else None
     salt = _unhex(record["salt"]) if record and record.get("owner") == challenger.address else _secrets.token_bytes(32)
     commitment = bytes(reg.challengeCommitment(challenger.address, later_id, earlier_id, shared, salt))
     if not record or record.get("owner") != challenger.address:
@@ -197,6 +198,22 @@ def challenge_duplicate(client: DataClient, challenger: Any, later_id: int, late
          [earlier.proof(h) for h in shared], salt, sender=challenger)
     record_path.unlink(missing_ok=True)
     return len(shared)
+
+
+def claim_challenge_reward(client: DataClient, sender: Any, later_id: int) -> tuple[str, int]:
+    """After a proven duplicate's claim period: pay its stake to the earliest-committed challenger (anyone may
+    call). Returns (challenger, reward)."""
+    from ape import chain
+
+    claim = client.datasets.challengeClaim(later_id)
+    if int(claim.amount) == 0:
+        raise ApiaryCliError(f"dataset #{later_id} has no challenge reward waiting (never proven a duplicate, or paid)")
+    if int(chain.pending_timestamp) <= int(claim.endsAt):
+        raise ApiaryCliError(f"the reward for dataset #{later_id} is paid after {format_time(int(claim.endsAt))} (an "
+                             "earlier-committed challenge may still take it over until then)")
+    reward = int(claim.amount) * int(client.datasets.CHALLENGER_SHARE_BPS()) // 10_000
+    send(client.datasets.claimChallengeReward, later_id, sender=sender)
+    return str(claim.challenger), reward
 
 
 # ---------------------------------------------------------------- licences

@@ -30,6 +30,8 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
     uint256 public constant REVEAL_PERIOD = 1 days;
     /// @notice Longest metadata URI: every reader of a dataset (buyers, royalties) copies it.
     uint256 public constant MAX_URI_BYTES = 512;
+    /// @notice How long a proven duplicate's stake waits for an earlier-committed challenge before it is paid.
+    uint256 public constant CLAIM_PERIOD = 1 hours;
     /// @notice Most rows governance may require as evidence of a duplicate (each costs a Merkle proof pair).
     uint256 public constant MAX_EVIDENCE_ROWS = 32;
     /// @notice Upper bound governance can set the stake to, in the stake token's smallest unit.
@@ -59,6 +61,7 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
     }
 
     mapping(bytes32 commitment => Pending) private _pending;
+    mapping(uint256 laterId => Claim) private _claims;
     uint64 private _sealCount;
     mapping(bytes32 root => uint256 id) private _byRoot;
     mapping(uint256 id => Dataset) private _datasets;
@@ -213,20 +216,47 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
         RowMerkle.Proof[] calldata proofsEarlier,
         bytes32 salt
     ) external nonReentrant {
-        _consumeChallenge(laterId, earlierId, challengeCommitment(msg.sender, laterId, earlierId, rowHashes, salt));
+        uint64 number = _consumeChallenge(laterId, earlierId, challengeCommitment(msg.sender, laterId, earlierId, rowHashes, salt));
         _checkEvidence(laterId, earlierId, rowHashes, proofsLater, proofsEarlier);
         Dataset storage later = _datasets[laterId];
-        uint256 stake = later.stake;
-        later.duplicate = true;
-        later.stakeReleased = true;
-        later.stake = 0;
-        (uint256 reward, uint256 toVault) = _payOut(stakeToken, msg.sender, stake, _VAULT_SHARE_BPS);
-        emit DuplicateSlashed(laterId, earlierId, rowHashes.length, msg.sender, reward, toVault);
+        Claim storage c = _claims[laterId];
+        if (c.endsAt == 0) {
+            // The first proof: the dataset is a duplicate from now on, and its stake leaves the registrant for
+            // good. Who receives it waits CLAIM_PERIOD: a challenge committed earlier, whose reveal was delayed,
+            // still takes it (a copy of the revealed evidence committed later never does).
+            c.amount = later.stake;
+            c.endsAt = uint64(block.timestamp + CLAIM_PERIOD);
+            later.duplicate = true;
+            later.stakeReleased = true;
+            later.stake = 0;
+        } else if (number >= c.number) {
+            revert DatasetRegistryNotFirstChallenge(laterId, number, c.number);
+        }
+        c.challenger = msg.sender;
+        c.number = number;
+        emit DuplicateProven(laterId, earlierId, rowHashes.length, msg.sender, c.endsAt);
+    }
+
+    /// @inheritdoc IDatasetRegistry
+    function claimChallengeReward(uint256 laterId) external nonReentrant {
+        Claim storage c = _claims[laterId];
+        if (c.amount == 0) revert DatasetRegistryNothingToClaim(laterId);
+        if (block.timestamp <= c.endsAt) revert DatasetRegistryClaimOpen(laterId, c.endsAt);
+        uint256 amount = c.amount;
+        c.amount = 0;
+        (uint256 reward, uint256 toVault) = _payOut(stakeToken, c.challenger, amount, _VAULT_SHARE_BPS);
+        emit DuplicateSlashed(laterId, c.challenger, reward, toVault);
+    }
+
+    /// @inheritdoc IDatasetRegistry
+    function challengeClaim(uint256 laterId) external view returns (Claim memory) {
+        return _claims[laterId];
     }
 
     /// @dev The challenge was committed at an earlier block inside the later dataset's window, is revealed
-    /// before its reveal period ends, names an earlier-sealed dataset and a stake still there; consumed here.
-    function _consumeChallenge(uint256 laterId, uint256 earlierId, bytes32 c) private {
+    /// before its reveal period ends, names an earlier-sealed dataset and a stake still there (or one whose claim
+    /// period is open); consumed here. Returns its commit number (earlier commitments have smaller numbers).
+    function _consumeChallenge(uint256 laterId, uint256 earlierId, bytes32 c) private returns (uint64) {
         Dataset storage later = _dataset(laterId);
         Pending memory rec = _pending[c];
         if (rec.number == 0) revert DatasetRegistryUnknownChallenge(c);
@@ -236,8 +266,12 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
             revert DatasetRegistryChallengeClosed(laterId, rec.timestamp, later.challengeEnds, revealEnd);
         }
         if (_dataset(earlierId).sealNumber >= later.sealNumber) revert DatasetRegistryNotEarlier(laterId, earlierId);
-        if (later.stakeReleased) revert DatasetRegistryStakeGone(laterId);
+        Claim storage claim = _claims[laterId];
+        if (later.stakeReleased && (claim.endsAt == 0 || block.timestamp > claim.endsAt)) {
+            revert DatasetRegistryStakeGone(laterId);
+        }
         delete _pending[c];
+        return rec.number;
     }
 
     /// @dev Every row hash is in both datasets, rows are distinct (strictly increasing) and there are enough.

@@ -23,15 +23,25 @@ import {RowMerkle} from "../data/RowMerkle.sol";
 ///   challenger and the rest to the fee vault, and the dataset is flagged duplicate. A dataset is slashed at
 ///   most once, so one piece of evidence slashes once. Challenges are commit–reveal too (`commitChallenge`
 ///   with `keccak256(abi.encode(challenger, laterId, earlierId, rowHashes, salt))`, revealed at least one block
-///   later and at most `REVEAL_PERIOD` after the window): evidence copied from a pending reveal cannot be
-///   committed in time to steal the reward. After the window and its reveal period, and once the registration
-///   is final, the staker withdraws the stake.
+///   later and at most `REVEAL_PERIOD` after the window). The first valid proof flags the dataset and takes its
+///   stake; the reward waits `CLAIM_PERIOD`, during which a proof whose commitment came *earlier* (a reveal that
+///   was delayed) takes it over — evidence copied from a pending reveal and committed later never wins — and
+///   then `claimChallengeReward` pays it. After the window and its reveal period, and once the registration is
+///   final, the staker withdraws the stake.
 /// * **Camera-signed data.** Anyone may submit a registered device's signature over the dataset's EIP-712
 ///   digest `DatasetAttestation(root, rows, schemaHash)` (domain: this contract on this chain): the dataset is
 ///   then attested for as long as that device stays active in the device registry.
 ///
 /// Ledger invariant (Settlement): `locked(stakeToken) == Σ stakes of datasets neither slashed nor released`.
 interface IDatasetRegistry is IERC721 {
+    /// @notice A proven duplicate's stake, waiting for the earliest-committed challenge (CLAIM_PERIOD).
+    struct Claim {
+        address challenger;
+        uint64 number; // commit number of its challenge: the smallest proven so far
+        uint64 endsAt;
+        uint256 amount; // zero once paid
+    }
+
     struct Dataset {
         bytes32 root;
         bytes32 schemaHash;
@@ -95,6 +105,11 @@ interface IDatasetRegistry is IERC721 {
     error DatasetRegistryBadEvidence(uint256 rows, uint256 required);
     /// @notice Thrown when slashing or releasing a stake that is already slashed or released.
     error DatasetRegistryStakeGone(uint256 id);
+    /// @notice Thrown when a duplicate proof arrives for a dataset already proven by an earlier commitment.
+    error DatasetRegistryNotFirstChallenge(uint256 id, uint256 number, uint256 claimNumber);
+    error DatasetRegistryNothingToClaim(uint256 id);
+    /// @notice Thrown when claiming a challenge reward before the claim period ends.
+    error DatasetRegistryClaimOpen(uint256 id, uint256 endsAt);
     /// @notice Thrown when withdrawing a stake before `releasableAt` (timestamp) or before the dataset is final.
     error DatasetRegistryStakeLocked(uint256 id, uint256 releasableAt, uint256 contestableUntil);
     /// @notice Thrown when someone but the staker withdraws a stake.
@@ -110,10 +125,12 @@ interface IDatasetRegistry is IERC721 {
     event DatasetReclaimed(uint256 indexed id, address indexed from, address indexed to, uint256 slashed);
     event DatasetAttested(uint256 indexed id, bytes32 indexed deviceId);
     event ChallengeCommitted(bytes32 indexed commitment, address indexed by);
-    /// @notice Dataset `id` holds `rows` rows of the earlier dataset `earlierId`; its stake was slashed:
-    /// `reward` to `challenger`, `toVault` to the fee vault.
-    event DuplicateSlashed(uint256 indexed id, uint256 indexed earlierId, uint256 rows, address indexed challenger,
-        uint256 reward, uint256 toVault);
+    /// @notice Dataset `id` holds `rows` rows of the earlier dataset `earlierId`; its stake is slashed, the
+    /// reward claimable by the earliest-committed challenger after `claimEndsAt`.
+    event DuplicateProven(uint256 indexed id, uint256 indexed earlierId, uint256 rows, address indexed challenger,
+        uint64 claimEndsAt);
+    /// @notice The slashed stake of duplicate `id` paid: `reward` to `challenger`, `toVault` to the fee vault.
+    event DuplicateSlashed(uint256 indexed id, address indexed challenger, uint256 reward, uint256 toVault);
     event StakeReleased(uint256 indexed id, address indexed staker, uint256 amount);
     event LicenceTermsSet(uint256 indexed id, IERC20 priceToken, uint256 price);
     event StakeAmountSet(uint256 amount);
@@ -138,6 +155,13 @@ interface IDatasetRegistry is IERC721 {
 
     /// @notice Whether the dataset was proven a duplicate (a cheap read: no copy of its URI).
     function isDuplicate(uint256 id) external view returns (bool);
+
+    /// @notice After a duplicate's claim period: pay its stake to the challenger whose commitment came first
+    /// (half; the rest to the fee vault). Anyone may call it.
+    function claimChallengeReward(uint256 laterId) external;
+
+    /// @notice The pending reward of a proven duplicate: the earliest-committed challenger so far and when it is paid.
+    function challengeClaim(uint256 laterId) external view returns (Claim memory);
 
     function challengeCommitment(
         address challenger,

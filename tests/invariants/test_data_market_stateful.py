@@ -140,13 +140,32 @@ class DataMarketMachine(RuleBasedStateMachine):
                 self.reg.challengeDuplicate(*args, sender=self.challenger)
             return
         if copy["slashed"] or copy["released"]:
-            with ape.reverts(self.reg.DatasetRegistryStakeGone):
+            # slashed: a later commitment never takes the reward (NotFirstChallenge), after the claim period the
+            # stake is gone; released: gone. Either way nothing moves.
+            with ape.reverts():
                 self.reg.challengeDuplicate(*args, sender=self.challenger)
             return
         self.reg.challengeDuplicate(*args, sender=self.challenger)
         assert evidence not in self.slashes and copy["id"] not in {e[0] for e in self.slashes}, "slashed twice"
         self.slashes.add(evidence)
         copy["slashed"] = True
+        copy["claim_ends"] = int(self.reg.challengeClaim(copy["id"]).endsAt)
+
+    @precondition(lambda self: self.copies)
+    @rule(pick=st.integers(0, 100))
+    def claim(self, pick):
+        copy = self.copies[pick % len(self.copies)]
+        if not copy["slashed"] or copy.get("claimed"):
+            with ape.reverts():
+                self.reg.claimChallengeReward(copy["id"], sender=self.challenger)
+            return
+        if self.now <= copy["claim_ends"] + 5:
+            if self.now < copy["claim_ends"] - 5:
+                with ape.reverts(self.reg.DatasetRegistryClaimOpen):
+                    self.reg.claimChallengeReward(copy["id"], sender=self.challenger)
+            return
+        self.reg.claimChallengeReward(copy["id"], sender=self.challenger)
+        copy["claimed"] = True
         self.reg_ledger.pay_out(self.challenger.address, STAKE, 5_000)
 
     @precondition(lambda self: self.copies)

@@ -66,11 +66,13 @@ def challenge(registry):
     """commit a duplicate challenge, then reveal it a block later with proofs from both commitments."""
 
     def do(who, later_id, earlier_id, later: merkle.Commitment, earlier: merkle.Commitment, hashes=None, *,
-           salt=None, proofs_later=None, proofs_earlier=None, commit=True):
+           salt=None, proofs_later=None, proofs_earlier=None, commit=True, reveal=True):
         hashes = hashes if hashes is not None else merkle.shared_rows(later, earlier, MIN_DUPLICATE_ROWS)
         salt = salt or os.urandom(32)
         if commit:
             registry.commitChallenge(registry.challengeCommitment(who, later_id, earlier_id, hashes, salt), sender=who)
+        if not reveal:
+            return None
         pl = proofs_later if proofs_later is not None else [later.proof(h) for h in hashes]
         pe = proofs_earlier if proofs_earlier is not None else [earlier.proof(h) for h in hashes]
         return registry.challengeDuplicate(later_id, earlier_id, hashes, pl, pe, salt, sender=who)

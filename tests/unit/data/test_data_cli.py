@@ -109,17 +109,23 @@ def test_attest_challenge_release_withdraw(run, stack, tmp_path, alice, bob, car
     stake = int(market.datasets.dataset(p_id).stake)
     out = ok(run("challenge", "--dataset", str(p_id), "--data", str(p_file), "--earlier", str(a_id), "--earlier-data",
                  str(a_file), account=carol))
-    assert f"dataset #{p_id} slashed" in out and f"you are owed {stake // 2}" in out, out
+    assert f"dataset #{p_id} slashed" in out and f"ape run data claim --dataset {p_id}" in out, out
     assert market.datasets.dataset(p_id).duplicate
     nonce = bob.nonce  # the same evidence again: nothing left to slash, nothing sent
     line = refused(run("challenge", "--dataset", str(p_id), "--data", str(p_file), "--earlier", str(a_id),
                        "--earlier-data", str(a_file), account=bob), bob, nonce)
-    assert f"dataset #{p_id} was slashed as a duplicate already" in line, line
+    assert f"dataset #{p_id} was proven a duplicate already" in line, line
     # a challenge whose "earlier" dataset is in fact the later one is refused before anything is sent
     nonce = carol.nonce
     line = refused(run("challenge", "--dataset", str(a_id), "--data", str(a_file), "--earlier", str(p_id),
                        "--earlier-data", str(p_file), account=carol), carol, nonce)
     assert f"dataset #{p_id} was not sealed before dataset #{a_id}" in line, line
+    nonce = carol.nonce
+    line = refused(run("claim", "--dataset", str(p_id), account=carol), carol, nonce)
+    assert "is paid after" in line, line
+    advance(blocks=1, seconds=HOUR + 1)
+    out = ok(run("claim", "--dataset", str(p_id), account=bob))  # anyone may trigger it
+    assert f"{stake // 2} to {carol.address}" in out, out
     before = int(core.token.balanceOf(carol))
     out = ok(run("withdraw", "--from", "registry", account=carol))
     assert int(core.token.balanceOf(carol)) == before + stake // 2 and f"to {carol.address}" in out
@@ -128,7 +134,7 @@ def test_attest_challenge_release_withdraw(run, stack, tmp_path, alice, bob, car
     nonce = alice.nonce
     line = refused(run("release-stake", "--dataset", str(a_id), account=alice), alice, nonce)
     assert "stake is locked until" in line, line
-    advance(blocks=1, seconds=HOUR + DAY + 60)  # the window, then the reveal period after it
+    advance(blocks=1, seconds=DAY + 60)  # the window, then the reveal period after it
     nonce = attacker.nonce
     refused(run("release-stake", "--dataset", str(p_id), account=attacker), attacker, nonce)
     a_stake = int(market.datasets.dataset(a_id).stake)

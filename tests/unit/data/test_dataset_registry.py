@@ -132,13 +132,21 @@ def pair(register, alice, bob):
     return register(alice, a), register(bob, b), a, b
 
 
-def test_challenge__partial_copy__slashed_once_split_between_challenger_and_vault(registry, pair, challenge, carol, bob, usd):
+def test_challenge__partial_copy__slashed_once_split_between_challenger_and_vault(registry, pair, challenge, carol, bob, usd,
+                                                                                   chain):
     earlier_id, later_id, a, b = pair
     challenge(carol, later_id, earlier_id, b, a)
     d = registry.dataset(later_id)
     assert d.duplicate and d.stakeReleased and d.stake == 0
+    assert registry.owed(carol, usd) == 0 and registry.locked(usd) == 2 * STAKE  # the reward waits its claim period
+    with ape.reverts(registry.DatasetRegistryClaimOpen):
+        registry.claimChallengeReward(later_id, sender=carol)
+    chain.mine(1, deltatime=3601)
+    registry.claimChallengeReward(later_id, sender=bob)  # anyone may trigger it; the challenger is paid
     assert registry.owed(carol, usd) == STAKE // 2 and registry.feesPending(usd) == STAKE // 2
     assert registry.locked(usd) == STAKE  # alice's stake only
+    with ape.reverts(registry.DatasetRegistryNothingToClaim):
+        registry.claimChallengeReward(later_id, sender=carol)
     before = ledger(registry, usd, carol, bob)
     other = merkle.shared_rows(b, a)[-MIN_DUPLICATE_ROWS:]  # other evidence, same dataset: nothing left to slash
     with ape.reverts(registry.DatasetRegistryStakeGone, id=later_id):
@@ -146,13 +154,15 @@ def test_challenge__partial_copy__slashed_once_split_between_challenger_and_vaul
     assert ledger(registry, usd, carol, bob) == before
 
 
-def test_challenge__same_evidence_twice__slashes_once(registry, pair, challenge, carol, usd):
+def test_challenge__same_evidence_twice__slashes_once(registry, pair, challenge, carol, usd, chain):
     earlier_id, later_id, a, b = pair
     hashes = merkle.shared_rows(b, a, MIN_DUPLICATE_ROWS)
     salt = os.urandom(32)
     challenge(carol, later_id, earlier_id, b, a, hashes, salt=salt)
     with ape.reverts(registry.DatasetRegistryUnknownChallenge):  # the commitment was consumed
         challenge(carol, later_id, earlier_id, b, a, hashes, salt=salt, commit=False)
+    chain.mine(1, deltatime=3601)
+    registry.claimChallengeReward(later_id, sender=carol)
     assert registry.owed(carol, usd) == STAKE // 2
 
 
@@ -320,3 +330,25 @@ def test_direct_transfer__changes_no_accounting(registry, register, funded, alic
     register(alice, table(range(4)))
     usd.transfer(registry, 10**18, sender=bob)
     assert registry.escrowed(usd) == STAKE == registry.locked(usd)
+
+
+def test_challenge__reveal_delayed__the_earliest_commitment_still_wins(registry, pair, challenge, carol, attacker, usd,
+                                                                      chain):
+    """Outside review M-1: carol commits first, her reveal is delayed; the attacker copies the evidence, commits
+    later and reveals first. The attacker's proof flags the copy, but carol's reveal within the claim period takes
+    the reward over; the stake is paid once, to carol."""
+    earlier_id, later_id, a, b = pair
+    hashes = merkle.shared_rows(b, a, MIN_DUPLICATE_ROWS)
+    salt = os.urandom(32)
+    challenge(carol, later_id, earlier_id, b, a, hashes, salt=salt, proofs_later=[], proofs_earlier=[], reveal=False)
+    challenge(attacker, later_id, earlier_id, b, a, hashes)  # committed later, revealed first
+    assert registry.challengeClaim(later_id).challenger == attacker.address
+    challenge(carol, later_id, earlier_id, b, a, hashes, salt=salt, commit=False)  # the delayed reveal
+    assert registry.challengeClaim(later_id).challenger == carol.address
+    with ape.reverts(registry.DatasetRegistryNotFirstChallenge):  # a later commitment never takes it back
+        challenge(attacker, later_id, earlier_id, b, a, hashes)
+    chain.mine(1, deltatime=3601)
+    with ape.reverts(registry.DatasetRegistryStakeGone):  # the claim period is over
+        challenge(attacker, later_id, earlier_id, b, a, hashes)
+    registry.claimChallengeReward(later_id, sender=attacker)
+    assert registry.owed(carol, usd) == STAKE // 2 and registry.owed(attacker, usd) == 0
