@@ -92,7 +92,7 @@ def cli(ecosystem, network, rows):
         sale_id = int(next(iter(r.events.filter(mk.Purchased))).saleId)
         info = exchange.key_info(chain.chain_id, mk.address, sale_id)
         eph, enc = exchange.deliver_key(key if honest else os.urandom(32), buyer_key.public, info)
-        return r, sale_id, buyer_key, eph, mk.deliver(sale_id, *eph, enc, sender=alice)
+        return r, sale_id, buyer_key, eph, mk.deliver(sale_id, exchange.key_id(buyer_key.public), *eph, enc, sender=alice)
 
     r_buy, s1, k1, e1, r_deliver = sale()
     gas("DataMarket.buy", r_buy)
@@ -118,7 +118,7 @@ def cli(ecosystem, network, rows):
     buyer_key = exchange.OneTimeKey.new()
     sale_id = int(next(iter(mk.buy(2, apy, 10**18, *buyer_key.public, sender=bob).events.filter(mk.Purchased))).saleId)
     eph, enc = exchange.deliver_key(bad_key, buyer_key.public, exchange.key_info(chain.chain_id, mk.address, sale_id))
-    mk.deliver(sale_id, *eph, enc, sender=carol)
+    mk.deliver(sale_id, exchange.key_id(buyer_key.public), *eph, enc, sender=carol)
     index = exchange.open_package(bad_pkg, bad_key).bad_index
     gas(f"DataMarket.dispute (bad package: piece of {bad_pkg.lengths[index]} B decrypted, trees of {b.rows} rows)",
         mk.dispute(sale_id, exchange.evidence(bad_pkg, buyer_key, eph, index), sender=bob))

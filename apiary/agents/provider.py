@@ -41,6 +41,8 @@ class ProviderAgent(Agent):
         self.state.setdefault("prove_seconds", 0.0)
         self._uris: dict[int, str] = {}
         self._uri_block = int(client.from_block)
+        self._event_block = int(client.from_block)  # Challenged/AuditDrawn scanned up to here (memory: a restart rescans)
+        self._quiet_until: dict[int, int] = {}  # job → end of its challenge window (memory)
 
     # ---------------------------------------------------------------- helpers
 
@@ -153,6 +155,8 @@ class ProviderAgent(Agent):
             if int(chain.pending_timestamp) <= int(j.deadline):
                 self._submit(job_id, ic, net, self._input(job_id, ic))
         elif status == "submitted":
+            if not int(j.proofDue) and j.challenger == sdk.ZERO:
+                self._quiet_until[job_id] = int(j.resultAt) + int(j.terms.challengeWindow) + 1
             if int(j.proofDue) and not self.seen(f"prove:{job_id}") and not self.seen(f"unprovable:{job_id}"):
                 posted = sdk.outputs_of(self.client, job_id)
                 x = self._input(job_id, ic)
@@ -183,9 +187,20 @@ class ProviderAgent(Agent):
             self._consider(job_id)
             self.state["next_job"] = job_id + 1
             self.save()
+        from ape import chain
+
+        now, head = int(chain.pending_timestamp), int(chain.blocks.head.number)
+        # Challenges and audits of our jobs since the last look: those need a proof now, whatever the window says.
+        urgent = set()
+        if head >= self._event_block:
+            for event in (self.client.compute.Challenged, self.client.compute.AuditDrawn):
+                urgent |= {int(log.jobId) for log in event.range(self._event_block, head + 1)}
+            self._event_block = head + 1
         for job_id in list(self.state["mine"]):
             if self.stopping:
                 return
+            if job_id not in urgent and now < self._quiet_until.get(job_id, 0):
+                continue  # a posted result inside its challenge window: nothing to do until it closes
             self._advance(job_id)
         self.save()
 

@@ -105,6 +105,13 @@ def on_curve(x: int, y: int) -> bool:
     return 0 <= x < curve.P and 0 <= y < curve.P and (y * y - x * x * x - 7) % curve.P == 0
 
 
+def key_id(public: tuple[int, int]) -> bytes:
+    """What a delivery names the buyer key by: keccak256(abi.encode(x, y)) (DataMarket.deliver)."""
+    from eth_hash.auto import keccak
+
+    return keccak(int(public[0]).to_bytes(32, "big") + int(public[1]).to_bytes(32, "big"))
+
+
 def usable_key(x: int, y: int) -> bool:
     """FairExchange.usableKey: on the curve with 0 < x < N, what a dispute (ecrecover) can take."""
     return 0 < x < curve.N and on_curve(x, y)

@@ -288,7 +288,8 @@ def deliver_sale(client: DataClient, seller: Any, sale_id: int, key: bytes) -> N
     s = client.market.sale(sale_id)
     info = exchange.key_info(chain.chain_id, client.market.address, sale_id)
     ephemeral, enc = exchange.deliver_key(key, (int(s.buyerKeyX), int(s.buyerKeyY)), info)
-    send(client.market.deliver, sale_id, *ephemeral, enc, sender=seller)
+    buyer = (int(s.buyerKeyX), int(s.buyerKeyY))
+    send(client.market.deliver, sale_id, exchange.key_id(buyer), *ephemeral, enc, sender=seller)
 
 
 @dataclass

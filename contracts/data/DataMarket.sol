@@ -148,10 +148,13 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
     }
 
     /// @inheritdoc IDataMarket
-    function deliver(uint256 saleId, uint256 ephemeralX, uint256 ephemeralY, bytes32 encKey) external {
+    function deliver(uint256 saleId, bytes32 buyerKeyId, uint256 ephemeralX, uint256 ephemeralY, bytes32 encKey) external {
         Sale storage s = _sale(saleId);
         Listing storage l = _listings[s.listingId];
         if (msg.sender != l.seller) revert DataMarketNotSeller(l.datasetId, msg.sender);
+        // The key the seller encrypted to: a reorg that re-orders purchases must not re-deliver to another buyer.
+        bytes32 keyId = keccak256(abi.encode(s.buyerKeyX, s.buyerKeyY));
+        if (buyerKeyId != keyId) revert DataMarketWrongBuyerKey(saleId, keyId, buyerKeyId);
         _expect(saleId, SaleState.Paid);
         if (l.fraud == Fraud.BadPackage) revert DataMarketListingClosed(s.listingId);
         if (!FairExchange.usableKey(ephemeralX, ephemeralY)) revert DataMarketBadKey(ephemeralX, ephemeralY);

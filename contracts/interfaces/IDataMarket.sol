@@ -101,6 +101,8 @@ interface IDataMarket {
     error DataMarketBadKey(uint256 x, uint256 y);
     /// @notice Thrown when a buyer key was used for an earlier purchase (keys are one-time).
     error DataMarketKeyReused(uint256 x, uint256 y);
+    /// @notice Thrown when a delivery names another buyer key than the sale's (keccak256(abi.encode(x, y))).
+    error DataMarketWrongBuyerKey(uint256 saleId, bytes32 expected, bytes32 given);
     error DataMarketZeroRoot();
     error DataMarketWindowOutOfBounds(uint256 window, uint256 min, uint256 max);
     /// @notice Thrown when a sale is not in the state the call needs.
@@ -149,7 +151,7 @@ interface IDataMarket {
         external
         returns (uint256 saleId);
 
-    function deliver(uint256 saleId, uint256 ephemeralX, uint256 ephemeralY, bytes32 encKey) external;
+    function deliver(uint256 saleId, bytes32 buyerKeyId, uint256 ephemeralX, uint256 ephemeralY, bytes32 encKey) external;
 
     function dispute(uint256 saleId, Evidence calldata e) external;
 

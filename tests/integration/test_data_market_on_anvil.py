@@ -159,7 +159,8 @@ def _story(project, accounts, local_config, tmp_path, port, deployer, alice, bob
             s = client.market.sale(sale_w)
             info = exchange.key_info(provider.chain_id, client.market.address, sale_w)
             ephemeral, enc = exchange.deliver_key(b"\x13" * 32, (int(s.buyerKeyX), int(s.buyerKeyY)), info)
-            client.market.deliver(sale_w, *ephemeral, enc, sender=whale)
+            client.market.deliver(sale_w, exchange.key_id((int(s.buyerKeyX), int(s.buyerKeyY))), *ephemeral, enc,
+                                  sender=whale)
             result = sdk.fetch_licence(client, carol, sale_w, tmp_path / "w.apkg", tmp_path / "w-out.csv", state / "carol")
             assert result.outcome == "disputed: wrong key"
             bond = int(client.market.listing(listing_w).bond)

@@ -207,9 +207,9 @@ class DataMarketMachine(RuleBasedStateMachine):
         ephemeral, enc = exchange.deliver_key(l["key"] if honest else os.urandom(32), s.buyer_key.public, info)
         if s.done or s.dispute_ends or self.now > s.deadline or l["fraud"] == 2:
             with ape.reverts():
-                self.mk.deliver(i + 1, *ephemeral, enc, sender=l["seller"])
+                self.mk.deliver(i + 1, exchange.key_id(s.buyer_key.public), *ephemeral, enc, sender=l["seller"])
             return
-        receipt = self.mk.deliver(i + 1, *ephemeral, enc, sender=l["seller"])
+        receipt = self.mk.deliver(i + 1, exchange.key_id(s.buyer_key.public), *ephemeral, enc, sender=l["seller"])
         s.dispute_ends = int(self.chain.blocks.head.timestamp) + DAY
         assert receipt.timestamp + DAY == s.dispute_ends
         s.honest, s.ephemeral = honest, ephemeral

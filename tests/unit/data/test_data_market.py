@@ -52,7 +52,7 @@ def deliver(market, chain, sale_id, buyer_public, key, seller, *, tamper=False):
     ephemeral, enc = exchange.deliver_key(key, buyer_public, info)
     if tamper:
         enc = bytes([enc[0] ^ 1]) + enc[1:]
-    market.deliver(sale_id, *ephemeral, enc, sender=seller)
+    market.deliver(sale_id, exchange.key_id(buyer_public), *ephemeral, enc, sender=seller)
     return ephemeral
 
 
@@ -292,7 +292,7 @@ def test_delivery__ephemeral_key_beyond_ecrecover_range__rejected_so_every_deliv
     assert exchange.on_curve(HIGH_X, HIGH_Y) and not exchange.usable_key(HIGH_X, HIGH_Y)
     buyer_key, sale_id = buy(market, offer, bob)
     with ape.reverts(market.DataMarketBadKey):
-        market.deliver(sale_id, HIGH_X, HIGH_Y, b"\x13" * 32, sender=alice)
+        market.deliver(sale_id, exchange.key_id(buyer_key.public), HIGH_X, HIGH_Y, b"\x13" * 32, sender=alice)
     with ape.reverts(market.DataMarketBadKey):  # nor as the buyer's key
         market.buy(1, usd, PRICE, HIGH_X, HIGH_Y, sender=bob)
     assert market.saleState(sale_id) == 1 and market.locked(usd) == BOND + PRICE
@@ -309,3 +309,16 @@ def test_buy__one_time_key_used_again__rejected(market, offer, bob, carol, usd):
     for buyer in (bob, carol):
         with ape.reverts(market.DataMarketKeyReused):
             market.buy(1, usd, PRICE, *key.public, sender=buyer)
+
+
+def test_delivery__for_another_buyer_key__rejected(market, offer, chain, alice, bob, carol):
+    """Outside review M-2: a reorg that re-orders two purchases of one listing swaps their sale ids; a delivery
+    re-included unchanged names the key it was made for and reverts, instead of handing the buyer a key it can
+    "prove" wrong (slashing an honest seller)."""
+    key_b, sale_b = buy(market, offer, bob)
+    key_c, sale_c = buy(market, offer, carol)
+    info = exchange.key_info(chain.chain_id, market.address, sale_b)
+    ephemeral, enc = exchange.deliver_key(offer["key"], key_c.public, info)  # made for carol's key
+    with ape.reverts(market.DataMarketWrongBuyerKey):
+        market.deliver(sale_b, exchange.key_id(key_c.public), *ephemeral, enc, sender=alice)
+    assert market.saleState(sale_b) == 1

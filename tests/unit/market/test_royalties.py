@@ -60,7 +60,7 @@ def licence(tmp_path, datasets, market, usd, seller, buyer, dataset_id, values, 
     buyer_key = exchange.OneTimeKey.new()
     sale_id = market.buy(listing, usd, 1000, *buyer_key.public, sender=buyer).events[-1].saleId
     ephemeral, enc = exchange.deliver_key(key, buyer_key.public, exchange.key_info(chain.chain_id, market.address, sale_id))
-    market.deliver(sale_id, *ephemeral, enc, sender=seller)
+    market.deliver(sale_id, exchange.key_id(buyer_key.public), *ephemeral, enc, sender=seller)
     chain.pending_timestamp += 3601
     market.settle(sale_id, sender=buyer)
     assert market.isLicensed(dataset_id, buyer)
