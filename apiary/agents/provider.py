@@ -26,12 +26,16 @@ from ..sdk.tx import send
 from .base import Agent
 
 
+class _Full(Exception):
+    """The agent holds max_open jobs: new ones wait."""
+
+
 class ProviderAgent(Agent):
     name = "provider"
 
     def __init__(self, client: sdk.ComputeClient, account: Any, served: dict[int, tuple[Any, Any]], state_path: Path,
                  *, poll_interval: float = 2.0, log: Callable[[str], None] = print, lie: bool = False,
-                 margin: int = 30, base_dir: Path | None = None):
+                 margin: int = 30, base_dir: Path | None = None, max_open: int = 200):
         super().__init__(state_path, poll_interval=poll_interval, log=log)
         self.client, self.account, self.served, self.lie, self.margin = client, account, served, lie, margin
         self.base_dir = base_dir
@@ -39,10 +43,13 @@ class ProviderAgent(Agent):
         self.state.setdefault("mine", [])
         self.state.setdefault("skipped", [])
         self.state.setdefault("prove_seconds", 0.0)
+        self.state.setdefault("inputs", {})
+        self.max_open = max_open
         self._uris: dict[int, str] = {}
         self._uri_block = int(client.from_block)
         self._event_block = int(client.from_block)  # Challenged/AuditDrawn scanned up to here (memory: a restart rescans)
         self._quiet_until: dict[int, int] = {}  # job → end of its challenge window (memory)
+        self._draw_after: dict[int, int] = {}  # job → the block after which its audit can be drawn (memory)
 
     # ---------------------------------------------------------------- helpers
 
@@ -60,7 +67,21 @@ class ProviderAgent(Agent):
         return self._uris[job_id]
 
     def _input(self, job_id: int, ic: Any) -> Any:
+        import numpy as np
+
+        kept = self.state["inputs"].get(str(job_id))
+        if kept is not None:
+            return np.asarray(kept, dtype=np.int64).reshape(1, -1)
         return sdk.fetch_input(ic, self._uri(job_id), self.base_dir)
+
+    def _checked_input(self, job_id: int, ic: Any) -> Any:
+        """The job's input, kept or fetched again (after a crash), checked against its commitment."""
+        from ..zk import inference
+
+        x = self._input(job_id, ic)
+        if inference.input_commitment(ic, x) != bytes(self.client.compute.job(job_id).inputCommitment):
+            raise ValueError(f"the input of job #{job_id} no longer matches its commitment")
+        return x
 
     def _outputs(self, net: Any, x: Any) -> list[int]:
         from ..zk import inference
@@ -106,6 +127,9 @@ class ProviderAgent(Agent):
             return self._skip(job_id, "too close to its deadline")
         if int(c.freeStake(self.account.address)) < int(j.collateral):
             return self._skip(job_id, f"collateral {int(j.collateral)} exceeds the free stake")
+        if len(self.state["mine"]) >= self.max_open:
+            self.state["next_job"] = job_id  # come back to it when a held job settles
+            raise _Full()
         ic, net = served
         try:
             x = self._input(job_id, ic)
@@ -113,13 +137,29 @@ class ProviderAgent(Agent):
                 return self._skip(job_id, "its input does not match the commitment")
         except Exception as exc:  # noqa: BLE001 - an input that cannot be fetched or read: never accept the job
             return self._skip(job_id, f"input unavailable ({exc})")
-        proof = self._prove(ic, net, x) if int(j.mode) == sdk.MODES["proof"] else None
-        # Submitting takes the open job in the same transaction (no separate accept): recorded first, so a crash
-        # after it finds the job on chain as ours and never submits again.
+        # Only inputs the circuit can prove: an optimistic result that could not be proven when challenged or
+        # audited would be slashed, a proof-mode job never paid.
+        from ..zk.network import MAX_ABS_VALUE
+
+        if net.peak(x) >= MAX_ABS_VALUE // 2:
+            return self._skip(job_id, "the model's values on its input leave the circuit's range: no proof possible")
+        proof = None
+        if int(j.mode) == sdk.MODES["proof"]:
+            try:
+                proof = self._prove(ic, net, x)
+            except Exception as exc:  # noqa: BLE001 - a job that cannot be proven is never taken
+                return self._skip(job_id, f"cannot prove it ({exc})")
+        # The input is kept with the job: a later proof (challenge, audit, crash) never fetches it again, so a
+        # requester who swaps or deletes the file after the result cannot make the proof impossible.
+        self.state["inputs"][str(job_id)] = x.reshape(-1).tolist()
         if job_id not in self.state["mine"]:
             self.state["mine"].append(job_id)
         self.save()
         self.log(f"{self.name}: taking job #{job_id} ({sdk.MODE_NAMES[int(j.mode)]})")
+        if str(j.provider) != self.account.address:
+            # a job open to all: accept first (nothing revealed), then submit — a result in the mempool of a job
+            # not yet ours could be copied by anyone staked
+            send(c.accept, job_id, sender=self.account)
         self._submit(job_id, ic, net, x, proof)
 
     def _submit(self, job_id: int, ic: Any, net: Any, x: Any, proof: Any = None) -> None:
@@ -147,19 +187,21 @@ class ProviderAgent(Agent):
         if status == "open" and str(j.provider) in (sdk.ZERO, self.account.address):
             # recorded, then the submission failed or never landed: take it now if there is still time
             if int(chain.pending_timestamp) + self.margin <= int(j.deadline):
-                self._submit(job_id, ic, net, self._input(job_id, ic))
+                self._submit(job_id, ic, net, self._checked_input(job_id, ic))
             else:
                 self.state["mine"].remove(job_id)
         elif status == "accepted":
             # accepted but not submitted (a crash in between): submit now if there is still time
             if int(chain.pending_timestamp) <= int(j.deadline):
-                self._submit(job_id, ic, net, self._input(job_id, ic))
+                self._submit(job_id, ic, net, self._checked_input(job_id, ic))
         elif status == "submitted":
             if not int(j.proofDue) and j.challenger == sdk.ZERO:
                 self._quiet_until[job_id] = int(j.resultAt) + int(j.terms.challengeWindow) + 1
+                if not j.drawn:
+                    self._draw_after[job_id] = int(j.resultBlock) + 1
             if int(j.proofDue) and not self.seen(f"prove:{job_id}") and not self.seen(f"unprovable:{job_id}"):
                 posted = sdk.outputs_of(self.client, job_id)
-                x = self._input(job_id, ic)
+                x = self._checked_input(job_id, ic)
                 from ..zk import inference
 
                 if posted != inference.outputs_of(net, x):
@@ -178,30 +220,47 @@ class ProviderAgent(Agent):
                     self.log(f"{self.name}: job #{job_id} {done}")
         elif status in ("paid", "slashed", "refunded") or str(j.provider) != self.account.address:
             self.state["mine"].remove(job_id)
+            self.state["inputs"].pop(str(job_id), None)
             self.log(f"{self.name}: job #{job_id} {status}")
 
     def tick(self) -> None:
-        total = int(self.client.compute.totalJobs())
-        while int(self.state["next_job"]) <= total and not self.stopping:
-            job_id = int(self.state["next_job"])
-            self._consider(job_id)
-            self.state["next_job"] = job_id + 1
-            self.save()
         from ape import chain
 
+        c = self.client.compute
         now, head = int(chain.pending_timestamp), int(chain.blocks.head.number)
-        # Challenges and audits of our jobs since the last look: those need a proof now, whatever the window says.
+        # First what is due: challenges and audits of our jobs need a proof now, whatever the window says.
         urgent = set()
         if head >= self._event_block:
-            for event in (self.client.compute.Challenged, self.client.compute.AuditDrawn):
+            for event in (c.Challenged, c.AuditDrawn):
                 urgent |= {int(log.jobId) for log in event.range(self._event_block, head + 1)}
             self._event_block = head + 1
-        for job_id in list(self.state["mine"]):
+        held = list(self.state["mine"])
+        for job_id in sorted(held, key=lambda j: j not in urgent):
             if self.stopping:
                 return
             if job_id not in urgent and now < self._quiet_until.get(job_id, 0):
                 continue  # a posted result inside its challenge window: nothing to do until it closes
             self._advance(job_id)
+        # Draw our results' audits early, in one call: one nobody draws within 256 blocks counts as audited.
+        undrawn = [j for j in self.state["mine"] if j in self._draw_after and head > self._draw_after[j]]
+        if undrawn:
+            send(c.drawAudits, undrawn, sender=self.account)
+            for j in undrawn:
+                job = c.job(j)
+                if job.drawn:
+                    self._draw_after.pop(j, None)
+                    if job.audited:
+                        self._quiet_until.pop(j, None)  # audited: prove on the next tick
+        # Then new jobs, up to max_open held at once.
+        total = int(c.totalJobs())
+        try:
+            while int(self.state["next_job"]) <= total and not self.stopping:
+                job_id = int(self.state["next_job"])
+                self._consider(job_id)
+                self.state["next_job"] = job_id + 1
+                self.save()
+        except _Full:
+            pass
         self.save()
 
     def status(self) -> dict:

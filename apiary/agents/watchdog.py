@@ -41,7 +41,14 @@ class Watchdog(Agent):
         if served is None or sdk.STATUS[int(j.status)] != "submitted" or j.challenger != sdk.ZERO:
             return
         ic, net = served
-        x = sdk.fetch_input(ic, sdk.job_uri(self.client, job_id), self.base_dir)
+        try:
+            x = sdk.fetch_input(ic, sdk.job_uri(self.client, job_id), self.base_dir)
+            if inference.input_commitment(ic, x) != bytes(j.inputCommitment):
+                raise ValueError("the file does not match the job's input commitment")
+        except Exception as exc:  # noqa: BLE001 - never challenge on an input it cannot vouch for
+            self.mark(f"unchecked:{job_id}", why=str(exc)[:200])
+            self.log(f"{self.name}: job #{job_id} not checked: {exc}")
+            return
         self.state["checked"] = int(self.state["checked"]) + 1
         if inference.outputs_of(net, x) == posted:
             return
@@ -66,7 +73,7 @@ class Watchdog(Agent):
                 if self.stopping:
                     return
                 job_id = int(log.jobId)
-                if not self.seen(f"challenge:{job_id}"):
+                if not self.seen(f"challenge:{job_id}") and not self.seen(f"unchecked:{job_id}"):
                     self._check(job_id, inference.from_instances([int(v) for v in log.outputs]))
             self.state["next_block"] = head + 1
             self.save()

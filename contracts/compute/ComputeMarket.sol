@@ -34,6 +34,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     uint16 public constant MAX_PAID_SHARE_BPS = 9_000;
     /// @notice The audit of a result posted in block B is drawn from the hash of block B + AUDIT_DELAY.
     uint256 public constant AUDIT_DELAY = 1;
+    uint256 public constant MAX_URI_BYTES = 512;
 
     /*//////////////////////////////////////////////////////////////
                           IMMUTABLES AND STORAGE
@@ -136,6 +137,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         Params memory p = _params;
         if (r.price == 0) revert ComputeMarketZeroAmount();
         if (r.inputCommitment == bytes32(0)) revert ComputeMarketBadJob("zero input commitment");
+        if (bytes(r.inputUri).length > MAX_URI_BYTES) revert ComputeMarketBadJob("input URI longer than 512 bytes");
         if (r.provider == msg.sender) revert ComputeMarketBadJob("requester is the provider");
         if (r.collateral < p.minCollateral) revert ComputeMarketBadParam("collateral", r.collateral, p.minCollateral, type(uint256).max);
         if (r.deadline < block.timestamp + MIN_JOB_TIME || r.deadline > block.timestamp + MAX_JOB_TIME) {
@@ -179,6 +181,9 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     function cancel(uint256 jobId) external nonReentrant {
         Job storage j = _expect(jobId, Status.Open);
         if (msg.sender != j.requester) revert ComputeMarketNotRequester(jobId, msg.sender);
+        // A job for a named provider may be taken with its result in one call: cancelling it in front of that
+        // call would hand the requester the outputs for nothing. It can only expire.
+        if (j.provider != address(0)) revert ComputeMarketBadJob("a job for a named provider cannot be cancelled");
         _refund(jobId, j, Status.Refunded);
         emit JobCancelled(jobId);
     }
@@ -191,6 +196,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     /// @inheritdoc IComputeMarket
     function submitProof(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external nonReentrant {
         Job storage j = _accepted(jobId, Mode.Proof);
+        // slither-disable-next-line reentrancy-no-eth — nonReentrant, and the callee is the registered verifier fixed at posting
         j.outputHash = InferenceProofs.verify(j.verifier, proof, outputs, _statement(j, bytes32(0)));
         emit ResultPosted(jobId, msg.sender, outputs);
         emit JobProven(jobId, j.outputHash);
@@ -214,6 +220,9 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         if (block.timestamp > closes) revert ComputeMarketWindowClosed(jobId, closes);
         if (j.challenger != address(0)) revert ComputeMarketAlreadyChallenged(jobId, j.challenger);
         if (msg.sender == j.provider) revert ComputeMarketSelfChallenge(jobId);
+        // An audited result must be proven anyway: a challenge adds nothing but a share a provider's friend
+        // could take from the requester's compensation.
+        if (j.audited) revert ComputeMarketProofRequired(jobId, j.proofDue);
         j.challenger = msg.sender;
         uint256 received = _collect(stakeToken, msg.sender, j.terms.challengeBond);
         if (received < j.terms.challengeBond) revert ComputeMarketBadParam("bond received", received, j.terms.challengeBond, received);
@@ -237,6 +246,16 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         j.audited = audited;
         if (audited) _requireProof(j);
         emit AuditDrawn(jobId, audited, j.proofDue);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function drawAudits(uint256[] calldata jobIds) external returns (uint256 drawn) {
+        for (uint256 i; i < jobIds.length; ++i) {
+            Job storage j = _jobs[jobIds[i]];
+            if (j.status != Status.Submitted || j.drawn || block.number <= uint256(j.resultBlock) + AUDIT_DELAY) continue;
+            drawAudit(jobIds[i]);
+            ++drawn;
+        }
     }
 
     /// @inheritdoc IComputeMarket
@@ -351,7 +370,9 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     /// provider that has its result need not accept first) — and the deadline not passed.
     function _accepted(uint256 jobId, Mode mode) private returns (Job storage j) {
         j = _job(jobId);
-        if (j.status == Status.Open) _accept(jobId, j);
+        // Only the named provider may take a job with its result: on a job open to all, a result in the mempool
+        // could be copied by anyone staked (accept first, then submit: only the acceptor may submit).
+        if (j.status == Status.Open && j.provider == msg.sender) _accept(jobId, j);
         else if (j.status != Status.Accepted) revert ComputeMarketWrongStatus(jobId, j.status, Status.Accepted);
         if (j.mode != mode) revert ComputeMarketWrongMode(jobId, j.mode);
         if (msg.sender != j.provider) revert ComputeMarketNotProvider(jobId, msg.sender);

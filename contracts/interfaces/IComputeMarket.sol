@@ -181,12 +181,17 @@ interface IComputeMarket {
     // ---- jobs
     function postJob(JobRequest calldata request) external returns (uint256 jobId);
     function cancel(uint256 jobId) external;
-    /// @notice Take an open job (lock its collateral). `submitProof`/`submitResult` on an open job take it too.
+    /// @notice Take an open job (lock its collateral). The job's named provider may instead take it with its result
+    /// in one call (`submitProof`/`submitResult`); a job open to all must be accepted first, so that a result seen
+    /// in the mempool cannot be copied. A named provider's job cannot be cancelled, only expire.
     function accept(uint256 jobId) external;
     function submitProof(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external;
     function submitResult(uint256 jobId, uint256[] calldata outputs) external;
     function challenge(uint256 jobId) external;
     function drawAudit(uint256 jobId) external returns (bool audited);
+    /// @notice Draw the audits of every listed job that can be drawn now (others are skipped); returns how many.
+    /// An undrawn audit counts as audited once 256 blocks have passed: providers draw early, in one call.
+    function drawAudits(uint256[] calldata jobIds) external returns (uint256 drawn);
     function proveResult(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external;
     function finalize(uint256 jobId) external;
     function slashUnproven(uint256 jobId) external;

@@ -134,3 +134,49 @@ def test_agents__proof_optimistic_liar_crash_vanish_audit(stack, tmp_path, alice
     assert sdk.settle_if_due(client, alice, caught) == "slashed"
     status = liar.status()
     assert caught in status["submitted"] and status["prove_seconds"] == 0
+
+
+def test_agents__requester_tricks__provider_keeps_its_input_skips_unprovable_watchdog_never_challenges_blind(
+        stack, tmp_path, alice, carol, chain):
+    """Outside review of the compute market: a requester who swaps the input file after the result (then
+    challenges) cannot make the proof impossible — the agent proves from the input it checked and kept; an input
+    the circuit cannot prove is never taken; a watchdog given a file that does not match the commitment does not
+    challenge (it would lose its bond to the provider's proof)."""
+    core, market, client, ic, net, model_id, providers, x = stack
+    c = market.compute
+    lines: list[str] = []
+    agent = ProviderAgent(client, providers[0], {model_id: (ic, net)}, tmp_path / "p.json", poll_interval=0,
+                          log=lines.append)
+    job = sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral="20", hours=1,
+                       mode="optimistic", provider=providers[0].address)
+    step(agent)
+    assert sdk.STATUS[int(c.job(job).status)] == "submitted"
+    x.write_text("7.0,3.0,6.0,2.0\n")  # the requester swaps the file, then challenges
+    watchdog = Watchdog(client, carol, {model_id: (ic, net)}, tmp_path / "w.json", poll_interval=0, log=lines.append)
+    step(watchdog)
+    assert c.job(job).challenger == sdk.ZERO and any("not checked" in line for line in lines)  # no blind challenge
+    from apiary.sdk.data import _approve
+
+    _approve(core.token.address, alice, c.address, int(c.job(job).terms.challengeBond), lambda _m: None)
+    c.challenge(job, sender=alice)
+    step(agent)
+    assert sdk.STATUS[int(c.job(job).status)] == "paid", lines[-4:]  # proven from the kept input; bond taken
+
+    big = tmp_path / "big.csv"
+    big.write_text("79,79,79,79\n")  # within the input bound, but the weights below push values out of range
+    from apiary.zk.network import MAX_ABS_VALUE
+
+    import dataclasses
+
+    import numpy as np
+
+    huge = dataclasses.replace(net, layers=[dataclasses.replace(layer, params={k: np.full_like(v, MAX_ABS_VALUE)
+                                                                               for k, v in layer.params.items()})
+                                            for layer in net.layers])
+    picky = ProviderAgent(client, providers[1], {model_id: (ic, huge)}, tmp_path / "p1.json", poll_interval=0,
+                          log=lines.append)
+    picky.state["next_job"] = int(c.totalJobs()) + 1
+    job = sdk.post_job(client, alice, ic, model_id, big, token="ApiaryToken", price="2", collateral="20", hours=1,
+                       mode="optimistic", provider=providers[1].address)
+    step(picky)
+    assert sdk.STATUS[int(c.job(job).status)] == "open" and any("circuit's range" in line for line in lines)

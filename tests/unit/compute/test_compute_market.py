@@ -418,19 +418,64 @@ def test_ledger__escrow_equals_stakes_bonds_and_payments(compute, post, provider
     assert OUTPUTS == 3
 
 
-def test_submit_on_an_open_job__takes_it_in_the_same_call(compute, post, providers, requester, attacker, usd):
+def test_named_provider__takes_its_job_with_the_result__others_and_open_jobs_must_accept(compute, post, providers,
+                                                                                        requester, attacker):
     p = providers[0]
     named = post(OPTIMISTIC, provider=providers[1])
-    with ape.reverts(compute.ComputeMarketNotProvider):
+    with ape.reverts(compute.ComputeMarketWrongStatus):  # not the named provider: nothing to take
         compute.submitResult(named, OUT, sender=p)
-    job_id = post(OPTIMISTIC)
-    with ape.reverts(compute.ComputeMarketBadJob):
-        compute.submitResult(job_id, OUT, sender=requester)
-    with ape.reverts(compute.ComputeMarketInsufficientStake):
-        compute.submitResult(job_id, OUT, sender=attacker)  # funded but not staked
-    compute.submitResult(job_id, OUT, sender=p)
-    j = compute.job(job_id)
+    open_job = post(OPTIMISTIC, seed=b"o")
+    with ape.reverts(compute.ComputeMarketWrongStatus):
+        # a result for a job open to all would sit in the mempool, copyable by anyone staked: accept first
+        compute.submitResult(open_job, OUT, sender=p)
+    mine = post(OPTIMISTIC, seed=b"m1", provider=p)
+    compute.submitResult(mine, OUT, sender=p)
+    j = compute.job(mine)
     assert j.status == SUBMITTED and j.provider == p and compute.providerOf(p).locked == COLLATERAL
-    proof_job = post(PROOF, seed=b"p")
+    proof_job = post(PROOF, seed=b"p", provider=p)
     compute.submitProof(proof_job, FakeProof(b"p", b"m").proof, OUT, sender=p)
     assert compute.job(proof_job).status == PAID and compute.providerOf(p).locked == COLLATERAL
+
+
+def test_named_job__cannot_be_cancelled_in_front_of_its_result__only_expires(compute, post, providers, requester, chain,
+                                                                            usd):
+    job_id = post(OPTIMISTIC, provider=providers[0])
+    with ape.reverts(compute.ComputeMarketBadJob):
+        compute.cancel(job_id, sender=requester)
+    later(chain, DAY + 1)
+    compute.expire(job_id, sender=requester)
+    assert compute.job(job_id).status == REFUNDED and compute.owed(requester, usd) == PRICE
+
+
+def test_challenge__of_an_audited_result__refused(compute, post, providers, gov, chain, carol, attacker):
+    _audit_all(compute, gov, providers)
+    p = providers[0]
+    for i in range(40):
+        job_id = _submitted(compute, post, p, seed=bytes([i]))
+        chain.mine(1)
+        compute.drawAudit(job_id, sender=carol)
+        if compute.job(job_id).audited:
+            break
+    else:
+        pytest.fail("no audit in 40 draws at 50%")
+    with ape.reverts(compute.ComputeMarketProofRequired):  # a friend's challenge would only cut the requester's share
+        compute.challenge(job_id, sender=attacker)
+
+
+def test_draw_audits__batch_draws_what_can_be_drawn(compute, post, providers, gov, chain, carol):
+    _audit_all(compute, gov, providers)
+    p = providers[0]
+    a = _submitted(compute, post, p, seed=b"a")
+    b = _submitted(compute, post, p, seed=b"b")
+    receipt = compute.drawAudits([a, b, 999], sender=carol)  # b's deciding block is not mined yet; 999 unknown
+    assert compute.job(a).drawn and not compute.job(b).drawn
+    chain.mine(1)
+    compute.drawAudits([a, b], sender=carol)
+    assert compute.job(b).drawn and receipt
+
+
+def test_post__input_uri_bounded(compute, funded, usd, model_id, chain, requester):
+    req = (model_id, input_commitment(b"in"), "u" * 513, usd, PRICE, COLLATERAL, chain.pending_timestamp + DAY, 0,
+           "0x0000000000000000000000000000000000000000")
+    with ape.reverts(compute.ComputeMarketBadJob):
+        compute.postJob(req, sender=requester)
