@@ -40,6 +40,7 @@ from . import srs as srs_mod
 from .encoding import POINT_BYTES, R, commitment_hash, decompress_g1, felt_to_int, int_to_signed, verify_calldata
 from .errors import ArtefactError, DataError, ModelError, ProofError
 from .network import MAX_ABS_VALUE, Network, from_architecture, inference_graph
+from .pipeline import ensure_keys as pipeline_ensure_keys
 from .pipeline import (Circuit, Progress, ProofBundle, _as_network, _check_model, _keys_and_verifier, _quiet, _run_args,
                        _silenced_stdout, _srs_record, _step, expected_run_args, open_circuit, srs_for, verify_bundle)
 
@@ -81,7 +82,7 @@ class InferenceCircuit:
 
     @property
     def compiled(self) -> Path:
-        return self.build / "inference.compiled"
+        return self.build / "reference.compiled"  # where _keys_and_verifier writes it
 
     @property
     def settings(self) -> dict:
@@ -195,8 +196,6 @@ def build_inference(evaluation: Circuit | str | Path, srs_path: Path | None = No
         if size > evm.EIP170_LIMIT:
             raise ProofError(f"the inference verifier of {circuit.circuit_id} is {size:,} bytes, over EIP-170")
         (staging / "manifest.json").write_text(json.dumps(_manifest(ic, staging, srs), indent=2, sort_keys=True) + "\n")
-        os.replace(build / "reference.compiled", ic.compiled)
-        (build / "pk.vk-sha256").write_text(srs_mod.sha256_file(staging / "vk.key"))
         if ic.root.exists():
             shutil.rmtree(ic.root)
         os.replace(staging, ic.root)
@@ -227,25 +226,9 @@ def check_inference_statement(ic: InferenceCircuit) -> None:
 
 
 def ensure_keys(ic: InferenceCircuit, srs_path: Path | None = None, progress: Progress = _quiet) -> Path:
-    """The proving key (a build output), regenerated from the committed artefacts when missing or stale."""
-    ic.check_files()
-    stamp = ic.build / "pk.vk-sha256"
-    vk_sha = srs_mod.sha256_file(ic.path("vk.key"))
-    if ic.pk.is_file() and ic.compiled.is_file() and stamp.is_file() and stamp.read_text() == vk_sha:
-        return ic.pk
-    srs = srs_for(ic, srs_path, progress)
-    ic.build.mkdir(parents=True, exist_ok=True)
-    with _step(progress, f"proving key for {ic.circuit_id}"):
-        with _silenced_stdout():
-            ezkl.compile_circuit(str(ic.path("model.onnx")), str(ic.compiled), str(ic.path("settings.json")))
-        vk_tmp, pk_tmp = ic.build / "vk.regenerated", ic.build / ".pk.key.tmp"
-        ezkl.setup(str(ic.compiled), str(vk_tmp), str(pk_tmp), srs_path=str(srs))
-        if vk_tmp.read_bytes() != ic.path("vk.key").read_bytes():
-            pk_tmp.unlink(missing_ok=True)
-            raise ArtefactError(f"regenerated verifying key differs from {ic.path('vk.key')}: artefacts and SRS do not belong together")
-        os.replace(pk_tmp, ic.pk)
-        stamp.write_text(vk_sha)
-    return ic.pk
+    """The proving key (a build output), regenerated from the committed artefacts when missing or stale: the
+    evaluation circuits' mechanism (`pipeline.ensure_keys`), which an InferenceCircuit satisfies."""
+    return pipeline_ensure_keys(ic, srs_path, progress)
 
 
 # ---------------------------------------------------------------- inputs, outputs, proofs

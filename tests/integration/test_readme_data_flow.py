@@ -9,20 +9,14 @@ import re
 
 import pytest
 
-from apiary.paths import PROJECT_ROOT
 
-from tests.integration.test_readme_market_flow import _port_open, run_block
+from tests.integration.test_readme_market_flow import _port_open, readme_bash_block, run_block
 
-BEGIN, END = "<!-- data-flow:begin -->", "<!-- data-flow:end -->"
 TIMEOUT = 600
 
 
 def readme_block() -> str:
-    text = (PROJECT_ROOT / "README.md").read_text()
-    assert text.count(BEGIN) == 1 and text.count(END) == 1, "README.md needs exactly one data-flow block"
-    match = re.fullmatch(r"\s*```bash\n(.*?)```\s*", text[text.index(BEGIN) + len(BEGIN) : text.index(END)], re.S)
-    assert match, "the data-flow markers must enclose exactly one ```bash block"
-    return match.group(1)
+    return readme_bash_block("data-flow")
 
 
 @pytest.mark.anvil

@@ -19,18 +19,23 @@ import pytest
 
 from apiary.paths import PROJECT_ROOT
 
-BEGIN, END = "<!-- market-flow:begin -->", "<!-- market-flow:end -->"
 MODEL_OWNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1
 TIMEOUT = 420
 
 
-def readme_block() -> str:
+def readme_bash_block(name: str) -> str:
+    """The one ```bash block between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in README.md."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     text = (PROJECT_ROOT / "README.md").read_text()
-    assert text.count(BEGIN) == 1 and text.count(END) == 1, "README.md needs exactly one market-flow block"
-    section = text[text.index(BEGIN) + len(BEGIN) : text.index(END)]
+    assert text.count(begin) == 1 and text.count(end) == 1, f"README.md needs exactly one {name} block"
+    section = text[text.index(begin) + len(begin) : text.index(end)]
     match = re.fullmatch(r"\s*```bash\n(.*?)```\s*", section, re.S)
-    assert match, "the market-flow markers must enclose exactly one ```bash block"
+    assert match, f"the {name} markers must enclose exactly one ```bash block"
     return match.group(1)
+
+
+def readme_block() -> str:
+    return readme_bash_block("market-flow")
 
 
 def _free_port() -> int:
