@@ -37,7 +37,7 @@ from ..paths import PROJECT_ROOT, write_atomic
 from .amounts import Token, format_duration, format_time
 from .errors import ApiaryCliError
 from .market import BountyView, Direction, Metric, Mode, Phase, Status, circuit_id, label
-from .tx import send, simulate
+from .tx import commit_seal, send, simulate
 
 Log = Callable[[str], None]
 PROOF_CACHE = PROJECT_ROOT / "build" / "proofs"  # proofs depend on model and data only: shared by deployments
@@ -516,16 +516,6 @@ def flush_fees(market: Market, sender: Any, token: Token) -> int:
 # ---------------------------------------------------------------- model registration (resumable)
 
 
-def _seal_block(models: Any, seal: bytes, from_block: int) -> int | None:
-    """The block a seal landed in (from its RegistrationCommitted event), or None."""
-    from ape import chain
-
-    for event in models.RegistrationCommitted.range(from_block, chain.blocks.height + 1, search_topics={"seal": seal}):
-        if bytes(event.seal) == bytes(seal):
-            return int(event.block_number)
-    return None
-
-
 def register_model(market: Market, owner: Any, circuit_name: str, commitment: bytes, uri: str, state_dir: Path,
                    log: Log = _quiet) -> tuple[int, bool]:
     """Register a model (commit a seal, reveal it after MIN_SEAL_AGE blocks, wait until final); resumable.
@@ -556,7 +546,7 @@ def register_model(market: Market, owner: Any, circuit_name: str, commitment: by
                              "a commitment is registered once")
     salt = _unhex(record["salt"]) if record else _secrets.token_bytes(32)
     seal = bytes(models.seal(owner.address, cid, commitment, salt))
-    landed = _seal_block(models, seal, market.from_block) if record else None
+    landed = (int(models.pendingSeal(seal).blockNumber) or None) if record else None
     window = int(models.sealWindow())
     if landed is not None and chain.blocks.height + 1 > landed + window:
         log(f"the seal sent at block {landed} expired (window {window} blocks): sealing again")
@@ -566,7 +556,7 @@ def register_model(market: Market, owner: Any, circuit_name: str, commitment: by
         write_atomic(record_path, json.dumps({"owner": owner.address, "circuit": circuit_name,
                                               "commitment": _hex(commitment), "salt": _hex(salt)}) + "\n")
         os.chmod(record_path, 0o600)
-        landed = int(send(models.commit, seal, sender=owner).block_number)
+        landed = commit_seal(models, seal, sender=owner)
         log(f"seal committed in block {landed}")
     else:
         log(f"resuming: seal committed in block {landed}")

@@ -34,7 +34,7 @@ from ..paths import write_atomic
 from .amounts import Token, format_time
 from .bounties import _hex, _quiet, _unhex, deployment_token
 from .errors import ApiaryCliError
-from .tx import send
+from .tx import commit_seal, send
 
 Log = Callable[[str], None]
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -91,6 +91,8 @@ def register_dataset(client: DataClient, owner: Any, data_file: Path, state_dir:
                      price: str | None = None, token: str | None = None, log: Log = _quiet,
                      commitment: merkle.Commitment | None = None) -> tuple[int, bool]:
     """Commit a dataset file, seal, stake and register it (resumable). Returns (dataset id, newly registered?)."""
+    from ape import chain
+
     from .devnode import wait_for_block
 
     reg = client.datasets
@@ -118,8 +120,14 @@ def register_dataset(client: DataClient, owner: Any, data_file: Path, state_dir:
     if record is None:
         _secret(record_path, {"owner": owner.address, "root": _hex(c.root), "salt": _hex(salt)})
     landed = record.get("block") if record else None
+    window = int(reg.sealWindow())
+    if landed is not None and chain.blocks.height + 1 > int(landed) + window:
+        log(f"the seal sent at block {landed} expired (window {window} blocks): sealing again")
+        salt, landed = _secrets.token_bytes(32), None
+        seal = bytes(reg.seal(owner.address, c.root, salt))
+        _secret(record_path, {"owner": owner.address, "root": _hex(c.root), "salt": _hex(salt)})
     if landed is None:
-        landed = int(send(reg.commit, seal, sender=owner).block_number)
+        landed = commit_seal(reg, seal, sender=owner)
         record = {"owner": owner.address, "root": _hex(c.root), "salt": _hex(salt), "block": landed}
         _secret(record_path, record)
         log(f"seal committed in block {landed}")
@@ -186,13 +194,13 @@ def challenge_duplicate(client: DataClient, challenger: Any, later_id: int, late
     state_dir.mkdir(parents=True, exist_ok=True)
     salt = _unhex(record["salt"]) if record and record.get("owner") == challenger.address else _secrets.token_bytes(32)
     commitment = bytes(reg.challengeCommitment(challenger.address, later_id, earlier_id, shared, salt))
-    if not record or record.get("owner") != challenger.address:
+    if record and record.get("owner") == challenger.address and record.get("block"):
+        landed = int(record["block"])
+    else:
         _secret(record_path, {"owner": challenger.address, "salt": _hex(salt)})
-        landed = int(send(reg.commitChallenge, commitment, sender=challenger).block_number)
+        landed = commit_seal(reg, commitment, sender=challenger, commit=reg.commitChallenge)
         _secret(record_path, {"owner": challenger.address, "salt": _hex(salt), "block": landed})
         log(f"challenge committed in block {landed}")
-    else:
-        landed = int(record["block"])
     wait_for_block(landed + 1, log=log)
     send(reg.challengeDuplicate, later_id, earlier_id, shared, [later.proof(h) for h in shared],
          [earlier.proof(h) for h in shared], salt, sender=challenger)
@@ -275,7 +283,8 @@ def buy_licence(client: DataClient, buyer: Any, listing_id: int, package_file: P
     _secret(record_path, {"buyer": buyer.address, "listing": listing_id, "secret": hex(one_time.secret),
                           "package": str(package_file)})
     _approve(str(d.priceToken), buyer, m.address, int(d.price), log)
-    receipt = send(m.buy, listing_id, str(d.priceToken), limit, *one_time.public, sender=buyer)
+    # The package checked above, by its root: a reorg that re-numbers listings cannot sell another one.
+    receipt = send(m.buy, listing_id, package.cipher_root, str(d.priceToken), limit, *one_time.public, sender=buyer)
     sale_id = int(next(iter(receipt.events.filter(m.Purchased))).saleId)
     record_path.replace(state_dir / f"sale-{sale_id}.json")
     log(f"paid {token.format(int(d.price))} for listing #{listing_id}: sale #{sale_id}")

@@ -15,7 +15,7 @@ from typing import Any
 from eth_utils import keccak
 
 from .devnode import wait_for_block
-from .tx import send
+from .tx import commit_seal, send
 
 
 # ---------------------------------------------------------------- enums (mirror the Solidity enums, in order)
@@ -116,9 +116,9 @@ def register_model(models: Any, owner: Any, circuit: bytes, commitment: bytes, u
     accept it. Returns the model id."""
     salt = salt or os.urandom(32)
     seal = models.seal(owner.address, circuit, commitment, salt)
-    receipt = send(models.commit, seal, sender=owner, **tx)
+    landed = commit_seal(models, seal, sender=owner, **tx)
     # The reveal must land MIN_SEAL_AGE blocks after the seal: mined at once on a dev chain, awaited elsewhere.
-    wait_for_block(receipt.block_number + int(models.MIN_SEAL_AGE()) - 1, log=log)
+    wait_for_block(landed + int(models.MIN_SEAL_AGE()) - 1, log=log)
     send(models.register, circuit, commitment, salt, uri, sender=owner, **tx)
     model_id = int(models.modelIdOf(circuit, commitment))
     if wait_final:

@@ -78,3 +78,24 @@ def deploy(container: Any, *args: Any, sender: Any, **kwargs: Any) -> Any:
         return container.deploy(*args, sender=sender, **kwargs)
     except Exception as exc:  # noqa: BLE001
         raise ApiaryCliError(f"deploying {name} failed: {explain(exc)}") from exc
+
+
+def commit_seal(book: Any, seal: bytes, *, sender: Any, **kwargs: Any) -> int:
+    """Land the commitment `seal` in a seal book (`book.commit` for registrations, or pass the bound method to
+    use, e.g. `commit=book.commitChallenge`); returns the block it landed in.
+
+    A hash already pending is used as it is, never sent again: our own from a run that crashed before it wrote
+    the block down, or a copy someone sent in front of ours from the mempool. Either binds our address, and a
+    copy only numbers it earlier (ISealBook), so a front-runner cannot make the commit or its retries fail.
+    """
+    commit = kwargs.pop("commit", None) or book.commit
+    pending = book.pendingSeal(seal)
+    if int(pending.number):
+        return int(pending.blockNumber)
+    try:
+        return int(send(commit, seal, sender=sender, **kwargs).block_number)
+    except ApiaryCliError:
+        pending = book.pendingSeal(seal)
+        if int(pending.number):  # landed in front of ours
+            return int(pending.blockNumber)
+        raise

@@ -111,12 +111,22 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IDataMarket
-    function buy(uint256 listingId, IERC20 expectedToken, uint256 maxPrice, uint256 buyerKeyX, uint256 buyerKeyY)
+    function buy(
+        uint256 listingId,
+        bytes32 expectedCipherRoot,
+        IERC20 expectedToken,
+        uint256 maxPrice,
+        uint256 buyerKeyX,
+        uint256 buyerKeyY
+    )
         external
         nonReentrant
         returns (uint256 saleId)
     {
         Listing storage l = _listing(listingId);
+        // The package the buyer chose: listing ids are assigned in landing order, so a reorg that re-orders two
+        // listings must not sell the other one under this id.
+        if (l.cipherRoot != expectedCipherRoot) revert DataMarketWrongListing(listingId, l.cipherRoot, expectedCipherRoot);
         // A listing whose dataset changed hands or was flagged duplicate sells nothing more.
         if (l.closed || registry.ownerOf(l.datasetId) != l.seller) revert DataMarketListingClosed(listingId);
         IDatasetRegistry.Dataset memory d = registry.dataset(l.datasetId);

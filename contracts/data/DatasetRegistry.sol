@@ -7,6 +7,7 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
+import {SealBook} from "../common/SealBook.sol";
 import {IDatasetRegistry} from "../interfaces/IDatasetRegistry.sol";
 import {IDeviceRegistry} from "../interfaces/IDeviceRegistry.sol";
 import {IFeeVault} from "../interfaces/IFeeVault.sol";
@@ -16,12 +17,11 @@ import {RowMerkle} from "./RowMerkle.sol";
 /// @title DatasetRegistry
 /// @notice See {IDatasetRegistry}. Owned by the timelock, which sets the stake amount and the challenge window
 /// within bounds fixed here; terms promised at registration (stake, window) never change afterwards.
-contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlement {
+contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlement, SealBook {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    uint256 public constant MIN_SEAL_AGE = 1;
     uint256 public constant MIN_SEAL_WINDOW = 4;
     uint256 public constant MAX_SEAL_WINDOW = 50_400;
     uint256 public constant MIN_CHALLENGE_WINDOW = 1 hours;
@@ -54,15 +54,7 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
     uint256 public challengeWindow;
     uint256 public minDuplicateRows;
 
-    struct Pending {
-        uint64 blockNumber;
-        uint64 timestamp;
-        uint64 number;
-    }
-
-    mapping(bytes32 commitment => Pending) private _pending;
     mapping(uint256 laterId => Claim) private _claims;
-    uint64 private _sealCount;
     mapping(bytes32 root => uint256 id) private _byRoot;
     mapping(uint256 id => Dataset) private _datasets;
     uint256 private _count;
@@ -100,7 +92,7 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
 
     /// @inheritdoc IDatasetRegistry
     function commit(bytes32 seal_) external {
-        uint64 number = _record(seal_);
+        uint64 number = _recordSeal(seal_);
         emit RegistrationCommitted(seal_, msg.sender, number);
     }
 
@@ -108,12 +100,7 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
     function register(Registration calldata r, bytes32 salt) external nonReentrant returns (uint256 id) {
         if (r.root == bytes32(0) || r.rows == 0) revert DatasetRegistryEmpty();
         if (bytes(r.uri).length > MAX_URI_BYTES) revert DatasetRegistryUriTooLong(bytes(r.uri).length, MAX_URI_BYTES);
-        bytes32 s = seal(msg.sender, r.root, salt);
-        Pending memory rec = _pending[s];
-        if (rec.number == 0) revert DatasetRegistryUnknownSeal(s);
-        if (block.number < rec.blockNumber + MIN_SEAL_AGE) revert DatasetRegistrySealTooNew(s, rec.blockNumber, block.number);
-        if (block.number > rec.blockNumber + sealWindow) revert DatasetRegistrySealExpired(s, rec.blockNumber, block.number);
-        delete _pending[s];
+        SealRecord memory rec = _takeSeal(seal(msg.sender, r.root, salt), sealWindow);
 
         id = _byRoot[r.root];
         address from = address(0);
@@ -203,7 +190,7 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
 
     /// @inheritdoc IDatasetRegistry
     function commitChallenge(bytes32 commitment) external {
-        _record(commitment);
+        _recordSeal(commitment);
         emit ChallengeCommitted(commitment, msg.sender);
     }
 
@@ -258,9 +245,8 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
     /// period is open); consumed here. Returns its commit number (earlier commitments have smaller numbers).
     function _consumeChallenge(uint256 laterId, uint256 earlierId, bytes32 c) private returns (uint64) {
         Dataset storage later = _dataset(laterId);
-        Pending memory rec = _pending[c];
-        if (rec.number == 0) revert DatasetRegistryUnknownChallenge(c);
-        if (block.number <= rec.blockNumber) revert DatasetRegistryChallengeTooNew(c);
+        // Consumed here; a revert below restores it. The reveal period bounds its age, not a block count.
+        SealRecord memory rec = _takeSeal(c, type(uint256).max);
         uint256 revealEnd = uint256(later.challengeEnds) + REVEAL_PERIOD;
         if (rec.timestamp > later.challengeEnds || block.timestamp > revealEnd) {
             revert DatasetRegistryChallengeClosed(laterId, rec.timestamp, later.challengeEnds, revealEnd);
@@ -270,7 +256,6 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
         if (later.stakeReleased && (claim.endsAt == 0 || block.timestamp > claim.endsAt)) {
             revert DatasetRegistryStakeGone(laterId);
         }
-        delete _pending[c];
         return rec.number;
     }
 
@@ -403,14 +388,6 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
             if (block.number <= until) revert DatasetRegistryNotFinal(id, until);
         }
         return super._update(to, id, auth);
-    }
-
-    /// @dev Records a registration seal or challenge commitment in the one numbered sequence. A pending one
-    /// cannot be refreshed: nobody can push someone else's commitment later.
-    function _record(bytes32 commitment) private returns (uint64 number) {
-        if (_pending[commitment].number != 0) revert DatasetRegistryCommitmentExists(commitment);
-        number = ++_sealCount;
-        _pending[commitment] = Pending(uint64(block.number), uint64(block.timestamp), number);
     }
 
     function _setStakeAmount(uint256 amount) private {

@@ -95,6 +95,8 @@ interface IDataMarket {
     /// @notice Thrown when listing a dataset that can still be taken over, or is flagged duplicate, or has no price.
     error DataMarketDatasetNotSellable(uint256 datasetId);
     error DataMarketListingClosed(uint256 listingId);
+    /// @notice Thrown when a purchase names another package than the listing holds (a reorg re-ordered listings).
+    error DataMarketWrongListing(uint256 listingId, bytes32 cipherRoot, bytes32 expectedCipherRoot);
     /// @notice Thrown when the current terms are not the ones the buyer accepted.
     error DataMarketTermsChanged(IERC20 token, uint256 price, IERC20 expectedToken, uint256 maxPrice);
     /// @notice Thrown for a buyer or ephemeral key that is not a secp256k1 point with 0 < x < N.
@@ -146,10 +148,16 @@ interface IDataMarket {
 
     function closeListing(uint256 listingId) external;
 
-    /// @notice Buys a licence at the dataset's current terms, which must be `expectedToken` and at most `maxPrice`.
-    function buy(uint256 listingId, IERC20 expectedToken, uint256 maxPrice, uint256 buyerKeyX, uint256 buyerKeyY)
-        external
-        returns (uint256 saleId);
+    /// @notice Buys a licence to the package of `listingId`, which must be `expectedCipherRoot` (the package the
+    /// buyer read), at the dataset's current terms, which must be `expectedToken` and at most `maxPrice`.
+    function buy(
+        uint256 listingId,
+        bytes32 expectedCipherRoot,
+        IERC20 expectedToken,
+        uint256 maxPrice,
+        uint256 buyerKeyX,
+        uint256 buyerKeyY
+    ) external returns (uint256 saleId);
 
     function deliver(uint256 saleId, bytes32 buyerKeyId, uint256 ephemeralX, uint256 ephemeralY, bytes32 encKey) external;
 

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 
 import {RowMerkle} from "../data/RowMerkle.sol";
+import {ISealBook} from "./ISealBook.sol";
 
 /// @title Dataset registry
 /// @notice Datasets as ERC-721 tokens. A dataset is its **commitment**: the Merkle root over the hashes of its
@@ -33,7 +34,7 @@ import {RowMerkle} from "../data/RowMerkle.sol";
 ///   then attested for as long as that device stays active in the device registry.
 ///
 /// Ledger invariant (Settlement): `locked(stakeToken) == Σ stakes of datasets neither slashed nor released`.
-interface IDatasetRegistry is IERC721 {
+interface IDatasetRegistry is IERC721, ISealBook {
     /// @notice A proven duplicate's stake, waiting for the earliest-committed challenge (CLAIM_PERIOD).
     struct Claim {
         address challenger;
@@ -72,14 +73,6 @@ interface IDatasetRegistry is IERC721 {
     /// @notice Thrown when registering the zero root or zero rows.
     error DatasetRegistryEmpty();
     error DatasetRegistryUriTooLong(uint256 length, uint256 max);
-    /// @notice Thrown when no pending seal matches the registration (wrong sender, salt or root, or reused).
-    error DatasetRegistryUnknownSeal(bytes32 seal);
-    /// @notice Thrown when the seal landed fewer than `MIN_SEAL_AGE` blocks ago.
-    error DatasetRegistrySealTooNew(bytes32 seal, uint256 committedAt, uint256 currentBlock);
-    /// @notice Thrown when the seal is older than `sealWindow` blocks.
-    error DatasetRegistrySealExpired(bytes32 seal, uint256 committedAt, uint256 currentBlock);
-    /// @notice Thrown when committing a seal or challenge commitment that is already pending.
-    error DatasetRegistryCommitmentExists(bytes32 commitment);
     /// @notice Thrown when the root is registered already under an earlier (or the same) seal.
     error DatasetRegistryDuplicateRoot(bytes32 root, uint256 existingId);
     /// @notice Thrown for a token id that was never registered.
@@ -90,10 +83,6 @@ interface IDatasetRegistry is IERC721 {
     error DatasetRegistryNotOwner(uint256 id, address caller);
     /// @notice Thrown when a signature is not by the active device `deviceId` over the dataset's digest.
     error DatasetRegistryBadAttestation(uint256 id, bytes32 deviceId);
-    /// @notice Thrown when revealing a challenge nobody committed (wrong challenger, fields or salt).
-    error DatasetRegistryUnknownChallenge(bytes32 commitment);
-    /// @notice Thrown when a challenge is revealed in the block of its commitment.
-    error DatasetRegistryChallengeTooNew(bytes32 commitment);
     /// @notice Thrown when a challenge was committed after the dataset's window, or revealed after its reveal period.
     error DatasetRegistryChallengeClosed(uint256 id, uint256 committedAt, uint256 windowEnd, uint256 revealEnd);
     /// @notice Thrown when the "earlier" dataset was not sealed before the challenged one.

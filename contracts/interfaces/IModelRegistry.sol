@@ -3,6 +3,8 @@ pragma solidity ^0.8.24;
 
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 
+import {ISealBook} from "./ISealBook.sol";
+
 /// @title Model registry
 /// @notice Models as ERC-721 tokens: (circuit id, weight commitment, metadata URI). The weight commitment is
 /// `keccak256(commit(W))`, the hash of the KZG commitment of the integer weights that every evaluation proof of
@@ -21,7 +23,7 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 ///
 /// Ledger invariant: every registered commitment maps to exactly one token, and a token's seal number only
 /// ever decreases (each takeover is by an earlier seal).
-interface IModelRegistry is IERC721 {
+interface IModelRegistry is IERC721, ISealBook {
     struct Model {
         bytes32 circuitId;
         bytes32 commitment;
@@ -33,14 +35,6 @@ interface IModelRegistry is IERC721 {
 
     /// @notice Thrown when registering the zero commitment.
     error ModelRegistryZeroCommitment();
-    /// @notice Thrown when no pending seal matches the registration (wrong sender, salt or fields, or reused).
-    error ModelRegistryUnknownSeal(bytes32 seal);
-    /// @notice Thrown when the seal landed fewer than `MIN_SEAL_AGE` blocks ago.
-    error ModelRegistrySealTooNew(bytes32 seal, uint256 committedAt, uint256 currentBlock);
-    /// @notice Thrown when the seal is older than `sealWindow` blocks.
-    error ModelRegistrySealExpired(bytes32 seal, uint256 committedAt, uint256 currentBlock);
-    /// @notice Thrown when committing a seal that is already pending.
-    error ModelRegistrySealExists(bytes32 seal);
     /// @notice Thrown when the commitment is registered already under an earlier (or the same) seal.
     error ModelRegistryDuplicate(bytes32 circuitId, bytes32 commitment, uint256 existingId);
     /// @notice Thrown for a token id that was never registered.
@@ -56,9 +50,6 @@ interface IModelRegistry is IERC721 {
     event ModelRegistered(uint256 indexed id, address indexed owner, bytes32 indexed circuitId, bytes32 commitment, string uri);
     /// @notice An earlier seal of the same commitment was revealed: model `id` moved from `from` to `to`.
     event ModelReclaimed(uint256 indexed id, address indexed from, address indexed to, uint256 sealNumber);
-
-    /// @notice Blocks a seal must wait before its reveal (front-running protection).
-    function MIN_SEAL_AGE() external view returns (uint256);
 
     /// @notice Blocks after which a seal can no longer be revealed; also how long a registration stays contestable.
     function sealWindow() external view returns (uint256);

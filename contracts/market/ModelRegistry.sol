@@ -4,18 +4,17 @@ pragma solidity ^0.8.24;
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
+import {SealBook} from "../common/SealBook.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IVerifierRegistry} from "../interfaces/IVerifierRegistry.sol";
 
 /// @title ModelRegistry
 /// @notice See {IModelRegistry}. No admin: registration rules are fixed at deployment.
-contract ModelRegistry is ERC721, IModelRegistry {
+contract ModelRegistry is ERC721, SealBook, IModelRegistry {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @inheritdoc IModelRegistry
-    uint256 public constant MIN_SEAL_AGE = 1;
     /// @notice Shortest seal window a deployment may choose: a reveal must be able to wait a few blocks.
     uint256 public constant MIN_SEAL_WINDOW = 4;
     /// @notice Longest seal window: about a week of 12 s blocks.
@@ -29,13 +28,6 @@ contract ModelRegistry is ERC721, IModelRegistry {
     /// @inheritdoc IModelRegistry
     uint256 public immutable sealWindow;
 
-    struct SealRecord {
-        uint64 blockNumber;
-        uint64 number;
-    }
-
-    mapping(bytes32 seal => SealRecord) private _seals;
-    uint64 private _sealCount;
     // Global, not per circuit: circuits with the same parameter layout give the same weight commitment, so a
     // commitment seen in someone's reveal must not be registrable again under a sibling circuit.
     mapping(bytes32 commitment => uint256 id) private _byCommitment;
@@ -63,11 +55,8 @@ contract ModelRegistry is ERC721, IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function commit(bytes32 seal_) external {
-        // A pending seal cannot be refreshed: nobody can push someone else's seal past the window, or later in
-        // the order. Copying a seal hash from the mempool only records it earlier, in its owner's favour.
-        if (_seals[seal_].blockNumber != 0) revert ModelRegistrySealExists(seal_);
-        uint64 number = ++_sealCount;
-        _seals[seal_] = SealRecord(uint64(block.number), number);
+        // Copying a seal hash from the mempool only records it earlier, in its owner's favour (see {ISealBook}).
+        uint64 number = _recordSeal(seal_);
         emit RegistrationCommitted(seal_, msg.sender, number);
     }
 
@@ -77,11 +66,7 @@ contract ModelRegistry is ERC721, IModelRegistry {
         returns (uint256 id)
     {
         if (commitment == bytes32(0)) revert ModelRegistryZeroCommitment();
-        bytes32 s = seal(msg.sender, circuitId, commitment, salt);
-        SealRecord memory rec = _seals[s];
-        if (rec.blockNumber == 0) revert ModelRegistryUnknownSeal(s);
-        if (block.number < rec.blockNumber + MIN_SEAL_AGE) revert ModelRegistrySealTooNew(s, rec.blockNumber, block.number);
-        if (block.number > rec.blockNumber + sealWindow) revert ModelRegistrySealExpired(s, rec.blockNumber, block.number);
+        SealRecord memory rec = _takeSeal(seal(msg.sender, circuitId, commitment, salt), sealWindow);
         // slither-disable-next-line unused-return — called for its revert on unknown or retired circuits only
         verifiers.activeCircuit(circuitId);
 
@@ -90,7 +75,6 @@ contract ModelRegistry is ERC721, IModelRegistry {
             Model storage existing = _models[id];
             // The earliest seal wins; an equal or later one is a duplicate.
             if (rec.number >= existing.sealNumber) revert ModelRegistryDuplicate(circuitId, commitment, id);
-            delete _seals[s];
             address from = _ownerOf(id);
             existing.circuitId = circuitId;
             existing.registeredAt = uint64(block.number);
@@ -103,7 +87,6 @@ contract ModelRegistry is ERC721, IModelRegistry {
             return id;
         }
 
-        delete _seals[s];
         id = ++_count;
         _byCommitment[commitment] = id;
         _models[id] = Model({

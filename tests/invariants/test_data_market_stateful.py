@@ -191,10 +191,10 @@ class DataMarketMachine(RuleBasedStateMachine):
         buyer, key = self.buyers[who], exchange.OneTimeKey.new()
         if l["fraud"]:
             with ape.reverts(self.mk.DataMarketListingClosed):
-                self.mk.buy(listing + 1, self.token, PRICE, *key.public, sender=buyer)
+                self.mk.buy(listing + 1, self.mk.listing(listing + 1).cipherRoot, self.token, PRICE, *key.public, sender=buyer)
             return
         fee = int(self.vault.feeBps())
-        self.mk.buy(listing + 1, self.token, PRICE, *key.public, sender=buyer)
+        self.mk.buy(listing + 1, self.mk.listing(listing + 1).cipherRoot, self.token, PRICE, *key.public, sender=buyer)
         self.sales.append(Sale(listing, buyer, fee, key, int(self.chain.blocks.head.timestamp) + HOUR))
         self.mk_ledger.lock(PRICE)
 

@@ -198,3 +198,36 @@ def test_cite__own_or_licensed_datasets_only_once(run, stack, project, deployer,
     nonce = alice.nonce
     line = refused(run("cite", "--model-id", str(model_id), "--datasets", str(own), account=alice), alice, nonce)
     assert "ProvenanceAlreadyCited" in line, line
+
+
+def test_front_run_commits__registration_and_challenge_still_go_through(run, stack, tmp_path, monkeypatch, alice,
+                                                                         carol, whale, attacker):
+    """SECURITY (review L-3): someone who copies a seal or challenge hash from the mempool and lands it first
+    cannot make the commit or its retries fail: the client reveals the pending copy, which binds its address."""
+    from apiary.data import merkle
+    from apiary.sdk import data as sdk_data
+
+    core, market = stack
+    reg = market.datasets
+    salt = b"\x42" * 32
+    monkeypatch.setattr(sdk_data._secrets, "token_bytes", lambda n: salt[:n])
+    ok(run("transfer", "--to", attacker.address, "--amount", "1000", account=whale))
+
+    a_file = rows_file(tmp_path / "a.csv", range(60))
+    seal = reg.seal(alice, merkle.commit_file(a_file).root, salt)
+    reg.commit(seal, sender=attacker)  # the copy lands in front of alice's commit
+    copied_at = int(reg.pendingSeal(seal).blockNumber)
+    a_id = registered_id(run("register", "--data", str(a_file), "--quiet", account=alice))
+    assert reg.ownerOf(a_id) == alice.address and int(reg.dataset(a_id).sealedAt) == copied_at
+    assert int(reg.pendingSeal(seal).number) == 0  # consumed by alice's reveal
+
+    p_file = rows_file(tmp_path / "p.csv", range(40, 100))
+    p_id = registered_id(run("register", "--data", str(p_file), "--quiet", account=attacker))
+    shared = merkle.shared_rows(merkle.commit_file(p_file), merkle.commit_file(a_file),
+                                limit=int(reg.minDuplicateRows()))
+    commitment = reg.challengeCommitment(carol, p_id, a_id, shared, salt)
+    reg.commitChallenge(commitment, sender=attacker)  # the challenger's hash, copied and landed first
+    out = ok(run("challenge", "--dataset", str(p_id), "--data", str(p_file), "--earlier", str(a_id), "--earlier-data",
+                 str(a_file), account=carol))
+    assert f"dataset #{p_id} slashed" in out, out
+    assert reg.challengeClaim(p_id).challenger == carol.address

@@ -43,7 +43,7 @@ def offer(tmp_path, register, registry, market, chain, alice, usd):
 
 def buy(market, offer, who, *, max_price=PRICE):
     buyer_key = exchange.OneTimeKey.new()
-    tx = market.buy(offer["listing"], market.bondToken(), max_price, *buyer_key.public, sender=who)
+    tx = market.buy(offer["listing"], market.listing(offer["listing"]).cipherRoot, market.bondToken(), max_price, *buyer_key.public, sender=who)
     return buyer_key, next(iter(tx.events.filter(market.Purchased))).saleId
 
 
@@ -104,8 +104,8 @@ def test_dispute__package_not_the_registered_rows__refunded_and_bond_slashed(tmp
     assert not exchange.check_package(pkg, root=c.root, rows=c.rows, cipher_root=pkg.cipher_root, key_hash=keccak(key)).ok
     market.list(dataset_id, pkg.cipher_root, keccak(key), HOUR, DAY, "u", sender=alice)
     bob_key, carol_key = exchange.OneTimeKey.new(), exchange.OneTimeKey.new()
-    market.buy(1, usd, PRICE, *bob_key.public, sender=bob)
-    market.buy(1, usd, PRICE, *carol_key.public, sender=carol)
+    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *bob_key.public, sender=bob)
+    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *carol_key.public, sender=carol)
     ephemeral = deliver(market, chain, 1, bob_key.public, key, alice)
     opened = exchange.open_package(pkg, key)
     registered = exchange.Package(pkg.path, pkg.header, [bytes(x) for x in c.leaves], pkg.lengths, pkg.pieces_offset,
@@ -185,23 +185,34 @@ def test_buy__price_or_token_changed_between_quote_and_purchase__rejected(market
     registry.setLicenceTerms(offer["dataset"], usd, PRICE + 1, sender=alice)
     key = exchange.OneTimeKey.new()
     with ape.reverts(market.DataMarketTermsChanged):
-        market.buy(1, usd, PRICE, *key.public, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=bob)
     other = project.MockERC20.deploy("Other", "OTH", sender=deployer)
     registry.setLicenceTerms(offer["dataset"], other, PRICE, sender=alice)
     with ape.reverts(market.DataMarketTermsChanged):
-        market.buy(1, usd, PRICE, *key.public, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=bob)
+    assert market.locked(usd) == BOND
+
+
+def test_buy__names_the_package__another_listing_under_the_same_id_is_refused(market, offer, bob, usd):
+    """A reorg that re-orders two listings gives this id to the other one: the buyer named the package it
+    checked (its cipher root), so nothing is sold."""
+    key = exchange.OneTimeKey.new()
+    wrong = b"\x13" * 32
+    with ape.reverts(market.DataMarketWrongListing, listingId=1, cipherRoot=market.listing(1).cipherRoot,
+                     expectedCipherRoot=wrong):
+        market.buy(1, wrong, usd, PRICE, *key.public, sender=bob)
     assert market.locked(usd) == BOND
 
 
 def test_buy__bad_key_self_purchase_closed_listing__rejected(market, offer, alice, bob, usd):
     with ape.reverts(market.DataMarketBadKey):
-        market.buy(1, usd, PRICE, 1, 2, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, 1, 2, sender=bob)
     key = exchange.OneTimeKey.new()
     with ape.reverts(market.DataMarketNotBuyer):
-        market.buy(1, usd, PRICE, *key.public, sender=alice)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=alice)
     market.closeListing(1, sender=alice)
     with ape.reverts(market.DataMarketListingClosed):
-        market.buy(1, usd, PRICE, *key.public, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=bob)
 
 
 def test_listing__only_final_owned_datasets_and_bond_released_after_sales(tmp_path, market, offer, register, chain,
@@ -244,7 +255,7 @@ def test_buy__dataset_sold_on__the_old_listing_sells_nothing(market, offer, regi
     chain.mine(SEAL_WINDOW + 1)
     registry.transferFrom(alice, carol, offer["dataset"], sender=alice)  # the lister no longer owns the dataset
     with ape.reverts(market.DataMarketListingClosed):
-        market.buy(1, usd, PRICE, *key.public, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=bob)
     assert market.locked(usd) == BOND
 
 
@@ -259,7 +270,7 @@ def test_dispute__package_missing_a_piece__refunded(tmp_path, market, register, 
     short = pkg.cipher_leaves()[:-1] + [merkle.EMPTY]
     market.list(dataset_id, merkle.root_of(short), keccak(key), HOUR, DAY, "u", sender=alice)
     buyer_key = exchange.OneTimeKey.new()
-    market.buy(1, usd, PRICE, *buyer_key.public, sender=bob)
+    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *buyer_key.public, sender=bob)
     ephemeral = deliver(market, chain, 1, buyer_key.public, key, alice)
     shared = buyer_key.shared(ephemeral)
     last = c.rows - 1
@@ -294,7 +305,7 @@ def test_delivery__ephemeral_key_beyond_ecrecover_range__rejected_so_every_deliv
     with ape.reverts(market.DataMarketBadKey):
         market.deliver(sale_id, exchange.key_id(buyer_key.public), HIGH_X, HIGH_Y, b"\x13" * 32, sender=alice)
     with ape.reverts(market.DataMarketBadKey):  # nor as the buyer's key
-        market.buy(1, usd, PRICE, HIGH_X, HIGH_Y, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, HIGH_X, HIGH_Y, sender=bob)
     assert market.saleState(sale_id) == 1 and market.locked(usd) == BOND + PRICE
     info = exchange.key_info(chain.chain_id, market.address, sale_id)
     with pytest.raises(exchange.DataError, match="0 < x < N"):
@@ -305,10 +316,10 @@ def test_delivery__ephemeral_key_beyond_ecrecover_range__rejected_so_every_deliv
 
 def test_buy__one_time_key_used_again__rejected(market, offer, bob, carol, usd):
     key = exchange.OneTimeKey.new()
-    market.buy(1, usd, PRICE, *key.public, sender=bob)
+    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=bob)
     for buyer in (bob, carol):
         with ape.reverts(market.DataMarketKeyReused):
-            market.buy(1, usd, PRICE, *key.public, sender=buyer)
+            market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=buyer)
 
 
 def test_delivery__for_another_buyer_key__rejected(market, offer, chain, alice, bob, carol):

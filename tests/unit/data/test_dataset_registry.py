@@ -77,10 +77,10 @@ def test_register__empty_or_unsealed_or_expired__rejected(registry, register, ch
     salt = register(alice, c, reveal=False)
     with ape.reverts(registry.DatasetRegistryEmpty):
         register.reveal(alice, empty, salt)
-    with ape.reverts(registry.DatasetRegistryUnknownSeal):
+    with ape.reverts(registry.SealUnknown):
         register.reveal(bob, c, salt)  # alice's seal, bob's reveal
     chain.mine(SEAL_WINDOW + 1)
-    with ape.reverts(registry.DatasetRegistrySealExpired):
+    with ape.reverts(registry.SealExpired):
         register.reveal(alice, c, salt)
     assert registry.locked(usd) == 0 and registry.totalDatasets() == 0
 
@@ -88,7 +88,7 @@ def test_register__empty_or_unsealed_or_expired__rejected(registry, register, ch
 def test_register__pending_seal_cannot_be_recommitted(registry, alice, attacker):
     s = registry.seal(alice, b"\x01" * 32, b"\x02" * 32)
     registry.commit(s, sender=alice)
-    with ape.reverts(registry.DatasetRegistryCommitmentExists, commitment=s):
+    with ape.reverts(registry.SealExists, seal=s):
         registry.commit(s, sender=attacker)
 
 
@@ -159,7 +159,7 @@ def test_challenge__same_evidence_twice__slashes_once(registry, pair, challenge,
     hashes = merkle.shared_rows(b, a, MIN_DUPLICATE_ROWS)
     salt = os.urandom(32)
     challenge(carol, later_id, earlier_id, b, a, hashes, salt=salt)
-    with ape.reverts(registry.DatasetRegistryUnknownChallenge):  # the commitment was consumed
+    with ape.reverts(registry.SealUnknown):  # the commitment was consumed
         challenge(carol, later_id, earlier_id, b, a, hashes, salt=salt, commit=False)
     chain.mine(1, deltatime=3601)
     registry.claimChallengeReward(later_id, sender=carol)
@@ -171,7 +171,7 @@ def test_challenge__copied_reveal_from_another_address__pays_nobody(registry, pa
     hashes = merkle.shared_rows(b, a, MIN_DUPLICATE_ROWS)
     salt = os.urandom(32)
     registry.commitChallenge(registry.challengeCommitment(carol, later_id, earlier_id, hashes, salt), sender=carol)
-    with ape.reverts(registry.DatasetRegistryUnknownChallenge):
+    with ape.reverts(registry.SealUnknown):
         challenge(attacker, later_id, earlier_id, b, a, hashes, salt=salt, commit=False)
     assert registry.owed(attacker, usd) == 0 and not registry.dataset(later_id).duplicate
 

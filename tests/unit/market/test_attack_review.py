@@ -359,9 +359,9 @@ def test_defended__mempool_copy_of_a_seal_hash_only_helps_its_owner(models, alic
     w, salt = keccak(b"alice weights"), b"\x01" * 32
     seal = models.seal(alice, circuit, w, salt)
     models.commit(seal, sender=attacker)  # copied from Alice's pending commit and landed first
-    with ape.reverts(models.ModelRegistrySealExists, seal=seal):
+    with ape.reverts(models.SealExists, seal=seal):
         models.commit(seal, sender=alice)
-    with ape.reverts(models.ModelRegistryUnknownSeal):
+    with ape.reverts(models.SealUnknown):
         models.register(circuit, w, salt, "", sender=attacker)  # the seal binds Alice's address
     models.register(circuit, w, salt, "", sender=alice)
     assert models.ownerOf(models.modelIdOf(circuit, w)) == alice.address

@@ -45,7 +45,7 @@ def test_model_registry__commit_reveal_mints_to_owner(models, alice, circuit):
 
 
 def test_model_registry__reveal_without_commit__reverts(models, alice, circuit):
-    with ape.reverts(models.ModelRegistryUnknownSeal):
+    with ape.reverts(models.SealUnknown):
         models.register(circuit, b"\x07" * 32, b"\x01" * 32, "", sender=alice)
 
 
@@ -65,7 +65,7 @@ def test_model_registry__front_run_copy_of_reveal__fails(models, alice, attacker
     seal = models.seal(alice, circuit, b"\x07" * 32, b"\x01" * 32)
     models.commit(seal, sender=alice)
     # The attacker copies Alice's reveal from the mempool: the seal binds Alice's address, so it is unknown.
-    with ape.reverts(models.ModelRegistryUnknownSeal, seal=models.seal(attacker, circuit, b"\x07" * 32, b"\x01" * 32)):
+    with ape.reverts(models.SealUnknown, seal=models.seal(attacker, circuit, b"\x07" * 32, b"\x01" * 32)):
         models.register(circuit, b"\x07" * 32, b"\x01" * 32, "", sender=attacker)
     models.register(circuit, b"\x07" * 32, b"\x01" * 32, "", sender=alice)
     assert models.ownerOf(1) == alice.address
@@ -82,7 +82,7 @@ def test_model_registry__attacker_with_own_late_seal_hits_duplicate(models, alic
 def test_model_registry__seal_cannot_be_refreshed_or_reused(models, alice, attacker, circuit):
     seal = models.seal(alice, circuit, b"\x07" * 32, b"\x01" * 32)
     models.commit(seal, sender=alice)
-    with ape.reverts(models.ModelRegistrySealExists, seal=seal):
+    with ape.reverts(models.SealExists, seal=seal):
         models.commit(seal, sender=attacker)
 
 
@@ -90,7 +90,7 @@ def test_model_registry__expired_seal__reverts(models, alice, circuit, chain):
     seal = models.seal(alice, circuit, b"\x07" * 32, b"\x01" * 32)
     models.commit(seal, sender=alice)
     chain.mine(models.sealWindow() + 1)
-    with ape.reverts(models.ModelRegistrySealExpired):
+    with ape.reverts(models.SealExpired):
         models.register(circuit, b"\x07" * 32, b"\x01" * 32, "", sender=alice)
 
 
@@ -176,7 +176,7 @@ def test_finding4__final_once_every_earlier_seal_expired(models, alice, attacker
     assert not models.isFinal(1)
     chain.mine(until - chain.blocks.height + 1)
     assert models.isFinal(1)
-    with ape.reverts(models.ModelRegistrySealExpired):
+    with ape.reverts(models.SealExpired):
         models.register(circuit, w, b"\x01" * 32, "", sender=alice)
     assert models.ownerOf(1) == attacker.address
 
@@ -219,7 +219,7 @@ def test_model_registry__seller_cannot_take_a_sold_model_back(models, alice, bob
     with ape.reverts(models.ModelRegistryNotFinal):
         models.transferFrom(alice, bob, 1, sender=alice)  # cannot be sold while the earlier seal is revealable
     chain.mine(models.contestableUntil(1) - chain.blocks.height)
-    with ape.reverts(models.ModelRegistrySealExpired):
+    with ape.reverts(models.SealExpired):
         models.register(circuit, w, b"\x01" * 32, "", sender=alice)
     models.transferFrom(alice, bob, 1, sender=alice)
     assert models.ownerOf(1) == bob.address
