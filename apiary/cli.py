@@ -157,8 +157,8 @@ def rebuild(circuit, srs):
     if not pipeline.rebuild_verifier(c, srs, progress=_echo):
         raise ZkError(f"rebuilt verifier differs from {c.root}: the artefacts were edited or built with other tools")
     click.echo(f"{c.circuit_id}: vk.key, Verifier.sol and vk.bin rebuilt identically")
-    if inference.InferenceCircuit(c).root.is_dir():
-        ic = inference.open_inference(c)
+    for slots in [1, *inference.batch_sizes(c)] if inference.InferenceCircuit(c).root.is_dir() else []:
+        ic = inference.open_inference(c, slots)
         if not inference.rebuild_verifier(ic, srs, progress=_echo):
             raise ZkError(f"rebuilt inference verifier differs from {ic.root}: edited or built with other tools")
         click.echo(f"{ic.circuit_id}: vk.key, Verifier.sol and vk.bin rebuilt identically")
@@ -167,12 +167,15 @@ def rebuild(circuit, srs):
 @zk.command(name="build-inference")
 @click.argument("circuit")
 @click.option("--srs", type=click.Path(path_type=Path), default=None, help=SRS_HELP)
-def build_inference(circuit, srs):
+@click.option("--slots", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Inputs per proof: 2 or more builds the batch circuit (CIRCUIT/inference-x<slots>/), whose one "
+                   "proof settles up to that many proof-mode jobs of a model.")
+def build_inference(circuit, srs, slots):
     """Build a circuit's inference twin (CIRCUIT/inference/): one input in, its logits out, proven at the
     evaluation circuit's row count so that a model's weights commit to the same point (its registered commitment)."""
     from .zk import inference
 
-    ic = inference.build_inference(circuit, srs, progress=_echo)
+    ic = inference.build_inference(circuit, srs, progress=_echo, slots=slots)
     click.echo(f"{ic.circuit_id}: {ic.root} (2^{ic.logrows} rows, {ic.num_outputs} public outputs); register it as "
                f"{ic.circuit_id} with metric inference")
 

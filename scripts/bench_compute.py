@@ -4,8 +4,9 @@ job by mode, the share of the agent's time spent proving; every job paid exactly
     ape run bench_compute --network ethereum:local:foundry [--optimistic 150] [--proof 40] [--digits 10]
 
 (also run by `./dev bench`); writes reports/compute-bench.md; the committed snapshot is docs/compute-bench.md.
-Phases: optimistic iris jobs (accept + post outputs; settled after the challenge window, audited ones proven),
-proof-mode iris jobs, proof-mode digits-MLP jobs (2^17 rows: the evaluation circuit's domain). The requester posts
+Phases: optimistic iris jobs (taken with their outputs; settled after the challenge window, audited ones proven),
+proof-mode iris jobs, proof-mode digits-MLP jobs (2^17 rows: the evaluation circuit's domain), proven 16 at a time
+with the batch circuit (submitProofBatch). Jobs name the provider, which takes each with its result. The requester posts
 every job of a phase first; the agent's clock runs only while it works them.
 """
 
@@ -34,13 +35,16 @@ from apiary.zk import models as zk_models
 ONE = 10**18
 
 
-def _enable(core, market, deployer, voters, name: str) -> inference.InferenceCircuit:
+def _enable(core, market, deployer, voters, name: str, slots: int = 1) -> inference.InferenceCircuit:
+    """Register the evaluation circuit and its inference circuit; with `slots`, its batch circuit too."""
     ic = inference.open_inference(name)
     ev = evm.deploy_with_ape(ic.evaluation, deployer)
     register_circuit_by_governance(core, market, name, ev.address, ic.evaluation.manifest_sha256,
                                    ic.evaluation.spec.samples, voters[0], voters, metric=ic.evaluation.spec.metric)
-    iv = evm.deploy_with_ape(ic, deployer, name="Halo2Verifier_" + ic.circuit_id.replace("-", "_").replace(".", "_"))
-    register_inference_by_governance(core, market, ic, iv.address, voters[0], voters)
+    for each in [ic] + ([inference.open_inference(name, slots)] if slots > 1 else []):
+        iv = evm.deploy_with_ape(each, deployer, name="Halo2Verifier_" + each.circuit_id.replace("-", "_").replace(".", "_"))
+        register_inference_by_governance(core, market, each, iv.address, voters[0], voters)
+        inference.ensure_keys(each)
     return ic
 
 
@@ -78,10 +82,13 @@ def _gas_by_method(compute, first_block: int, last_block: int) -> dict[str, list
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--optimistic", "n_opt", type=click.IntRange(0), default=150, show_default=True)
 @click.option("--proof", "n_proof", type=click.IntRange(0), default=40, show_default=True)
-@click.option("--digits", "n_digits", type=click.IntRange(0), default=10, show_default=True,
-              help="Proof-mode jobs of the digits MLP (about 20 s of proving each on 2 cores).")
+@click.option("--digits", "n_digits", type=click.IntRange(0), default=32, show_default=True,
+              help="Proof-mode jobs of the digits MLP (2^17 rows: about 20 s per proof on 2 cores).")
+@click.option("--digits-slots", type=click.IntRange(1, 64), default=16, show_default=True,
+              help="Inputs per digits proof (its batch circuit, verifiers/digits-mlp16-n64/inference-x<k>; 1: one "
+                   "proof per job).")
 @click.option("--out", type=click.Path(path_type=Path), default=PROJECT_ROOT / "reports" / "compute-bench.md")
-def cli(ecosystem, network, n_opt, n_proof, n_digits, out):
+def cli(ecosystem, network, n_opt, n_proof, n_digits, digits_slots, out):
     a = accounts.test_accounts
     deployer, alice, bob, provider = a[0], a[1], a[2], a[3]
     base = PROFILES["local"]
@@ -92,14 +99,13 @@ def cli(ecosystem, network, n_opt, n_proof, n_digits, out):
     work = Path(tempfile.mkdtemp(prefix="apiary-compute-bench-"))
     client = sdk.ComputeClient(c, market.models, market.verifiers, 0, {"ApiaryToken": apy.address})
     served = {}
-    for name, dataset, arch, size, n in (("iris-logreg-n8", "iris", "logreg", 120, n_opt + n_proof),
-                                         ("digits-mlp16-n64", "digits", "mlp", 1000, n_digits)):
+    for name, dataset, arch, size, n, slots in (("iris-logreg-n8", "iris", "logreg", 120, n_opt + n_proof, 1),
+                                                ("digits-mlp16-n64", "digits", "mlp", 1000, n_digits, digits_slots)):
         if not n:
             continue
-        ic = _enable(core, market, deployer, [alice, bob], name)
+        ic = _enable(core, market, deployer, [alice, bob], name, slots)
         net = zk_models.train(zk_models.load_dataset(dataset), arch, size).to_network()
         model_id = register_model(market.models, alice, circuit_id(name), pipeline.model_commitment(ic.evaluation, net))
-        inference.ensure_keys(ic)
         served[name] = (model_id, ic, net, _inputs(work, dataset, n))
     for who in (alice, provider):
         apy.approve(c, 2**256 - 1, sender=who)
@@ -115,8 +121,9 @@ def cli(ecosystem, network, n_opt, n_proof, n_digits, out):
             return
         model_id, ic, _net, _ = served[circuit]
         first = int(chain.blocks.head.number) + 1
+        # For the provider by name, as a requester who picked a provider does: it takes each job with its result
         ids = [sdk.post_job(client, alice, ic, model_id, path, token="ApiaryToken", price="2", collateral="20", hours=2,
-                            mode=mode) for path in jobs]
+                            mode=mode, provider=provider.address) for path in jobs]
         proving_before = float(agent.state["prove_seconds"])
         busy = 0.0  # the agent's own time: the bench's status polls between its ticks do not count
         while any(sdk.STATUS[int(c.job(j).status)] in ("open", "accepted") for j in ids):
@@ -152,7 +159,8 @@ def cli(ecosystem, network, n_opt, n_proof, n_digits, out):
         phase("optimistic, iris logreg", "iris-logreg-n8", "optimistic", iris[3][:n_opt])
         phase("proof, iris logreg (2^11 rows)", "iris-logreg-n8", "proof", iris[3][n_opt:n_opt + n_proof])
     if "digits-mlp16-n64" in served:
-        phase("proof, digits MLP (2^17 rows)", "digits-mlp16-n64", "proof", served["digits-mlp16-n64"][3])
+        per = f"{digits_slots} per proof" if digits_slots > 1 else "one per proof"
+        phase(f"proof, digits MLP (2^17 rows, {per})", "digits-mlp16-n64", "proof", served["digits-mlp16-n64"][3])
 
     total = sum(r[1] for r in rows)
     owed = int(c.owed(provider, apy))
@@ -164,7 +172,7 @@ def cli(ecosystem, network, n_opt, n_proof, n_digits, out):
         f"anvil via ape ({network.name}), one provider agent in process (ape, simulate-then-send transactions). "
         "Jobs per agent-minute: jobs over the agent's working time (the requester posts a phase's jobs first; the "
         "challenge window is excluded). Gas: mean per job of the provider's calls (accept, submitResult or "
-        "submitProof, finalize; drawAudit and proveResult where audited).",
+        "submitProof or submitProofBatch, finalize; drawAudits and proveResult where audited).",
         "",
         "| phase | jobs | agent s | jobs / agent-min | proving share | settle after window s | audited | provider gas / job | postJob gas | per call |",
         "|---|---|---|---|---|---|---|---|---|---|",

@@ -1,6 +1,7 @@
 """Compute market from the command line: `ape run compute <command> --network … --account …`.
 
     ape run compute propose-inference --circuit iris-logreg-n8       # deploy its inference verifier, propose both calls
+    ape run compute propose-inference --circuit digits-mlp16-n64 --slots 16   # its batch circuit: 16 jobs per proof
     ape run compute stake --amount 2000 ; ape run compute unstake --amount 500 ; ape run compute complete-unstake
     ape run compute provider-agent --model 1=model.onnx [--lie]       # a provider: takes jobs, proves, answers
     ape run compute watchdog --model 1=model.onnx                      # re-executes results, challenges wrong ones
@@ -75,8 +76,11 @@ def cli():
 @account_option()
 @click.option("--circuit", required=True, help="The evaluation circuit (built-in id or folder) whose twin to enable.")
 @click.option("--verifier", type=ADDRESS, default=None, help="A deployed inference verifier (default: deploy one).")
+@click.option("--slots", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Propose the batch circuit of this many inputs (built with `apiary zk build-inference --slots`) "
+                   "instead; the single circuit must be enabled first.")
 @quiet_option
-def propose_inference(ecosystem, network, provider, account, circuit, verifier, quiet):
+def propose_inference(ecosystem, network, provider, account, circuit, verifier, slots, quiet):
     """Deploy a circuit's inference verifier and propose registering it and enabling it in the ComputeMarket."""
     import ape
 
@@ -87,10 +91,13 @@ def propose_inference(ecosystem, network, provider, account, circuit, verifier, 
     from apiary.zk import evm, inference
 
     manifest, client, _ = _ctx(ecosystem, network, provider)
-    ic = inference.open_inference(circuit)
+    ic = inference.open_inference(circuit, slots)
     inference.check_inference_statement(ic)
     if client.verifiers.isRegistered(circuit_id(ic.circuit_id)):
         raise ApiaryCliError(f"{ic.circuit_id} is registered already: nothing to propose")
+    if slots > 1 and not int.from_bytes(bytes(client.compute.inferenceCircuitOf(circuit_id(ic.evaluation.circuit_id)))):
+        raise ApiaryCliError(f"{ic.evaluation.circuit_id} has no inference circuit enabled yet: propose and enact its "
+                             f"single twin first (propose-inference --circuit {circuit}), then the batch")
     if verifier is None:
         compiled = evm.compile_verifier(ic.path("Verifier.sol"), ic.build)
         name = "Halo2Verifier_" + ic.circuit_id.replace("-", "_").replace(".", "_")

@@ -18,17 +18,18 @@ from __future__ import annotations
 import click
 from ape.cli import account_option
 
+from apiary import paths
 from apiary.deploy import governance as gov
 from apiary.sdk.cli import ConnectedCommand, proposal_option
 from apiary.sdk.manifest import Manifest, load_manifest
 
 
 def _manifest(ecosystem, network, provider) -> Manifest:
-    return load_manifest(ecosystem.name, network.name, provider.name, provider.chain_id)
+    return load_manifest(ecosystem.name, network.name, provider.name, provider.chain_id, directory=paths.DEPLOYMENTS_DIR)
 
 
 def _proposal(manifest: Manifest, governor, proposal_id: int) -> gov.Proposal:
-    proposal = gov.load_proposal(governor, proposal_id, manifest.state_dir("proposals"), manifest.block)
+    proposal = gov.load_proposal(governor, proposal_id, manifest.state_dir("proposals", root=paths.STATE_DIR), manifest.block)
     names = {address: name for name, address in manifest.addresses.items()}
     for action in proposal.actions:
         if not action.summary and action.target in names:
@@ -109,7 +110,7 @@ def propose_fee(ecosystem, network, provider, account, bps, description):
     if bps > cap:
         raise click.BadParameter(f"{bps} bps is above the vault's immutable cap of {cap} bps", param_hint="--bps")
     proposal = gov.Proposal([gov.call(vault, "setFeeBps", bps)], description or f"Set the protocol fee to {bps} bps")
-    proposal_id = gov.propose(governor, proposal, account, manifest.state_dir("proposals"))
+    proposal_id = gov.propose(governor, proposal, account, manifest.state_dir("proposals", root=paths.STATE_DIR))
     click.echo(f"proposal {proposal_id}: {proposal.description}")
     click.echo(f"next: ape run gov show --proposal {proposal_id}")
 

@@ -2,7 +2,10 @@
 input against its commitment, runs the model (the exact integer network its circuit proves), and takes the job:
 
 * proof mode: proves first, then takes the job and submits the proof in one transaction — a proof that cannot
-  be made never costs collateral;
+  be made never costs collateral. Where governance enabled a batch circuit for the model's circuit
+  (`setBatchCircuit`) and its folder is here (`apiary zk build-inference --slots k`), proof-mode jobs are queued
+  and proven k at a time, one `submitProofBatch` per proof: at the digits MLP's 2^17 rows a proof of 16 inputs
+  takes about the time of one;
 * optimistic mode: takes the job and posts the outputs in one transaction; answers a challenge or a positive
   audit with a proof, and finalizes its jobs when the challenge window closes.
 
@@ -44,7 +47,9 @@ class ProviderAgent(Agent):
         self.state.setdefault("skipped", [])
         self.state.setdefault("prove_seconds", 0.0)
         self.state.setdefault("inputs", {})
+        self.state.setdefault("queued", [])  # proof-mode jobs waiting for a batch proof
         self.max_open = max_open
+        self.batch = {model_id: self._batch_circuit(ic) for model_id, (ic, _net) in served.items()}
         self._uris: dict[int, str] = {}
         self._uri_block = int(client.from_block)
         self._event_block = int(client.from_block)  # Challenged/AuditDrawn scanned up to here (memory: a restart rescans)
@@ -52,6 +57,18 @@ class ProviderAgent(Agent):
         self._draw_after: dict[int, int] = {}  # job → the block after which its audit can be drawn (memory)
 
     # ---------------------------------------------------------------- helpers
+
+    def _batch_circuit(self, ic: Any) -> Any:
+        """The largest batch circuit built here that the market has enabled for `ic`'s evaluation circuit, or None."""
+        from ..sdk.market import circuit_id
+        from ..zk import inference
+
+        enabled = bytes(self.client.compute.batchCircuitOf(circuit_id(ic.evaluation.circuit_id)))
+        for slots in reversed(inference.batch_sizes(ic.evaluation)):
+            batch = inference.open_inference(ic.evaluation, slots)
+            if circuit_id(batch.circuit_id) == enabled:
+                return batch
+        return None
 
     def _uri(self, job_id: int) -> str:
         """The job's input URI, from JobPosted events read once per block range (kept in memory)."""
@@ -92,10 +109,11 @@ class ProviderAgent(Agent):
         return outputs
 
     def _prove(self, ic: Any, net: Any, x: Any) -> Any:
+        """A proof for input x, or for a list of inputs with a batch circuit."""
         from ..zk import inference
 
         start = time.perf_counter()
-        proof = inference.prove_inference(ic, net, x)
+        proof = inference.prove_inference_batch(ic, net, x) if ic.slots > 1 else inference.prove_inference(ic, net, x)
         self.state["prove_seconds"] = float(self.state["prove_seconds"]) + time.perf_counter() - start
         return proof
 
@@ -144,7 +162,8 @@ class ProviderAgent(Agent):
         if net.peak(x) >= MAX_ABS_VALUE // 2:
             return self._skip(job_id, "the model's values on its input leave the circuit's range: no proof possible")
         proof = None
-        if int(j.mode) == sdk.MODES["proof"]:
+        batched = int(j.mode) == sdk.MODES["proof"] and self.batch.get(int(j.modelId)) is not None
+        if int(j.mode) == sdk.MODES["proof"] and not batched:
             try:
                 proof = self._prove(ic, net, x)
             except Exception as exc:  # noqa: BLE001 - a job that cannot be proven is never taken
@@ -160,7 +179,41 @@ class ProviderAgent(Agent):
             # a job open to all: accept first (nothing revealed), then submit — a result in the mempool of a job
             # not yet ours could be copied by anyone staked
             send(c.accept, job_id, sender=self.account)
+        if batched:
+            self.state["queued"].append(job_id)  # proven with others at the end of the tick
+            self.save()
+            return
         self._submit(job_id, ic, net, x, proof)
+
+    def _prove_queued(self) -> None:
+        """Prove the queued proof-mode jobs k at a time per model (k: the batch circuit's slots) and settle each
+        group with one `submitProofBatch`. A job no longer ours to prove (expired, settled) leaves the queue."""
+        from ape import chain
+
+        c = self.client.compute
+        now = int(chain.pending_timestamp)
+        ready: dict[int, list[int]] = {}
+        for job_id in sorted(set(self.state["queued"])):
+            j = c.job(job_id)
+            status = sdk.STATUS[int(j.status)]
+            ours = status == "accepted" or (status == "open" and str(j.provider) == self.account.address)
+            if not ours or now > int(j.deadline):
+                self.state["queued"].remove(job_id)
+                continue
+            ready.setdefault(int(j.modelId), []).append(job_id)
+        for model_id, jobs in ready.items():
+            batch, (ic, net) = self.batch[model_id], self.served[model_id]
+            for start in range(0, len(jobs), batch.slots):
+                if self.stopping:
+                    return
+                group = jobs[start : start + batch.slots]
+                proof = self._prove(batch, net, [self._checked_input(job_id, ic) for job_id in group])
+                send(c.submitProofBatch, group, proof.proof, proof.instances, sender=self.account)
+                for job_id in group:
+                    self.state["queued"].remove(job_id)
+                    self.mark(f"submit:{job_id}")
+                self.save()
+                self.log(f"{self.name}: jobs {', '.join(f'#{j}' for j in group)} proven in one batch proof and paid")
 
     def _submit(self, job_id: int, ic: Any, net: Any, x: Any, proof: Any = None) -> None:
         from ..zk import inference
@@ -234,7 +287,8 @@ class ProviderAgent(Agent):
             for event in (c.Challenged, c.AuditDrawn):
                 urgent |= {int(log.jobId) for log in event.range(self._event_block, head + 1)}
             self._event_block = head + 1
-        held = list(self.state["mine"])
+        queued = set(self.state["queued"])
+        held = [job_id for job_id in self.state["mine"] if job_id not in queued]  # queued: proven in batches below
         for job_id in sorted(held, key=lambda j: j not in urgent):
             if self.stopping:
                 return
@@ -261,9 +315,10 @@ class ProviderAgent(Agent):
                 self.save()
         except _Full:
             pass
+        self._prove_queued()
         self.save()
 
     def status(self) -> dict:
         submitted = sorted(int(k.split(":")[1]) for k in self.state["seen"] if k.startswith("submit:"))
         return {"next_job": self.state["next_job"], "holding": self.state["mine"], "submitted": submitted,
-                "skipped": self.state["skipped"], "prove_seconds": round(float(self.state["prove_seconds"]), 2)}
+                "skipped": self.state["skipped"], "queued": self.state["queued"], "prove_seconds": round(float(self.state["prove_seconds"]), 2)}

@@ -81,14 +81,17 @@ def register_circuit_by_governance(core: CoreDeployment, market: MarketDeploymen
 
 def inference_proposal(market: MarketDeployment, ic: Any, verifier: str) -> Proposal:
     """One proposal, two calls: register the inference circuit's verifier (metric Inference, `samples` = its
-    outputs) and map its evaluation circuit to it in the ComputeMarket."""
+    outputs) and map its evaluation circuit to it in the ComputeMarket (a batch circuit, `ic.slots` ≥ 2, with
+    `setBatchCircuit`: the single circuit must be mapped first)."""
     from ..sdk.market import Metric
 
+    batch = getattr(ic, "slots", 1) > 1
+    what = f"batch inference verifier of {ic.slots} inputs" if batch else "inference verifier"
     return Proposal([call(market.verifiers, "register", ic.circuit_id, verifier, ic.manifest_sha256, ic.num_outputs,
                           int(Metric.INFERENCE)),
-                     call(market.compute, "setInferenceCircuit", circuit_id(ic.evaluation.circuit_id),
-                          circuit_id(ic.circuit_id))],
-                    f"Serve {ic.evaluation.circuit_id} models in the compute market (inference verifier {verifier})")
+                     call(market.compute, "setBatchCircuit" if batch else "setInferenceCircuit",
+                          circuit_id(ic.evaluation.circuit_id), circuit_id(ic.circuit_id))],
+                    f"Serve {ic.evaluation.circuit_id} models in the compute market ({what} {verifier})")
 
 
 def register_inference_by_governance(core: CoreDeployment, market: MarketDeployment, ic: Any, verifier: str,

@@ -19,6 +19,14 @@ Statement of an inference proof: proof bytes [0, 64) are the input's KZG commitm
 keccak256 of it), [64, 128) the weights'; the public instances are the logits (field elements; negatives as
 R − |x|). The registry records the circuit as `<evaluation id>.infer` with metric Inference and `samples` = the
 number of outputs.
+
+Batch circuits (`<circuit>/inference-x<k>/`, `<evaluation id>.infer.x<k>`): the same network over k separate
+inputs (network.batch_inference_graph), at the same row count. Each input is its own polycommit point, and an
+input's point does not depend on its slot: it equals the single circuit's, so one proof settles up to k jobs
+posted with single-circuit input commitments (ComputeMarket.submitProofBatch). Proof bytes [64i, 64i + 64) are
+slot i's input, [64k, 64k + 64) the weights; instances are the k slots' logits in order; unused slots hold zero
+inputs. The registry records `samples` = k × outputs. Proving time is the domain's, not k's: at 2^17 rows (the
+digits MLP) one proof of 16 inputs costs about what one of a single input does.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from . import evm
 from . import srs as srs_mod
 from .encoding import POINT_BYTES, R, commitment_hash, decompress_g1, felt_to_int, int_to_signed, verify_calldata
 from .errors import ArtefactError, DataError, ModelError, ProofError
-from .network import MAX_ABS_VALUE, Network, from_architecture, inference_graph
+from .network import MAX_ABS_VALUE, Network, batch_inference_graph, from_architecture, inference_graph
 from .pipeline import ensure_keys as pipeline_ensure_keys
 from .pipeline import (Circuit, Progress, ProofBundle, _as_network, _check_model, _keys_and_verifier, _quiet, _run_args,
                        _silenced_stdout, _srs_record, _step, expected_run_args, open_circuit, srs_for, verify_bundle)
@@ -47,6 +55,7 @@ from .pipeline import (Circuit, Progress, ProofBundle, _as_network, _check_model
 SUFFIX = ".infer"
 FOLDER = "inference"
 SAMPLES = 1  # one input per proof: a job is one inference
+MAX_SLOTS = 64  # inputs of a batch circuit, at most
 ARTEFACTS = ("model.onnx", "settings.json", "vk.key", "Verifier.sol", "vk.bin")
 
 
@@ -55,14 +64,23 @@ class InferenceCircuit:
     """The inference twin of an evaluation circuit (duck-types `pipeline.Circuit` for the SRS and verify helpers)."""
 
     evaluation: Circuit
+    slots: int = 1  # inputs per proof (batch circuits: k ≥ 2)
+
+    @property
+    def folder(self) -> str:
+        return FOLDER if self.slots == 1 else f"{FOLDER}-x{self.slots}"
 
     @property
     def root(self) -> Path:
-        return self.evaluation.root / FOLDER
+        return self.evaluation.root / self.folder
 
     @property
     def circuit_id(self) -> str:
-        return self.evaluation.circuit_id + SUFFIX
+        return self.evaluation.circuit_id + SUFFIX + ("" if self.slots == 1 else f".x{self.slots}")
+
+    @property
+    def outputs_per_input(self) -> int:
+        return self.spec.num_outputs
 
     @property
     def spec(self):
@@ -70,11 +88,11 @@ class InferenceCircuit:
 
     @property
     def num_outputs(self) -> int:
-        return self.spec.num_outputs * SAMPLES
+        return self.spec.num_outputs * self.slots
 
     @property
     def build(self) -> Path:
-        return self.evaluation.build / FOLDER
+        return self.evaluation.build / self.folder
 
     @property
     def pk(self) -> Path:
@@ -110,7 +128,8 @@ class InferenceCircuit:
         for name in ARTEFACTS:
             path = self.root / name
             if not path.is_file():
-                raise ArtefactError(f"{path} is missing: rebuild with `apiary zk build-inference {self.evaluation.root}`")
+                raise ArtefactError(f"{path} is missing: rebuild with `apiary zk build-inference {self.evaluation.root}"
+                                    + ("" if self.slots == 1 else f" --slots {self.slots}") + "`")
             if srs_mod.sha256_file(path) != manifest["files"].get(name):
                 raise ArtefactError(f"{path} does not match its manifest.json (corrupt or edited): rebuild the inference circuit")
 
@@ -124,19 +143,45 @@ def _read_json(path: Path) -> dict:
         raise ArtefactError(f"{path} is not readable JSON ({exc})") from None
 
 
-def open_inference(evaluation: Circuit | str | Path) -> InferenceCircuit:
-    """The inference circuit of an evaluation circuit (an id under verifiers/, a folder, or a Circuit)."""
+def open_inference(evaluation: Circuit | str | Path, slots: int = 1) -> InferenceCircuit:
+    """The inference circuit of an evaluation circuit (an id under verifiers/, a folder, or a Circuit); with
+    `slots` ≥ 2, its batch circuit of that many inputs."""
     circuit = evaluation if isinstance(evaluation, Circuit) else open_circuit(evaluation)
-    ic = InferenceCircuit(circuit)
+    ic = InferenceCircuit(circuit, _check_slots(slots))
     if not ic.root.is_dir():
-        raise ArtefactError(f"circuit {circuit.circuit_id} has no inference circuit ({ic.root} is missing): build it with "
-                            f"`apiary zk build-inference {circuit.root}`")
+        what = "inference circuit" if slots == 1 else f"batch inference circuit of {slots} inputs"
+        raise ArtefactError(f"circuit {circuit.circuit_id} has no {what} ({ic.root} is missing): build it with "
+                            f"`apiary zk build-inference {circuit.root}" + ("" if slots == 1 else f" --slots {slots}") + "`")
     return ic
 
 
-def _graph(evaluation: Circuit) -> onnx.ModelProto:
+def batch_sizes(evaluation: Circuit) -> list[int]:
+    """The batch circuits built for an evaluation circuit (their slot counts), smallest first."""
+    sizes = []
+    for path in evaluation.root.glob(f"{FOLDER}-x*"):
+        suffix = path.name[len(FOLDER) + 2:]
+        if path.is_dir() and suffix.isdigit() and int(suffix) >= 2:
+            sizes.append(int(suffix))
+    return sorted(sizes)
+
+
+def _check_slots(slots: int) -> int:
+    if not isinstance(slots, int) or not 1 <= slots <= MAX_SLOTS:
+        raise DataError(f"a batch circuit takes 2 to {MAX_SLOTS} inputs (got {slots!r})")
+    return slots
+
+
+def _graph(evaluation: Circuit, slots: int = 1, net: Network | None = None) -> onnx.ModelProto:
     spec = evaluation.spec
-    return inference_graph(from_architecture(spec.architecture), SAMPLES, spec.circuit_id)
+    net = net or from_architecture(spec.architecture)
+    if slots == 1:
+        return inference_graph(net, SAMPLES, spec.circuit_id)
+    return batch_inference_graph(net, slots, spec.circuit_id)
+
+
+def _input_data(xs: list[np.ndarray]) -> str:
+    """ezkl's input file: one flat list per graph input (a single circuit has one)."""
+    return json.dumps({"input_data": [np.asarray(x).flatten().tolist() for x in xs]})
 
 
 def _manifest(ic: InferenceCircuit, staging: Path, srs: Path) -> dict:
@@ -151,29 +196,32 @@ def _manifest(ic: InferenceCircuit, staging: Path, srs: Path) -> dict:
         "srs": _srs_record(srs),
         "tools": {"ezkl": _ezkl_version(), "solc": SOLC_VERSION},
         "statement": {
-            "instances": [f"output {i}" for i in range(ic.num_outputs)],
+            "instances": [f"output {i}" for i in range(ic.num_outputs)] if ic.slots == 1 else
+                         [f"slot {i // ic.outputs_per_input} output {i % ic.outputs_per_input}" for i in range(ic.num_outputs)],
             "metric": "inference",
-            "proof_commitments": {"input": [0, 64], "weights": [64, 128]},
+            "proof_commitments": ({"input": [0, 64], "weights": [64, 128]} if ic.slots == 1 else
+                                  {"inputs": [[64 * i, 64 * i + 64] for i in range(ic.slots)],
+                                   "weights": [64 * ic.slots, 64 * ic.slots + 64]}),
         },
     }
 
 
 def build_inference(evaluation: Circuit | str | Path, srs_path: Path | None = None,
-                    progress: Progress = _quiet) -> InferenceCircuit:
-    """Build (or rebuild) the inference twin of an evaluation circuit in `<circuit>/inference/`: graph, settings at
-    the evaluation circuit's row count, keys, verifier, manifest. Written to a temporary folder first."""
+                    progress: Progress = _quiet, *, slots: int = 1) -> InferenceCircuit:
+    """Build (or rebuild) the inference twin of an evaluation circuit in `<circuit>/inference/` (with `slots` ≥ 2,
+    its batch circuit in `<circuit>/inference-x<slots>/`): graph, settings at the evaluation circuit's row count,
+    keys, verifier, manifest. Written to a temporary folder first."""
     circuit = evaluation if isinstance(evaluation, Circuit) else open_circuit(evaluation)
     circuit.check_files()
-    ic = InferenceCircuit(circuit)
+    ic = InferenceCircuit(circuit, _check_slots(slots))
     spec = circuit.spec
     staging = Path(tempfile.mkdtemp(dir=circuit.root, prefix=".inference."))
     build = ic.build
     build.mkdir(parents=True, exist_ok=True)
     try:
-        onnx.save(_graph(circuit), str(staging / "model.onnx"))
-        sample = np.zeros((SAMPLES, spec.num_features), dtype=np.int64)
+        onnx.save(_graph(circuit, slots), str(staging / "model.onnx"))
         data = build / "calibration.json"
-        data.write_text(json.dumps({"input_data": [sample.flatten().tolist()]}))
+        data.write_text(_input_data([np.zeros(spec.num_features, dtype=np.int64)] * slots))
         with _step(progress, "settings"), _silenced_stdout():
             args = _run_args(spec)
             args.num_inner_cols = circuit.settings["run_args"].get("num_inner_cols", 2)
@@ -184,7 +232,8 @@ def build_inference(evaluation: Circuit | str | Path, srs_path: Path | None = No
         settings.pop("timestamp", None)
         needed = int(settings["run_args"]["logrows"])
         if needed > circuit.logrows:
-            raise ProofError(f"the inference graph of {circuit.circuit_id} needs 2^{needed} rows, more than its evaluation "
+            raise ProofError(f"the inference graph of {circuit.circuit_id} ({slots} input(s)) needs 2^{needed} rows, more "
+                             f"than its evaluation "
                              f"circuit's 2^{circuit.logrows}: the weights would not share their commitment")
         settings["run_args"]["logrows"] = circuit.logrows  # the same domain: the same weights point
         (staging / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
@@ -209,7 +258,7 @@ def check_inference_statement(ic: InferenceCircuit) -> None:
     """The folder says what the evaluation circuit's spec says: the graph regenerates byte for byte, the settings
     keep the visibilities, scales and range checks, and the row count is the evaluation circuit's."""
     ic.check_files()
-    if _graph(ic.evaluation).SerializeToString() != ic.path("model.onnx").read_bytes():
+    if _graph(ic.evaluation, ic.slots).SerializeToString() != ic.path("model.onnx").read_bytes():
         raise ArtefactError(f"{ic.root}: model.onnx is not the inference graph of {ic.evaluation.circuit_id}'s spec")
     run_args = ic.settings.get("run_args", {})
     for key, value in expected_run_args(ic.spec).items():
@@ -263,9 +312,14 @@ def from_instances(instances: list[int]) -> list[int]:
     return [int_to_signed(int(v)) for v in instances]
 
 
-def _witness(ic: InferenceCircuit, net: Network, x: np.ndarray, work: Path, srs_path: Path | None) -> dict:
-    onnx.save(inference_graph(net, SAMPLES, ic.spec.circuit_id), str(work / "model.onnx"))
-    (work / "input.json").write_text(json.dumps({"input_data": [x.flatten().tolist()]}))
+def _witness(ic: InferenceCircuit, net: Network, x: np.ndarray | list[np.ndarray], work: Path,
+             srs_path: Path | None) -> dict:
+    """The witness of `net` on input x (a single circuit) or on a list of `ic.slots` inputs (a batch circuit)."""
+    xs = list(x) if isinstance(x, list) else [x]
+    if len(xs) != ic.slots:
+        raise DataError(f"{ic.circuit_id} takes {ic.slots} input(s), not {len(xs)}")
+    onnx.save(_graph(ic.evaluation, ic.slots, net), str(work / "model.onnx"))
+    (work / "input.json").write_text(_input_data(xs))
     srs = srs_for(ic, srs_path)
     with _silenced_stdout():
         ezkl.compile_circuit(str(work / "model.onnx"), str(work / "model.compiled"), str(ic.path("settings.json")))
@@ -296,24 +350,42 @@ def input_commitment(ic: InferenceCircuit, features, srs_path: Path | None = Non
 class InferenceProof:
     proof: bytes
     instances: list[int]
+    slots: int = 1  # inputs the proof's circuit takes (a batch proof: k ≥ 2)
 
     @property
     def input_commitment(self) -> bytes:
-        return commitment_hash(self.proof[0:POINT_BYTES])
+        return self.input_commitment_at(0)
+
+    def input_commitment_at(self, slot: int) -> bytes:
+        """The input commitment of slot `slot` (a single proof has slot 0 only)."""
+        if not 0 <= slot < self.slots:
+            raise IndexError(f"slot {slot} of a proof of {self.slots} input(s)")
+        return commitment_hash(self.proof[slot * POINT_BYTES : (slot + 1) * POINT_BYTES])
 
     @property
     def model_commitment(self) -> bytes:
-        return commitment_hash(self.proof[POINT_BYTES : 2 * POINT_BYTES])
+        return commitment_hash(self.proof[self.slots * POINT_BYTES : (self.slots + 1) * POINT_BYTES])
 
     @property
     def outputs(self) -> list[int]:
         return from_instances(self.instances)
 
+    def outputs_at(self, slot: int) -> list[int]:
+        per = len(self.instances) // self.slots
+        return from_instances(self.instances[slot * per : (slot + 1) * per])
+
+    def instances_at(self, slot: int) -> list[int]:
+        per = len(self.instances) // self.slots
+        return self.instances[slot * per : (slot + 1) * per]
+
     def calldata(self) -> bytes:
         return verify_calldata(self.proof, self.instances)
 
     def to_json(self) -> str:
-        return json.dumps({"proof": "0x" + self.proof.hex(), "instances": [hex(v) for v in self.instances]})
+        body = {"proof": "0x" + self.proof.hex(), "instances": [hex(v) for v in self.instances]}
+        if self.slots != 1:
+            body["slots"] = self.slots
+        return json.dumps(body)
 
     @classmethod
     def from_json(cls, text: str) -> InferenceProof:
@@ -321,11 +393,13 @@ class InferenceProof:
             body = json.loads(text)
             proof = bytes.fromhex(body["proof"].removeprefix("0x"))
             instances = [int(v, 16) for v in body["instances"]]
+            slots = int(body.get("slots", 1))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ProofError(f"not an inference proof file ({type(exc).__name__}: {exc})") from None
-        if len(proof) < 2 * POINT_BYTES or any(not 0 <= v < R for v in instances):
+        if (not 1 <= slots <= MAX_SLOTS or len(proof) < (slots + 1) * POINT_BYTES or len(instances) % slots
+                or any(not 0 <= v < R for v in instances)):
             raise ProofError("inference proof is truncated or has instances outside the field")
-        return cls(proof, instances)
+        return cls(proof, instances, slots)
 
 
 def prove_inference(ic: InferenceCircuit, model, features, out: Path | None = None, srs_path: Path | None = None,
@@ -333,26 +407,48 @@ def prove_inference(ic: InferenceCircuit, model, features, out: Path | None = No
     """Prove that `model` maps `features` to its outputs. Refuses before proving when the model does not fit the
     circuit or its values leave the circuit's range; checks the in-circuit outputs against the exact ones and
     verifies the proof before writing `out` (atomically)."""
+    if ic.slots != 1:
+        raise DataError(f"{ic.circuit_id} is a batch circuit: prove_inference_batch")
+    return _prove(ic, model, [features], out, srs_path, progress)
+
+
+def prove_inference_batch(ic: InferenceCircuit, model, inputs: list, out: Path | None = None,
+                          srs_path: Path | None = None, progress: Progress = _quiet) -> InferenceProof:
+    """One proof of a batch circuit for up to `ic.slots` inputs (slot i is inputs[i]; the remaining slots hold
+    zero inputs, which no job names). Checked as `prove_inference` checks one input."""
+    if ic.slots < 2:
+        raise DataError(f"{ic.circuit_id} takes one input: prove_inference")
+    if not 1 <= len(inputs) <= ic.slots:
+        raise DataError(f"{len(inputs)} inputs for a batch circuit of {ic.slots} slots")
+    zero = np.zeros(ic.spec.num_features, dtype=np.int64)
+    return _prove(ic, model, list(inputs) + [zero] * (ic.slots - len(inputs)), out, srs_path, progress)
+
+
+def _prove(ic: InferenceCircuit, model, inputs: list, out: Path | None, srs_path: Path | None,
+           progress: Progress) -> InferenceProof:
     net = _as_network(model)
     _check_model(ic.evaluation, net)
-    x = encode_input(ic, features)
-    peak = net.peak(x)
-    if peak >= MAX_ABS_VALUE // 2:
-        raise ModelError(f"model values reach {peak:,} on this input, beyond the circuit's range (±{MAX_ABS_VALUE // 2:,})")
-    expected = outputs_of(net, x)
+    xs = [encode_input(ic, features) for features in inputs]
+    expected = []
+    for x in xs:
+        peak = net.peak(x)
+        if peak >= MAX_ABS_VALUE // 2:
+            raise ModelError(f"model values reach {peak:,} on this input, beyond the circuit's range (±{MAX_ABS_VALUE // 2:,})")
+        expected += outputs_of(net, x)
     pk = ensure_keys(ic, srs_path, progress)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         with _step(progress, "witness"):
-            witness = _witness(ic, net, x, work, srs_path)
-        in_circuit = [int_to_signed(felt_to_int(v)) for v in witness["outputs"][0]]
+            witness = _witness(ic, net, xs if ic.slots > 1 else xs[0], work, srs_path)
+        in_circuit = [int_to_signed(felt_to_int(v)) for row in witness["outputs"] for v in row]
         if in_circuit != expected:
             raise ProofError(f"circuit computed outputs {in_circuit} but the model gives {expected}: values out of range?")
-        with _step(progress, f"inference proof ({ic.circuit_id}, 2^{ic.logrows} rows)"):
+        what = "inference proof" if ic.slots == 1 else f"batch inference proof ({len(inputs)} slots)"
+        with _step(progress, f"{what} ({ic.circuit_id}, 2^{ic.logrows} rows)"):
             ezkl.prove(str(work / "witness.json"), str(work / "model.compiled"), str(pk), str(work / "proof.json"),
                        srs_path=str(srs_for(ic, srs_path)))
         body = json.loads((work / "proof.json").read_text())
-        result = InferenceProof(bytes(body["proof"]), [felt_to_int(v) for v in body["instances"][0]])
+        result = InferenceProof(bytes(body["proof"]), [felt_to_int(v) for v in body["instances"][0]], ic.slots)
     verify_inference(ic, result, srs_path, name="the new proof")
     if out is not None:
         write_atomic(Path(out), result.to_json().encode())
@@ -372,7 +468,8 @@ def check_shared_commitment(ic: InferenceCircuit, model, srs_path: Path | None =
     net = _as_network(model)
     registered = model_commitment(ic.evaluation, net, srs_path)
     with tempfile.TemporaryDirectory() as tmp:
-        witness = _witness(ic, net, np.zeros((SAMPLES, ic.spec.num_features), dtype=np.int64), Path(tmp), srs_path)
+        zero = np.zeros((SAMPLES, ic.spec.num_features), dtype=np.int64)
+        witness = _witness(ic, net, zero if ic.slots == 1 else [zero] * ic.slots, Path(tmp), srs_path)
     points = witness["processed_params"]["polycommit"]
     if len(points) != 1 or len(points[0]) != 1:
         raise ArtefactError(f"circuit {ic.circuit_id} commits the weights in {sum(map(len, points))} points, not one")

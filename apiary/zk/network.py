@@ -925,6 +925,24 @@ def inference_graph(net: Network, samples: int, name: str) -> onnx.ModelProto:
     return proto
 
 
+def batch_inference_graph(net: Network, slots: int, name: str) -> onnx.ModelProto:
+    """The batch inference graph: `slots` separate inputs X0…X{k-1} (1 × features each, so each is its own
+    committed point, equal to that input's point in the single inference circuit), concatenated and run through
+    the integer network; their logits (k × outputs) out. The same initializers as `inference_graph`."""
+    f, c = net.num_features, net.num_outputs
+    names = [f"X{i}" for i in range(slots)]
+    inits, nodes = [], [helper.make_node("Concat", names, ["X"], axis=0)]
+    h = _network_nodes(net, "X", slots, inits, nodes)
+    nodes.append(helper.make_node("Identity", [h], ["logits"]))
+    graph = helper.make_graph(nodes, f"apiary-infer-x{slots}-{name}",
+                              [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, f]) for n in names],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [slots, c])], inits)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="apiary")
+    proto.ir_version = 8
+    onnx.checker.check_model(proto)
+    return proto
+
+
 def score(net: Network, x_int: np.ndarray, y: np.ndarray) -> int:
     """What the evaluation circuit outputs for integer inputs `x_int` and `y` (class indices, or targets at the
     output scale): exact integer arithmetic."""

@@ -7,6 +7,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IComputeMarket} from "../interfaces/IComputeMarket.sol";
 import {IFeeVault} from "../interfaces/IFeeVault.sol";
+import {IHalo2Verifier} from "../interfaces/IHalo2Verifier.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IVerifierRegistry} from "../interfaces/IVerifierRegistry.sol";
 import {Settlement} from "../settlement/Settlement.sol";
@@ -49,6 +50,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
 
     Params private _params;
     mapping(bytes32 evaluationCircuitId => bytes32) public inferenceCircuitOf;
+    mapping(bytes32 evaluationCircuitId => bytes32) public batchCircuitOf;
     mapping(uint256 id => Job) private _jobs;
     mapping(address account => Provider) private _providers;
     uint256 private _jobCount;
@@ -89,6 +91,22 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         }
         inferenceCircuitOf[evaluationCircuitId] = inferenceCircuitId;
         emit InferenceCircuitSet(evaluationCircuitId, inferenceCircuitId);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function setBatchCircuit(bytes32 evaluationCircuitId, bytes32 batchCircuitId) external onlyOwner {
+        if (batchCircuitId != bytes32(0)) {
+            bytes32 single = inferenceCircuitOf[evaluationCircuitId];
+            if (single == bytes32(0)) revert ComputeMarketNoInferenceCircuit(evaluationCircuitId);
+            uint256 outputs = verifiers.activeCircuit(single).samples;
+            IVerifierRegistry.Circuit memory c = verifiers.activeCircuit(batchCircuitId);
+            // k slots of the single circuit's outputs each, k ≥ 2.
+            if (c.metric != IVerifierRegistry.Metric.Inference || c.samples % outputs != 0 || c.samples < 2 * outputs) {
+                revert ComputeMarketNoInferenceCircuit(batchCircuitId);
+            }
+        }
+        batchCircuitOf[evaluationCircuitId] = batchCircuitId;
+        emit BatchCircuitSet(evaluationCircuitId, batchCircuitId);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -201,6 +219,26 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         emit ResultPosted(jobId, msg.sender, outputs);
         emit JobProven(jobId, j.outputHash);
         _pay(jobId, j);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function submitProofBatch(uint256[] calldata jobIds, bytes calldata proof, uint256[] calldata instances)
+        external
+        nonReentrant
+    {
+        (bytes32[] memory inputs, Job storage first) = _batchJobs(jobIds);
+        uint256 outs = first.numOutputs;
+        (IHalo2Verifier verifier, uint256 slots) = _batchCircuit(first.modelId, outs);
+        // slither-disable-next-line reentrancy-no-eth — nonReentrant, and the callee is the governance-registered batch verifier
+        InferenceProofs.verifyBatch(verifier, proof, instances, inputs, first.modelCommitment, slots);
+        for (uint256 i; i < jobIds.length; ++i) {
+            Job storage j = _jobs[jobIds[i]];
+            uint256[] calldata outputs = instances[i * outs:(i + 1) * outs];
+            j.outputHash = keccak256(abi.encodePacked(outputs));
+            emit ResultPosted(jobIds[i], msg.sender, outputs);
+            emit JobProven(jobIds[i], j.outputHash);
+            _pay(jobIds[i], j);
+        }
     }
 
     /// @inheritdoc IComputeMarket
@@ -377,6 +415,31 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         if (j.mode != mode) revert ComputeMarketWrongMode(jobId, j.mode);
         if (msg.sender != j.provider) revert ComputeMarketNotProvider(jobId, msg.sender);
         if (block.timestamp > j.deadline) revert ComputeMarketDeadlinePassed(jobId, j.deadline);
+    }
+
+    /// @dev The batch's jobs, each taken by the caller as `submitProof` takes one, all for one model, ids strictly
+    /// increasing (no job twice, so none is paid twice); returns their input commitments and the first job.
+    function _batchJobs(uint256[] calldata jobIds) private returns (bytes32[] memory inputs, Job storage first) {
+        uint256 n = jobIds.length;
+        if (n == 0) revert ComputeMarketBadJob("empty batch");
+        first = _accepted(jobIds[0], Mode.Proof);
+        inputs = new bytes32[](n);
+        inputs[0] = first.inputCommitment;
+        for (uint256 i = 1; i < n; ++i) {
+            if (jobIds[i] <= jobIds[i - 1]) revert ComputeMarketBadJob("batch job ids not increasing");
+            Job storage j = _accepted(jobIds[i], Mode.Proof);
+            if (j.modelId != first.modelId) revert ComputeMarketBadJob("batch jobs for different models");
+            inputs[i] = j.inputCommitment;
+        }
+    }
+
+    /// @dev The registered batch circuit of the model's evaluation circuit: its verifier and slot count.
+    function _batchCircuit(uint256 modelId, uint256 outputs) private view returns (IHalo2Verifier, uint256 slots) {
+        (bytes32 circuitId,,) = models.commitmentOf(modelId);
+        bytes32 batch = batchCircuitOf[circuitId];
+        if (batch == bytes32(0)) revert ComputeMarketNoInferenceCircuit(circuitId);
+        IVerifierRegistry.Circuit memory c = verifiers.activeCircuit(batch);
+        return (c.verifier, c.samples / outputs);
     }
 
     function _statement(Job storage j, bytes32 outputHash) private view returns (InferenceProofs.Statement memory) {

@@ -141,6 +141,7 @@ interface IComputeMarket {
 
     event ParamsSet(Params params);
     event InferenceCircuitSet(bytes32 indexed evaluationCircuitId, bytes32 indexed inferenceCircuitId);
+    event BatchCircuitSet(bytes32 indexed evaluationCircuitId, bytes32 indexed batchCircuitId);
     event Staked(address indexed provider, uint256 amount, uint256 stake);
     event UnstakeRequested(address indexed provider, uint256 amount, uint256 unbonding, uint64 endsAt);
     event Unstaked(address indexed provider, uint256 amount);
@@ -172,6 +173,10 @@ interface IComputeMarket {
     // ---- governance (the timelock)
     function setParams(Params calldata params) external;
     function setInferenceCircuit(bytes32 evaluationCircuitId, bytes32 inferenceCircuitId) external;
+    /// @notice The batch inference circuit of an evaluation circuit (zero: none): the same network over k inputs,
+    /// each its own committed point, so one proof settles up to k proof-mode jobs of one model. Its registry entry
+    /// has metric Inference and `samples` = k × the single circuit's outputs (k ≥ 2).
+    function setBatchCircuit(bytes32 evaluationCircuitId, bytes32 batchCircuitId) external;
 
     // ---- providers
     function stake(uint256 amount) external;
@@ -186,6 +191,10 @@ interface IComputeMarket {
     /// in the mempool cannot be copied. A named provider's job cannot be cancelled, only expire.
     function accept(uint256 jobId) external;
     function submitProof(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external;
+    /// @notice Settles proof-mode jobs of one model (ids strictly increasing, each taken by the caller as in
+    /// `submitProof`) with one proof of the model's batch circuit: job i's input is slot i, its outputs
+    /// `instances[i·c, (i+1)·c)`; unused slots are ignored. The batch circuit is the one registered now.
+    function submitProofBatch(uint256[] calldata jobIds, bytes calldata proof, uint256[] calldata instances) external;
     function submitResult(uint256 jobId, uint256[] calldata outputs) external;
     function challenge(uint256 jobId) external;
     function drawAudit(uint256 jobId) external returns (bool audited);

@@ -41,6 +41,30 @@ library InferenceProofs {
         return keccak256(abi.encodePacked(outputs));
     }
 
+    /// @notice Verify a batch proof: `slots` inputs, the first `inputs.length` of them the jobs' (slot i at
+    /// `[64i, 64i + 64)`), the weights point after the last slot, `slots × c` outputs (c per slot).
+    function verifyBatch(
+        IHalo2Verifier verifier,
+        bytes calldata proof,
+        uint256[] calldata instances,
+        bytes32[] memory inputs,
+        bytes32 modelCommitment,
+        uint256 slots
+    ) internal {
+        if (inputs.length > slots) revert InferenceProofOutputCount(inputs.length, slots);
+        uint256 weightsAt = slots * POINT_BYTES;
+        if (proof.length < weightsAt + POINT_BYTES) revert InferenceProofTooShort(proof.length, weightsAt + POINT_BYTES);
+        bytes32 model = keccak256(proof[weightsAt:weightsAt + POINT_BYTES]);
+        if (model != modelCommitment) revert InferenceProofWrongModel(modelCommitment, model);
+        for (uint256 i; i < inputs.length; ++i) {
+            bytes32 input = keccak256(proof[i * POINT_BYTES:(i + 1) * POINT_BYTES]);
+            if (input != inputs[i]) revert InferenceProofWrongInput(inputs[i], input);
+        }
+        if (instances.length % slots != 0) revert InferenceProofOutputCount(instances.length, slots);
+        checkOutputs(instances, instances.length);
+        _verify(verifier, proof, instances);
+    }
+
     /// @notice Verify that the model committed as `st.model` maps the input committed as `st.input` to
     /// `outputs` (and, when `st.outputHash` is set, that these are the outputs claimed before). Returns their hash.
     function verify(IHalo2Verifier verifier, bytes calldata proof, uint256[] calldata outputs, Statement memory st)
@@ -56,8 +80,12 @@ library InferenceProofs {
         if (st.outputHash != bytes32(0) && outputHash != st.outputHash) {
             revert InferenceProofWrongOutputs(st.outputHash, outputHash);
         }
+        _verify(verifier, proof, outputs);
+    }
+
+    function _verify(IHalo2Verifier verifier, bytes calldata proof, uint256[] calldata instances) private {
         // The verifier returns true or reverts with empty data; both failure shapes become one named error.
-        try verifier.verifyProof(proof, outputs) returns (bool ok) {
+        try verifier.verifyProof(proof, instances) returns (bool ok) {
             if (!ok) revert InferenceProofInvalid(address(verifier));
         } catch {
             revert InferenceProofInvalid(address(verifier));

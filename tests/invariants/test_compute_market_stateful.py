@@ -73,6 +73,8 @@ class ComputeMachine(RuleBasedStateMachine):
         self.mk = project.ComputeMarket.deploy(gov, self.vault, verifiers, models, self.apy, 10**30, PARAMS,
                                                sender=deployer)
         self.mk.setInferenceCircuit(verifiers.circuitId("eval"), verifiers.circuitId("infer"), sender=gov)
+        verifiers.register("infer-x3", project.MockHalo2Verifier.deploy(sender=deployer), b"\x33" * 32, 9, 2, sender=gov)
+        self.mk.setBatchCircuit(verifiers.circuitId("eval"), verifiers.circuitId("infer-x3"), sender=gov)
         for who in self.accounts:
             for t in (self.apy, self.usd):
                 t.mint(who, 10**24, sender=who)
@@ -205,6 +207,26 @@ class ComputeMachine(RuleBasedStateMachine):
         else:
             self.mk.submitResult(i + 1, OUT, sender=j.provider)
             j.status, j.result_at = SUBMITTED, self.now - 1
+
+    @rule(p=st.integers(0, 2), repeat=st.booleans(), data=st.data())
+    def submit_batch(self, p, repeat, data):
+        """One batch proof for up to three of a provider's accepted proof-mode jobs; a repeated id pays nothing."""
+        who = self.providers[p]
+        mine = [i for i, j in enumerate(self.jobs)
+                if j.status == ACCEPTED and j.mode == 0 and j.provider is who and self.now <= j.deadline - 5]
+        if not mine:
+            return
+        chosen = sorted(data.draw(st.lists(st.sampled_from(mine), min_size=1, max_size=3, unique=True)))
+        ids = [i + 1 for i in chosen]
+        proof = FakeProof(b"in", b"m").proof
+        proof = proof[:64] * 3 + proof[64:128] + proof[128:]  # every job's input is b"in": three slots of it
+        if repeat:
+            with ape.reverts(self.mk.ComputeMarketBadJob):
+                self.mk.submitProofBatch([ids[0], *ids], proof, OUT * 3, sender=who)
+            return
+        self.mk.submitProofBatch(ids, proof, OUT * 3, sender=who)
+        for i in chosen:
+            self._pay(i)
 
     @rule(data=st.data())
     def challenge(self, data):

@@ -180,3 +180,45 @@ def test_agents__requester_tricks__provider_keeps_its_input_skips_unprovable_wat
                        mode="optimistic", provider=providers[1].address)
     step(picky)
     assert sdk.STATUS[int(c.job(job).status)] == "open" and any("circuit's range" in line for line in lines)
+
+
+def test_agent__batch_circuit__proof_jobs_proven_k_at_a_time__crash_between_proof_and_batch(stack, tmp_path, alice,
+                                                                                           whale, deployer, chain):
+    """With the batch circuit enabled (iris, 4 slots), five proof-mode jobs cost two proofs and two
+    submitProofBatch calls; each is paid once. An agent that crashed with jobs queued proves them after restart."""
+    core, market, client, ic, net, model_id, providers, x = stack
+    c = market.compute
+    batch = inference.open_inference("iris-logreg-n8", 4)
+    verifier = evm.deploy_with_ape(batch, deployer, name="Halo2Verifier_iris_logreg_n8_infer_x4")
+    register_inference_by_governance(core, market, batch, verifier.address, whale, [whale, alice])
+    lines: list[str] = []
+
+    def agent():
+        return ProviderAgent(client, providers[0], {model_id: (ic, net)}, tmp_path / "p.json", poll_interval=0,
+                             log=lines.append)
+
+    first = agent()
+    assert first.batch[model_id].slots == 4
+    inputs = []
+    for i in range(5):
+        path = tmp_path / f"x{i}.csv"
+        path.write_text(f"5.{i},3.5,1.{i},0.2\n")
+        inputs.append(path)
+    jobs = [sdk.post_job(client, alice, ic, model_id, path, token="ApiaryToken", price="2", collateral="20", hours=1,
+                         mode="proof", provider=providers[0].address) for path in inputs]
+    open_job = sdk.post_job(client, alice, ic, model_id, inputs[0], token="ApiaryToken", price="2", collateral="20",
+                            hours=1, mode="proof")  # open to all: accepted first, then in a batch
+    start = int(chain.blocks.head.number) + 1
+    first._prove_queued = lambda: None  # crash after queueing, before proving
+    step(first, 1)
+    assert sorted(first.state["queued"]) == [*jobs, open_job]
+    restarted = agent()
+    step(restarted, 1)
+    for job_id, path in zip([*jobs, open_job], [*inputs, inputs[0]]):
+        assert sdk.STATUS[int(c.job(job_id).status)] == "paid", lines[-6:]
+        assert sdk.outputs_of(client, job_id) == inference.outputs_of(net, inference.read_input(ic, path))
+        assert len(list(c.ResultPosted.range(start, int(chain.blocks.head.number) + 1,
+                                             search_topics={"jobId": job_id}))) == 1
+    batches = [line for line in lines if "proven in one batch proof" in line]
+    assert len(batches) == 2, lines
+    assert restarted.state["queued"] == [] and restarted.status()["queued"] == []

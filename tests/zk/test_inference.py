@@ -115,6 +115,27 @@ def test_cli_infer__commitment_outputs_and_proof(iris_ic, tmp_path):
     assert bad.returncode == 1 and bad.stderr.strip() == "error: --out proves an inference: pass --model too"
 
 
+def test_cli_build_inference__single_rebuilds_the_committed_twin__slots_build_a_batch(iris_ic, tmp_path):
+    folder = tmp_path / "iris"
+    folder.mkdir()
+    for path in iris_ic.evaluation.root.iterdir():
+        if path.is_file():
+            shutil.copy(path, folder / path.name)
+    out = apiary("zk", "build-inference", str(folder), cwd=tmp_path).stdout
+    assert "iris-logreg-n8.infer: " in out and "metric inference" in out
+    for name in ("model.onnx", "settings.json", "vk.key", "Verifier.sol", "vk.bin"):
+        assert (folder / "inference" / name).read_bytes() == iris_ic.path(name).read_bytes(), name
+    out = apiary("zk", "build-inference", str(folder), "--slots", "2", cwd=tmp_path).stdout
+    assert "iris-logreg-n8.infer.x2: " in out and "6 public outputs" in out
+    batch = inference.open_inference(str(folder), 2)
+    inference.check_inference_statement(batch)
+    assert inference.batch_sizes(batch.evaluation) == [2]
+    bad = apiary("zk", "build-inference", str(folder), "--slots", "65", cwd=tmp_path, ok=False)
+    assert bad.returncode != 0 and "65" in bad.stderr
+    with pytest.raises(ArtefactError, match="--slots 3"):
+        inference.open_inference(str(folder), 3)
+
+
 # ---------------------------------------------------------------- on chain: the real verifier in the market
 
 
@@ -170,3 +191,76 @@ def test_market__real_inference_proof_pays__other_input_or_model_refused(market,
     assert compute.job(job_id).status == 4 and compute.owed(provider, apy) == 40 - 1
     assert compute.job(job_id).outputHash == keccak(b"".join(v.to_bytes(32, "big") for v in proof.instances))
     print(f"submitProof with a real iris inference proof: {receipt.gas_used:,} gas")
+
+
+# ---------------------------------------------------------------- batch circuits: one proof, several jobs
+
+
+@pytest.fixture(scope="module")
+def iris_batch():
+    return inference.open_inference("iris-logreg-n8", 4)
+
+
+def test_batch__each_slot_commits_its_input_as_the_single_circuit_does__weights_shared(iris_ic, iris_batch, iris_model):
+    xs = [np.array([[51, 35, 14, 2]]), np.array([[67, 30, 52, 23]]), np.array([[58, 27, 41, 10]])]
+    proof = inference.prove_inference_batch(iris_batch, iris_model, xs)
+    assert proof.slots == 4 and len(proof.instances) == 4 * 3
+    for i, x in enumerate(xs):
+        assert proof.input_commitment_at(i) == inference.input_commitment(iris_ic, x)  # slot-independent
+        assert proof.outputs_at(i) == inference.outputs_of(iris_model, x)
+    assert proof.outputs_at(3) == inference.outputs_of(iris_model, np.zeros((1, 4)))  # the padded slot
+    assert proof.model_commitment == pipeline.model_commitment(iris_ic.evaluation, iris_model)
+    assert inference.InferenceProof.from_json(proof.to_json()) == proof
+    with pytest.raises(DataError, match="5 inputs for a batch circuit of 4 slots"):
+        inference.prove_inference_batch(iris_batch, iris_model, xs + xs[:2])
+    inference.check_inference_statement(iris_batch)
+    assert inference.batch_sizes(iris_ic.evaluation) == [4]
+
+
+def test_market__one_batch_proof_settles_several_jobs__tricks_refused(market, project, accounts, chain, iris_ic,
+                                                                      iris_batch, iris_model):
+    compute, models, registry, apy, register_model = market
+    deployer, gov, requester, provider = accounts[0], accounts[1], accounts[2], accounts[3]
+    verifier = evm.deploy_with_ape(iris_batch, deployer, name="Halo2Verifier_iris_logreg_n8_infer_x4")
+    registry.register(iris_batch.circuit_id, verifier, iris_batch.manifest_sha256, iris_batch.num_outputs, 2, sender=gov)
+    eval_id = registry.circuitId("iris-logreg-n8")
+    with ape.reverts(compute.ComputeMarketNoInferenceCircuit):  # outputs not a multiple of k ≥ 2 slots
+        compute.setBatchCircuit(eval_id, registry.circuitId(iris_ic.circuit_id), sender=gov)
+    compute.setBatchCircuit(eval_id, registry.circuitId(iris_batch.circuit_id), sender=gov)
+    commitment = pipeline.model_commitment(iris_ic.evaluation, iris_model)
+    model_id = int(models.modelIdOf(eval_id, commitment)) or register_model(models, requester, eval_id, commitment)
+    for who in (requester, provider):
+        apy.mint(who, 10**6, sender=who)
+        apy.approve(compute, 2**256 - 1, sender=who)
+    compute.stake(500, sender=provider)
+    xs = [np.array([[50 + i, 30, 15 + 3 * i, 2 + i]]) for i in range(3)]
+
+    def post(x, mode=0):
+        compute.postJob((model_id, inference.input_commitment(iris_ic, x), "file://x", apy, 40, 60,
+                         chain.pending_timestamp + 86_400, mode, provider), sender=requester)
+        return int(compute.totalJobs())
+
+    jobs = [post(x) for x in xs]
+    proof = inference.prove_inference_batch(iris_batch, iris_model, xs)
+    with ape.reverts(compute.ComputeMarketBadJob):  # the same job twice would be paid twice
+        compute.submitProofBatch([jobs[0], jobs[0]], proof.proof, proof.instances, sender=provider)
+    with ape.reverts(compute.ComputeMarketBadJob):
+        compute.submitProofBatch([jobs[1], jobs[0]], proof.proof, proof.instances, sender=provider)
+    with ape.reverts(compute.InferenceProofWrongInput):  # slot 0 holds job 0's input, not job 1's
+        compute.submitProofBatch([jobs[1], jobs[2]], proof.proof, proof.instances, sender=provider)
+    with ape.reverts(compute.ComputeMarketWrongStatus):  # only the named provider takes these jobs
+        compute.submitProofBatch(jobs, proof.proof, proof.instances, sender=requester)
+    with ape.reverts(compute.InferenceProofInvalid):  # another slot's outputs
+        forged = proof.instances[3:6] + proof.instances[0:3] + proof.instances[6:]
+        compute.submitProofBatch(jobs, proof.proof, forged, sender=provider)
+    optimistic = post(xs[0], mode=1)
+    with ape.reverts(compute.ComputeMarketWrongMode):
+        compute.submitProofBatch([jobs[0], optimistic], proof.proof, proof.instances, sender=provider)
+    receipt = compute.submitProofBatch(jobs, proof.proof, proof.instances, sender=provider)
+    for i, job_id in enumerate(jobs):
+        j = compute.job(job_id)
+        assert j.status == 4 and j.outputHash == keccak(b"".join(v.to_bytes(32, "big") for v in proof.instances_at(i)))
+    assert compute.owed(provider, apy) >= 3 * (40 - 1)
+    with ape.reverts(compute.ComputeMarketWrongStatus):  # paid once
+        compute.submitProofBatch(jobs, proof.proof, proof.instances, sender=provider)
+    print(f"submitProofBatch, 3 jobs in one iris proof of 4 slots: {receipt.gas_used:,} gas")

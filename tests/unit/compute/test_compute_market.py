@@ -479,3 +479,105 @@ def test_post__input_uri_bounded(compute, funded, usd, model_id, chain, requeste
            "0x0000000000000000000000000000000000000000")
     with ape.reverts(compute.ComputeMarketBadJob):
         compute.postJob(req, sender=requester)
+
+
+# ---------------------------------------------------------------- batch proofs (one proof, several jobs)
+
+SLOTS = 3
+
+
+def batch_proof(input_seeds, model_seed=b"m", slots=SLOTS):
+    """Bytes shaped like a batch proof: one input point per slot (zero points for unused slots), the weights."""
+    from .conftest import input_point
+
+    points = [input_point(s) for s in input_seeds] + [b"\0" * 64] * (slots - len(input_seeds))
+    return b"".join(points) + weights_point(model_seed) + b"\x01" * 256
+
+
+@pytest.fixture
+def batched(compute, verifiers, gov, project, deployer):
+    verifier = project.MockHalo2Verifier.deploy(sender=deployer)
+    verifiers.register("mock-infer-x3", verifier, b"\x33" * 32, OUTPUTS * SLOTS, 2, sender=gov)
+    compute.setBatchCircuit(verifiers.circuitId(EVAL), verifiers.circuitId("mock-infer-x3"), sender=gov)
+    return verifier
+
+
+def test_batch_circuit__governance_only__must_fit_the_single_circuit(compute, verifiers, gov, attacker, project, deployer):
+    eval_id = verifiers.circuitId(EVAL)
+    for name, samples, metric in (("x-odd", OUTPUTS * 2 + 1, 2), ("x-one", OUTPUTS, 2), ("x-eval", OUTPUTS * 2, 0)):
+        verifiers.register(name, project.MockHalo2Verifier.deploy(sender=deployer), b"\x44" * 32, samples, metric, sender=gov)
+        with ape.reverts(compute.ComputeMarketNoInferenceCircuit):
+            compute.setBatchCircuit(eval_id, verifiers.circuitId(name), sender=gov)
+    verifiers.register("x-two", project.MockHalo2Verifier.deploy(sender=deployer), b"\x44" * 32, OUTPUTS * 2, 2, sender=gov)
+    with ape.reverts():
+        compute.setBatchCircuit(eval_id, verifiers.circuitId("x-two"), sender=attacker)
+    with ape.reverts(compute.ComputeMarketNoInferenceCircuit):  # no single twin for this evaluation circuit
+        compute.setBatchCircuit(verifiers.circuitId("x-two"), verifiers.circuitId("x-two"), sender=gov)
+    compute.setBatchCircuit(eval_id, verifiers.circuitId("x-two"), sender=gov)
+    assert bytes(compute.batchCircuitOf(eval_id)) == bytes(verifiers.circuitId("x-two"))
+
+
+def test_batch__one_proof_pays_each_job_once(compute, post, providers, usd, batched):
+    p = providers[0]
+    jobs = [post(PROOF, seed=s, provider=p.address) for s in (b"a", b"b")]  # taken with the proof, by name
+    outs = OUT + [4, 5, 6] + [0, 0, 0]
+    receipt = compute.submitProofBatch(jobs, batch_proof([b"a", b"b"]), outs, sender=p)
+    assert [compute.job(j).status for j in jobs] == [PAID, PAID] and batched.calls() == 1
+    assert compute.owed(p, usd) == 2 * (PRICE - fee(PRICE)) and compute.providerOf(p).locked == 0
+    assert [list(e.outputs) for e in receipt.events.filter(compute.ResultPosted)] == [OUT, [4, 5, 6]]
+    assert compute.job(jobs[1]).outputHash == keccak(b"".join(v.to_bytes(32, "big") for v in (4, 5, 6)))
+    with ape.reverts(compute.ComputeMarketWrongStatus):
+        compute.submitProofBatch(jobs, batch_proof([b"a", b"b"]), outs, sender=p)
+
+
+@pytest.mark.parametrize("case", ["duplicate", "unordered", "other model", "too many", "other input", "other weights",
+                                  "instances", "short", "invalid", "stranger", "optimistic", "no batch circuit", "empty"])
+def test_batch__attacks__rejected_nothing_moves(compute, post, providers, attacker, usd, batched, model_id, models,
+                                                verifiers, alice, gov, case):
+    from apiary.sdk.market import register_model
+
+    p = providers[0]
+    jobs = [post(PROOF, seed=s) for s in (b"a", b"b", b"c")]
+    for j in jobs:
+        compute.accept(j, sender=p)
+    ids, seeds, outs, sender, proof = jobs[:2], [b"a", b"b"], [1] * (OUTPUTS * SLOTS), p, None
+    error = compute.ComputeMarketBadJob
+    if case == "duplicate":
+        ids, seeds = [jobs[0], jobs[0]], [b"a", b"a"]
+    elif case == "unordered":
+        ids, seeds = [jobs[1], jobs[0]], [b"b", b"a"]
+    elif case == "other model":
+        other = register_model(models, alice, verifiers.circuitId(EVAL), keccak(weights_point(b"other")))
+        job = post(PROOF, seed=b"d", model=other)
+        compute.accept(job, sender=p)
+        ids, seeds = [jobs[0], job], [b"a", b"d"]
+    elif case == "too many":
+        fourth = post(PROOF, seed=b"d")
+        compute.accept(fourth, sender=p)
+        ids, seeds, error = [*jobs, fourth], [b"a", b"b", b"c", b"d"], compute.InferenceProofOutputCount
+        proof = batch_proof(seeds, slots=4)
+    elif case == "other input":
+        seeds, error = [b"b", b"a"], compute.InferenceProofWrongInput  # slots swapped
+    elif case == "other weights":
+        proof, error = batch_proof(seeds, b"other"), compute.InferenceProofWrongModel
+    elif case == "instances":
+        outs, error = outs[:-1], compute.InferenceProofOutputCount
+    elif case == "short":
+        proof, error = batch_proof(seeds)[: 64 * SLOTS + 63], compute.InferenceProofTooShort
+    elif case == "invalid":
+        batched.setAccept(False, sender=attacker)
+        error = compute.InferenceProofInvalid
+    elif case == "stranger":
+        sender, error = attacker, compute.ComputeMarketNotProvider
+    elif case == "optimistic":
+        job = post(OPTIMISTIC, seed=b"d")
+        compute.accept(job, sender=p)
+        ids, seeds, error = [jobs[0], job], [b"a", b"d"], compute.ComputeMarketWrongMode
+    elif case == "no batch circuit":
+        compute.setBatchCircuit(verifiers.circuitId(EVAL), b"\0" * 32, sender=gov)
+        error = compute.ComputeMarketNoInferenceCircuit
+    elif case == "empty":
+        ids = []
+    with ape.reverts(error):
+        compute.submitProofBatch(ids, proof or batch_proof(seeds), outs, sender=sender)
+    assert all(compute.job(j).status == ACCEPTED for j in jobs) and compute.totalOwed(usd) == 0

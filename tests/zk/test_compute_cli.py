@@ -1,0 +1,78 @@
+"""`ape run compute propose-inference` in process, for the single twin and the batch twin (`--slots`), through
+real governance (`ape run gov vote/queue/execute`): the market then maps the circuit to both verifiers; a batch
+twin is refused (nothing sent) before the single one is enabled, when its folder was not built, and twice."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from click.testing import CliRunner
+
+from apiary import paths
+from apiary.deploy.market import deploy_market, register_circuit_by_governance
+from apiary.sdk.devnode import advance
+from apiary.sdk.manifest import write_manifest
+from apiary.sdk.market import circuit_id
+from apiary.zk import evm, inference
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"{name}_script", paths.PROJECT_ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+COMPUTE, GOV = _load("compute"), _load("gov")
+
+
+@pytest.fixture
+def stack(project, chain, deployer, core, whale, alice, tmp_path, monkeypatch):
+    market = deploy_market(project, deployer, core)
+    monkeypatch.setattr(paths, "DEPLOYMENTS_DIR", tmp_path / "deployments")
+    monkeypatch.setattr(paths, "STATE_DIR", tmp_path / "build")
+    write_manifest("ethereum", "local", "test", chain.provider.chain_id, deployer.address, core.start_block,
+                   {**core.contracts(), **market.contracts()}, {"profile": "local"}, directory=tmp_path / "deployments")
+    ic = inference.open_inference("iris-logreg-n8")
+    evaluation = evm.deploy_with_ape(ic.evaluation, deployer)
+    register_circuit_by_governance(core, market, ic.evaluation.circuit_id, evaluation.address,
+                                   ic.evaluation.manifest_sha256, 8, whale, [whale, alice])
+    return core, market
+
+
+def test_propose_inference__single_then_batch_twin_enabled_by_governance(stack, accounts, whale, alice):
+    core, market = stack
+
+    def run(script, *args, account=None):
+        argv = [*args, "--network", "ethereum:local:test"]
+        if account is not None:
+            argv += ["--account", f"TEST::{[a.address for a in accounts].index(account.address)}"]
+        return CliRunner(mix_stderr=False).invoke(script.cli, argv)
+
+    def ok(result):
+        assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+        return result.stdout
+
+    def enact(proposal):
+        advance(blocks=2)
+        for voter in (whale, alice):
+            ok(run(GOV, "vote", "--proposal", proposal, "--support", "for", account=voter))
+        advance(blocks=21)
+        ok(run(GOV, "queue", "--proposal", proposal, account=whale))
+        advance(seconds=61)
+        ok(run(GOV, "execute", "--proposal", proposal, account=whale))
+
+    eval_id = circuit_id("iris-logreg-n8")
+    early = run(COMPUTE, "propose-inference", "--circuit", "iris-logreg-n8", "--slots", "4", account=whale)
+    assert early.exit_code == 1 and "single twin first" in early.stderr, early.stderr
+    single = ok(run(COMPUTE, "propose-inference", "--circuit", "iris-logreg-n8", "--quiet", account=whale))
+    enact(single.strip().splitlines()[-1])
+    assert bytes(market.compute.inferenceCircuitOf(eval_id)) == circuit_id("iris-logreg-n8.infer")
+    missing = run(COMPUTE, "propose-inference", "--circuit", "iris-logreg-n8", "--slots", "3", account=whale)
+    assert missing.exit_code == 1 and "build-inference" in missing.stderr and "--slots 3" in missing.stderr
+    batch = ok(run(COMPUTE, "propose-inference", "--circuit", "iris-logreg-n8", "--slots", "4", "--quiet", account=whale))
+    enact(batch.strip().splitlines()[-1])
+    assert bytes(market.compute.batchCircuitOf(eval_id)) == circuit_id("iris-logreg-n8.infer.x4")
+    again = run(COMPUTE, "propose-inference", "--circuit", "iris-logreg-n8", "--slots", "4", account=whale)
+    assert again.exit_code == 1 and "registered already" in again.stderr

@@ -1,0 +1,1449 @@
+// SPDX-License-Identifier: MIT
+
+pragma solidity ^0.8.0;
+
+contract Halo2Verifier {
+    /// @notice The verifying key given to the constructor is not the one this verifier was generated for.
+    error Halo2VerifierKeyMismatch(bytes32 expected, bytes32 actual);
+    /// @notice Deploying the verifying-key data contract failed.
+    error Halo2VerifierKeyDeployFailed();
+
+    /// @notice keccak256 of the verifying key (the words ezkl inlined, now kept in code storage).
+    bytes32 public constant VK_HASH = 0x0d994731f928c5f4e7d96978b285c3b7ab42a2ead4321d77a98479b2d8796352;
+    uint256 internal constant VK_LEN = 2272;
+
+    /// @notice Data contract whose runtime code is 0x00 followed by the verifying key.
+    address public vkData;
+
+    constructor(bytes memory vk) {
+        bytes32 actual = keccak256(vk);
+        if (actual != VK_HASH) revert Halo2VerifierKeyMismatch(VK_HASH, actual);
+        // initcode: PUSH2 len(runtime) DUP1 PUSH1 12 PUSH1 0 CODECOPY PUSH1 0 RETURN, then runtime = STOP ‖ vk.
+        bytes memory init = abi.encodePacked(hex"61", uint16(vk.length + 1), hex"80600c6000396000f3", hex"00", vk);
+        address data;
+        assembly {
+            data := create(0, add(init, 0x20), mload(init))
+        }
+        if (data == address(0)) revert Halo2VerifierKeyDeployFailed();
+        vkData = data;
+    }
+    uint256 internal constant    DELTA = 4131629893567559867359510883348571134090853742863529169391034518566172092834;
+    uint256 internal constant        R = 21888242871839275222246405745257275088548364400416034343698204186575808495617; 
+
+    uint256 internal constant FIRST_QUOTIENT_X_CPTR = 0x06a4;
+    uint256 internal constant  LAST_QUOTIENT_X_CPTR = 0x0764;
+
+    uint256 internal constant                VK_MPTR = 0x0820;
+    uint256 internal constant         VK_DIGEST_MPTR = 0x0820;
+    uint256 internal constant     NUM_INSTANCES_MPTR = 0x0840;
+    uint256 internal constant                 K_MPTR = 0x0860;
+    uint256 internal constant             N_INV_MPTR = 0x0880;
+    uint256 internal constant             OMEGA_MPTR = 0x08a0;
+    uint256 internal constant         OMEGA_INV_MPTR = 0x08c0;
+    uint256 internal constant    OMEGA_INV_TO_L_MPTR = 0x08e0;
+    uint256 internal constant   HAS_ACCUMULATOR_MPTR = 0x0900;
+    uint256 internal constant        ACC_OFFSET_MPTR = 0x0920;
+    uint256 internal constant     NUM_ACC_LIMBS_MPTR = 0x0940;
+    uint256 internal constant NUM_ACC_LIMB_BITS_MPTR = 0x0960;
+    uint256 internal constant              G1_X_MPTR = 0x0980;
+    uint256 internal constant              G1_Y_MPTR = 0x09a0;
+    uint256 internal constant            G2_X_1_MPTR = 0x09c0;
+    uint256 internal constant            G2_X_2_MPTR = 0x09e0;
+    uint256 internal constant            G2_Y_1_MPTR = 0x0a00;
+    uint256 internal constant            G2_Y_2_MPTR = 0x0a20;
+    uint256 internal constant      NEG_S_G2_X_1_MPTR = 0x0a40;
+    uint256 internal constant      NEG_S_G2_X_2_MPTR = 0x0a60;
+    uint256 internal constant      NEG_S_G2_Y_1_MPTR = 0x0a80;
+    uint256 internal constant      NEG_S_G2_Y_2_MPTR = 0x0aa0;
+
+    uint256 internal constant CHALLENGE_MPTR = 0x1100;
+
+    uint256 internal constant THETA_MPTR = 0x1100;
+    uint256 internal constant  BETA_MPTR = 0x1120;
+    uint256 internal constant GAMMA_MPTR = 0x1140;
+    uint256 internal constant     Y_MPTR = 0x1160;
+    uint256 internal constant     X_MPTR = 0x1180;
+    uint256 internal constant  ZETA_MPTR = 0x11a0;
+    uint256 internal constant    NU_MPTR = 0x11c0;
+    uint256 internal constant    MU_MPTR = 0x11e0;
+
+    uint256 internal constant       ACC_LHS_X_MPTR = 0x1200;
+    uint256 internal constant       ACC_LHS_Y_MPTR = 0x1220;
+    uint256 internal constant       ACC_RHS_X_MPTR = 0x1240;
+    uint256 internal constant       ACC_RHS_Y_MPTR = 0x1260;
+    uint256 internal constant             X_N_MPTR = 0x1280;
+    uint256 internal constant X_N_MINUS_1_INV_MPTR = 0x12a0;
+    uint256 internal constant          L_LAST_MPTR = 0x12c0;
+    uint256 internal constant         L_BLIND_MPTR = 0x12e0;
+    uint256 internal constant             L_0_MPTR = 0x1300;
+    uint256 internal constant   INSTANCE_EVAL_MPTR = 0x1320;
+    uint256 internal constant   QUOTIENT_EVAL_MPTR = 0x1340;
+    uint256 internal constant      QUOTIENT_X_MPTR = 0x1360;
+    uint256 internal constant      QUOTIENT_Y_MPTR = 0x1380;
+    uint256 internal constant          R_EVAL_MPTR = 0x13a0;
+    uint256 internal constant   PAIRING_LHS_X_MPTR = 0x13c0;
+    uint256 internal constant   PAIRING_LHS_Y_MPTR = 0x13e0;
+    uint256 internal constant   PAIRING_RHS_X_MPTR = 0x1400;
+    uint256 internal constant   PAIRING_RHS_Y_MPTR = 0x1420;
+
+    function verifyProof(
+        bytes calldata proof,
+        uint256[] calldata instances
+    ) public returns (bool) {
+        assembly {
+            // Read EC point (x, y) at (proof_cptr, proof_cptr + 0x20),
+            // and check if the point is on affine plane,
+            // and store them in (hash_mptr, hash_mptr + 0x20).
+            // Return updated (success, proof_cptr, hash_mptr).
+            function read_ec_point(success, proof_cptr, hash_mptr, q) -> ret0, ret1, ret2 {
+                let x := calldataload(proof_cptr)
+                let y := calldataload(add(proof_cptr, 0x20))
+                ret0 := and(success, lt(x, q))
+                ret0 := and(ret0, lt(y, q))
+                ret0 := and(ret0, eq(mulmod(y, y, q), addmod(mulmod(x, mulmod(x, x, q), q), 3, q)))
+                mstore(hash_mptr, x)
+                mstore(add(hash_mptr, 0x20), y)
+                ret1 := add(proof_cptr, 0x40)
+                ret2 := add(hash_mptr, 0x40)
+            }
+
+            // Squeeze challenge by keccak256(memory[0..hash_mptr]),
+            // and store hash mod r as challenge in challenge_mptr,
+            // and push back hash in 0x00 as the first input for next squeeze.
+            // Return updated (challenge_mptr, hash_mptr).
+            function squeeze_challenge(challenge_mptr, hash_mptr, r) -> ret0, ret1 {
+                let hash := keccak256(0x00, hash_mptr)
+                mstore(challenge_mptr, mod(hash, r))
+                mstore(0x00, hash)
+                ret0 := add(challenge_mptr, 0x20)
+                ret1 := 0x20
+            }
+
+            // Squeeze challenge without absorbing new input from calldata,
+            // by putting an extra 0x01 in memory[0x20] and squeeze by keccak256(memory[0..21]),
+            // and store hash mod r as challenge in challenge_mptr,
+            // and push back hash in 0x00 as the first input for next squeeze.
+            // Return updated (challenge_mptr).
+            function squeeze_challenge_cont(challenge_mptr, r) -> ret {
+                mstore8(0x20, 0x01)
+                let hash := keccak256(0x00, 0x21)
+                mstore(challenge_mptr, mod(hash, r))
+                mstore(0x00, hash)
+                ret := add(challenge_mptr, 0x20)
+            }
+
+            // Batch invert values in memory[mptr_start..mptr_end] in place.
+            // Return updated (success).
+            function batch_invert(success, mptr_start, mptr_end) -> ret {
+                let gp_mptr := mptr_end
+                let gp := mload(mptr_start)
+                let mptr := add(mptr_start, 0x20)
+                for
+                    {}
+                    lt(mptr, sub(mptr_end, 0x20))
+                    {}
+                {
+                    gp := mulmod(gp, mload(mptr), R)
+                    mstore(gp_mptr, gp)
+                    mptr := add(mptr, 0x20)
+                    gp_mptr := add(gp_mptr, 0x20)
+                }
+                gp := mulmod(gp, mload(mptr), R)
+
+                mstore(gp_mptr, 0x20)
+                mstore(add(gp_mptr, 0x20), 0x20)
+                mstore(add(gp_mptr, 0x40), 0x20)
+                mstore(add(gp_mptr, 0x60), gp)
+                mstore(add(gp_mptr, 0x80), sub(R, 2))
+                mstore(add(gp_mptr, 0xa0), R)
+                ret := and(success, staticcall(gas(), 0x05, gp_mptr, 0xc0, gp_mptr, 0x20))
+                let all_inv := mload(gp_mptr)
+
+                let first_mptr := mptr_start
+                let second_mptr := add(first_mptr, 0x20)
+                gp_mptr := sub(gp_mptr, 0x20)
+                for
+                    {}
+                    lt(second_mptr, mptr)
+                    {}
+                {
+                    let inv := mulmod(all_inv, mload(gp_mptr), R)
+                    all_inv := mulmod(all_inv, mload(mptr), R)
+                    mstore(mptr, inv)
+                    mptr := sub(mptr, 0x20)
+                    gp_mptr := sub(gp_mptr, 0x20)
+                }
+                let inv_first := mulmod(all_inv, mload(second_mptr), R)
+                let inv_second := mulmod(all_inv, mload(first_mptr), R)
+                mstore(first_mptr, inv_first)
+                mstore(second_mptr, inv_second)
+            }
+
+            // Add (x, y) into point at (0x00, 0x20).
+            // Return updated (success).
+            function ec_add_acc(success, x, y) -> ret {
+                mstore(0x40, x)
+                mstore(0x60, y)
+                ret := and(success, staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))
+            }
+
+            // Scale point at (0x00, 0x20) by scalar.
+            function ec_mul_acc(success, scalar) -> ret {
+                mstore(0x40, scalar)
+                ret := and(success, staticcall(gas(), 0x07, 0x00, 0x60, 0x00, 0x40))
+            }
+
+            // Add (x, y) into point at (0x80, 0xa0).
+            // Return updated (success).
+            function ec_add_tmp(success, x, y) -> ret {
+                mstore(0xc0, x)
+                mstore(0xe0, y)
+                ret := and(success, staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40))
+            }
+
+            // Scale point at (0x80, 0xa0) by scalar.
+            // Return updated (success).
+            function ec_mul_tmp(success, scalar) -> ret {
+                mstore(0xc0, scalar)
+                ret := and(success, staticcall(gas(), 0x07, 0x80, 0x60, 0x80, 0x40))
+            }
+
+            // Perform pairing check.
+            // Return updated (success).
+            function ec_pairing(success, lhs_x, lhs_y, rhs_x, rhs_y) -> ret {
+                mstore(0x00, lhs_x)
+                mstore(0x20, lhs_y)
+                mstore(0x40, mload(G2_X_1_MPTR))
+                mstore(0x60, mload(G2_X_2_MPTR))
+                mstore(0x80, mload(G2_Y_1_MPTR))
+                mstore(0xa0, mload(G2_Y_2_MPTR))
+                mstore(0xc0, rhs_x)
+                mstore(0xe0, rhs_y)
+                mstore(0x100, mload(NEG_S_G2_X_1_MPTR))
+                mstore(0x120, mload(NEG_S_G2_X_2_MPTR))
+                mstore(0x140, mload(NEG_S_G2_Y_1_MPTR))
+                mstore(0x160, mload(NEG_S_G2_Y_2_MPTR))
+                ret := and(success, staticcall(gas(), 0x08, 0x00, 0x180, 0x00, 0x20))
+                ret := and(ret, mload(0x00))
+            }
+
+            // Modulus
+            let q := 21888242871839275222246405745257275088696311157297823662689037894645226208583 // BN254 base field
+            let r := 21888242871839275222246405745257275088548364400416034343698204186575808495617 // BN254 scalar field 
+
+            // Initialize success as true
+            let success := true
+
+            {
+                // Load vk_digest and num_instances of vk into memory
+                mstore(0x0820, 0x0c94db72afaf07e22423fbde275c765bab633ee1318a0a25a71208dbdbff31fe) // vk_digest
+                mstore(0x0840, 0x000000000000000000000000000000000000000000000000000000000000000c) // num_instances
+
+                // Check valid length of proof
+                success := and(success, eq(0x0fc0, proof.length))
+
+                // Check valid length of instances
+                let num_instances := mload(NUM_INSTANCES_MPTR)
+                success := and(success, eq(num_instances, instances.length))
+
+                // Absorb vk diegst
+                mstore(0x00, mload(VK_DIGEST_MPTR))
+
+                // Read instances and witness commitments and generate challenges
+                let hash_mptr := 0x20
+                let instance_cptr := instances.offset
+                for
+                    { let instance_cptr_end := add(instance_cptr, mul(0x20, num_instances)) }
+                    lt(instance_cptr, instance_cptr_end)
+                    {}
+                {
+                    let instance := calldataload(instance_cptr)
+                    success := and(success, lt(instance, r))
+                    mstore(hash_mptr, instance)
+                    instance_cptr := add(instance_cptr, 0x20)
+                    hash_mptr := add(hash_mptr, 0x20)
+                }
+
+                let proof_cptr := proof.offset
+                let challenge_mptr := CHALLENGE_MPTR
+
+                // Phase 1
+                for
+                    { let proof_cptr_end := add(proof_cptr, 0x02c0) }
+                    lt(proof_cptr, proof_cptr_end)
+                    {}
+                {
+                    success, proof_cptr, hash_mptr := read_ec_point(success, proof_cptr, hash_mptr, q)
+                }
+
+                challenge_mptr, hash_mptr := squeeze_challenge(challenge_mptr, hash_mptr, r)
+
+                // Phase 2
+                for
+                    { let proof_cptr_end := add(proof_cptr, 0x0100) }
+                    lt(proof_cptr, proof_cptr_end)
+                    {}
+                {
+                    success, proof_cptr, hash_mptr := read_ec_point(success, proof_cptr, hash_mptr, q)
+                }
+
+                challenge_mptr, hash_mptr := squeeze_challenge(challenge_mptr, hash_mptr, r)
+                challenge_mptr := squeeze_challenge_cont(challenge_mptr, r)
+
+                // Phase 3
+                for
+                    { let proof_cptr_end := add(proof_cptr, 0x0280) }
+                    lt(proof_cptr, proof_cptr_end)
+                    {}
+                {
+                    success, proof_cptr, hash_mptr := read_ec_point(success, proof_cptr, hash_mptr, q)
+                }
+
+                challenge_mptr, hash_mptr := squeeze_challenge(challenge_mptr, hash_mptr, r)
+
+                // Phase 4
+                for
+                    { let proof_cptr_end := add(proof_cptr, 0x0100) }
+                    lt(proof_cptr, proof_cptr_end)
+                    {}
+                {
+                    success, proof_cptr, hash_mptr := read_ec_point(success, proof_cptr, hash_mptr, q)
+                }
+
+                challenge_mptr, hash_mptr := squeeze_challenge(challenge_mptr, hash_mptr, r)
+
+                // Read evaluations
+                for
+                    { let proof_cptr_end := add(proof_cptr, 0x0800) }
+                    lt(proof_cptr, proof_cptr_end)
+                    {}
+                {
+                    let eval := calldataload(proof_cptr)
+                    success := and(success, lt(eval, r))
+                    mstore(hash_mptr, eval)
+                    proof_cptr := add(proof_cptr, 0x20)
+                    hash_mptr := add(hash_mptr, 0x20)
+                }
+
+                // Read batch opening proof and generate challenges
+                challenge_mptr, hash_mptr := squeeze_challenge(challenge_mptr, hash_mptr, r)       // zeta
+                challenge_mptr := squeeze_challenge_cont(challenge_mptr, r)                        // nu
+
+                success, proof_cptr, hash_mptr := read_ec_point(success, proof_cptr, hash_mptr, q) // W
+
+                challenge_mptr, hash_mptr := squeeze_challenge(challenge_mptr, hash_mptr, r)       // mu
+
+                success, proof_cptr, hash_mptr := read_ec_point(success, proof_cptr, hash_mptr, q) // W'
+
+                // Load full vk into memory from code storage (see vkData; its hash is checked at construction)
+                extcodecopy(sload(vkData.slot), VK_MPTR, 1, VK_LEN)
+
+                // Read accumulator from instances
+                if mload(HAS_ACCUMULATOR_MPTR) {
+                    let num_limbs := mload(NUM_ACC_LIMBS_MPTR)
+                    let num_limb_bits := mload(NUM_ACC_LIMB_BITS_MPTR)
+
+                    let cptr := add(instances.offset, mul(mload(ACC_OFFSET_MPTR), 0x20))
+                    let lhs_y_off := mul(num_limbs, 0x20)
+                    let rhs_x_off := mul(lhs_y_off, 2)
+                    let rhs_y_off := mul(lhs_y_off, 3)
+                    let lhs_x := calldataload(cptr)
+                    let lhs_y := calldataload(add(cptr, lhs_y_off))
+                    let rhs_x := calldataload(add(cptr, rhs_x_off))
+                    let rhs_y := calldataload(add(cptr, rhs_y_off))
+                    for
+                        {
+                            let cptr_end := add(cptr, mul(0x20, num_limbs))
+                            let shift := num_limb_bits
+                        }
+                        lt(cptr, cptr_end)
+                        {}
+                    {
+                        cptr := add(cptr, 0x20)
+                        lhs_x := add(lhs_x, shl(shift, calldataload(cptr)))
+                        lhs_y := add(lhs_y, shl(shift, calldataload(add(cptr, lhs_y_off))))
+                        rhs_x := add(rhs_x, shl(shift, calldataload(add(cptr, rhs_x_off))))
+                        rhs_y := add(rhs_y, shl(shift, calldataload(add(cptr, rhs_y_off))))
+                        shift := add(shift, num_limb_bits)
+                    }
+
+                    success := and(success, eq(mulmod(lhs_y, lhs_y, q), addmod(mulmod(lhs_x, mulmod(lhs_x, lhs_x, q), q), 3, q)))
+                    success := and(success, eq(mulmod(rhs_y, rhs_y, q), addmod(mulmod(rhs_x, mulmod(rhs_x, rhs_x, q), q), 3, q)))
+
+                    mstore(ACC_LHS_X_MPTR, lhs_x)
+                    mstore(ACC_LHS_Y_MPTR, lhs_y)
+                    mstore(ACC_RHS_X_MPTR, rhs_x)
+                    mstore(ACC_RHS_Y_MPTR, rhs_y)
+                }
+
+                pop(q)
+            }
+
+            // Revert earlier if anything from calldata is invalid
+            if iszero(success) {
+                revert(0, 0)
+            }
+
+            // Compute lagrange evaluations and instance evaluation
+            {
+                let k := mload(K_MPTR)
+                let x := mload(X_MPTR)
+                let x_n := x
+                for
+                    { let idx := 0 }
+                    lt(idx, k)
+                    { idx := add(idx, 1) }
+                {
+                    x_n := mulmod(x_n, x_n, r)
+                }
+
+                let omega := mload(OMEGA_MPTR)
+
+                let mptr := X_N_MPTR
+                let mptr_end := add(mptr, mul(0x20, add(mload(NUM_INSTANCES_MPTR), 6)))
+                if iszero(mload(NUM_INSTANCES_MPTR)) {
+                    mptr_end := add(mptr_end, 0x20)
+                }
+                for
+                    { let pow_of_omega := mload(OMEGA_INV_TO_L_MPTR) }
+                    lt(mptr, mptr_end)
+                    { mptr := add(mptr, 0x20) }
+                {
+                    mstore(mptr, addmod(x, sub(r, pow_of_omega), r))
+                    pow_of_omega := mulmod(pow_of_omega, omega, r)
+                }
+                let x_n_minus_1 := addmod(x_n, sub(r, 1), r)
+                mstore(mptr_end, x_n_minus_1)
+                success := batch_invert(success, X_N_MPTR, add(mptr_end, 0x20))
+
+                mptr := X_N_MPTR
+                let l_i_common := mulmod(x_n_minus_1, mload(N_INV_MPTR), r)
+                for
+                    { let pow_of_omega := mload(OMEGA_INV_TO_L_MPTR) }
+                    lt(mptr, mptr_end)
+                    { mptr := add(mptr, 0x20) }
+                {
+                    mstore(mptr, mulmod(l_i_common, mulmod(mload(mptr), pow_of_omega, r), r))
+                    pow_of_omega := mulmod(pow_of_omega, omega, r)
+                }
+
+                let l_blind := mload(add(X_N_MPTR, 0x20))
+                let l_i_cptr := add(X_N_MPTR, 0x40)
+                for
+                    { let l_i_cptr_end := add(X_N_MPTR, 0xc0) }
+                    lt(l_i_cptr, l_i_cptr_end)
+                    { l_i_cptr := add(l_i_cptr, 0x20) }
+                {
+                    l_blind := addmod(l_blind, mload(l_i_cptr), r)
+                }
+
+                let instance_eval := 0
+                for
+                    {
+                        let instance_cptr := instances.offset
+                        let instance_cptr_end := add(instance_cptr, mul(0x20, mload(NUM_INSTANCES_MPTR)))
+                    }
+                    lt(instance_cptr, instance_cptr_end)
+                    {
+                        instance_cptr := add(instance_cptr, 0x20)
+                        l_i_cptr := add(l_i_cptr, 0x20)
+                    }
+                {
+                    instance_eval := addmod(instance_eval, mulmod(mload(l_i_cptr), calldataload(instance_cptr), r), r)
+                }
+
+                let x_n_minus_1_inv := mload(mptr_end)
+                let l_last := mload(X_N_MPTR)
+                let l_0 := mload(add(X_N_MPTR, 0xc0))
+
+                mstore(X_N_MPTR, x_n)
+                mstore(X_N_MINUS_1_INV_MPTR, x_n_minus_1_inv)
+                mstore(L_LAST_MPTR, l_last)
+                mstore(L_BLIND_MPTR, l_blind)
+                mstore(L_0_MPTR, l_0)
+                mstore(INSTANCE_EVAL_MPTR, instance_eval)
+            }
+
+            // Compute quotient evavluation
+            {
+                let quotient_eval_numer
+                let y := mload(Y_MPTR)
+                {
+                    let f_7 := calldataload(0x0a04)
+                    let var0 := 0x2
+                    let var1 := sub(R, f_7)
+                    let var2 := addmod(var0, var1, R)
+                    let var3 := mulmod(f_7, var2, R)
+                    let var4 := 0x3
+                    let var5 := addmod(var4, var1, R)
+                    let var6 := mulmod(var3, var5, R)
+                    let a_9 := calldataload(0x08c4)
+                    let a_5 := calldataload(0x0844)
+                    let a_7 := calldataload(0x0884)
+                    let var7 := addmod(a_5, a_7, R)
+                    let var8 := sub(R, var7)
+                    let var9 := addmod(a_9, var8, R)
+                    let var10 := mulmod(var6, var9, R)
+                    quotient_eval_numer := var10
+                }
+                {
+                    let f_8 := calldataload(0x0a24)
+                    let var0 := 0x2
+                    let var1 := sub(R, f_8)
+                    let var2 := addmod(var0, var1, R)
+                    let var3 := mulmod(f_8, var2, R)
+                    let var4 := 0x3
+                    let var5 := addmod(var4, var1, R)
+                    let var6 := mulmod(var3, var5, R)
+                    let a_10 := calldataload(0x08e4)
+                    let a_6 := calldataload(0x0864)
+                    let a_8 := calldataload(0x08a4)
+                    let var7 := addmod(a_6, a_8, R)
+                    let var8 := sub(R, var7)
+                    let var9 := addmod(a_10, var8, R)
+                    let var10 := mulmod(var6, var9, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
+                }
+                {
+                    let f_7 := calldataload(0x0a04)
+                    let var0 := 0x1
+                    let var1 := sub(R, f_7)
+                    let var2 := addmod(var0, var1, R)
+                    let var3 := mulmod(f_7, var2, R)
+                    let var4 := 0x2
+                    let var5 := addmod(var4, var1, R)
+                    let var6 := mulmod(var3, var5, R)
+                    let a_9 := calldataload(0x08c4)
+                    let a_5 := calldataload(0x0844)
+                    let a_7 := calldataload(0x0884)
+                    let var7 := mulmod(a_5, a_7, R)
+                    let var8 := sub(R, var7)
+                    let var9 := addmod(a_9, var8, R)
+                    let var10 := mulmod(var6, var9, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
+                }
+                {
+                    let f_8 := calldataload(0x0a24)
+                    let var0 := 0x1
+                    let var1 := sub(R, f_8)
+                    let var2 := addmod(var0, var1, R)
+                    let var3 := mulmod(f_8, var2, R)
+                    let var4 := 0x2
+                    let var5 := addmod(var4, var1, R)
+                    let var6 := mulmod(var3, var5, R)
+                    let a_10 := calldataload(0x08e4)
+                    let a_6 := calldataload(0x0864)
+                    let a_8 := calldataload(0x08a4)
+                    let var7 := mulmod(a_6, a_8, R)
+                    let var8 := sub(R, var7)
+                    let var9 := addmod(a_10, var8, R)
+                    let var10 := mulmod(var6, var9, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
+                }
+                {
+                    let f_7 := calldataload(0x0a04)
+                    let var0 := 0x1
+                    let var1 := sub(R, f_7)
+                    let var2 := addmod(var0, var1, R)
+                    let var3 := mulmod(f_7, var2, R)
+                    let var4 := 0x3
+                    let var5 := addmod(var4, var1, R)
+                    let var6 := mulmod(var3, var5, R)
+                    let a_9 := calldataload(0x08c4)
+                    let a_5 := calldataload(0x0844)
+                    let a_7 := calldataload(0x0884)
+                    let var7 := sub(R, a_7)
+                    let var8 := addmod(a_5, var7, R)
+                    let var9 := sub(R, var8)
+                    let var10 := addmod(a_9, var9, R)
+                    let var11 := mulmod(var6, var10, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var11, r)
+                }
+                {
+                    let f_8 := calldataload(0x0a24)
+                    let var0 := 0x1
+                    let var1 := sub(R, f_8)
+                    let var2 := addmod(var0, var1, R)
+                    let var3 := mulmod(f_8, var2, R)
+                    let var4 := 0x3
+                    let var5 := addmod(var4, var1, R)
+                    let var6 := mulmod(var3, var5, R)
+                    let a_10 := calldataload(0x08e4)
+                    let a_6 := calldataload(0x0864)
+                    let a_8 := calldataload(0x08a4)
+                    let var7 := sub(R, a_8)
+                    let var8 := addmod(a_6, var7, R)
+                    let var9 := sub(R, var8)
+                    let var10 := addmod(a_10, var9, R)
+                    let var11 := mulmod(var6, var10, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var11, r)
+                }
+                {
+                    let f_9 := calldataload(0x0a44)
+                    let var0 := 0x1
+                    let var1 := sub(R, f_9)
+                    let var2 := addmod(var0, var1, R)
+                    let var3 := mulmod(f_9, var2, R)
+                    let var4 := 0x3
+                    let var5 := addmod(var4, var1, R)
+                    let var6 := mulmod(var3, var5, R)
+                    let a_9 := calldataload(0x08c4)
+                    let a_9_prev_1 := calldataload(0x0904)
+                    let var7 := 0x0
+                    let a_5 := calldataload(0x0844)
+                    let a_7 := calldataload(0x0884)
+                    let var8 := mulmod(a_5, a_7, R)
+                    let var9 := addmod(var7, var8, R)
+                    let a_6 := calldataload(0x0864)
+                    let a_8 := calldataload(0x08a4)
+                    let var10 := mulmod(a_6, a_8, R)
+                    let var11 := addmod(var9, var10, R)
+                    let var12 := addmod(a_9_prev_1, var11, R)
+                    let var13 := sub(R, var12)
+                    let var14 := addmod(a_9, var13, R)
+                    let var15 := mulmod(var6, var14, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var15, r)
+                }
+                {
+                    let f_9 := calldataload(0x0a44)
+                    let var0 := 0x2
+                    let var1 := sub(R, f_9)
+                    let var2 := addmod(var0, var1, R)
+                    let var3 := mulmod(f_9, var2, R)
+                    let var4 := 0x3
+                    let var5 := addmod(var4, var1, R)
+                    let var6 := mulmod(var3, var5, R)
+                    let a_9 := calldataload(0x08c4)
+                    let var7 := 0x0
+                    let a_5 := calldataload(0x0844)
+                    let a_7 := calldataload(0x0884)
+                    let var8 := mulmod(a_5, a_7, R)
+                    let var9 := addmod(var7, var8, R)
+                    let a_6 := calldataload(0x0864)
+                    let a_8 := calldataload(0x08a4)
+                    let var10 := mulmod(a_6, a_8, R)
+                    let var11 := addmod(var9, var10, R)
+                    let var12 := sub(R, var11)
+                    let var13 := addmod(a_9, var12, R)
+                    let var14 := mulmod(var6, var13, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var14, r)
+                }
+                {
+                    let f_9 := calldataload(0x0a44)
+                    let var0 := 0x1
+                    let var1 := sub(R, f_9)
+                    let var2 := addmod(var0, var1, R)
+                    let var3 := mulmod(f_9, var2, R)
+                    let var4 := 0x2
+                    let var5 := addmod(var4, var1, R)
+                    let var6 := mulmod(var3, var5, R)
+                    let a_9 := calldataload(0x08c4)
+                    let a_7 := calldataload(0x0884)
+                    let var7 := mulmod(var0, a_7, R)
+                    let a_8 := calldataload(0x08a4)
+                    let var8 := mulmod(var7, a_8, R)
+                    let var9 := sub(R, var8)
+                    let var10 := addmod(a_9, var9, R)
+                    let var11 := mulmod(var6, var10, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var11, r)
+                }
+                {
+                    let f_10 := calldataload(0x0a64)
+                    let var0 := 0x2
+                    let var1 := sub(R, f_10)
+                    let var2 := addmod(var0, var1, R)
+                    let var3 := mulmod(f_10, var2, R)
+                    let a_9 := calldataload(0x08c4)
+                    let a_9_prev_1 := calldataload(0x0904)
+                    let var4 := 0x1
+                    let a_7 := calldataload(0x0884)
+                    let var5 := mulmod(var4, a_7, R)
+                    let a_8 := calldataload(0x08a4)
+                    let var6 := mulmod(var5, a_8, R)
+                    let var7 := mulmod(a_9_prev_1, var6, R)
+                    let var8 := sub(R, var7)
+                    let var9 := addmod(a_9, var8, R)
+                    let var10 := mulmod(var3, var9, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
+                }
+                {
+                    let f_11 := calldataload(0x0a84)
+                    let a_9 := calldataload(0x08c4)
+                    let var0 := 0x0
+                    let a_7 := calldataload(0x0884)
+                    let var1 := addmod(var0, a_7, R)
+                    let a_8 := calldataload(0x08a4)
+                    let var2 := addmod(var1, a_8, R)
+                    let var3 := sub(R, var2)
+                    let var4 := addmod(a_9, var3, R)
+                    let var5 := mulmod(f_11, var4, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var5, r)
+                }
+                {
+                    let f_10 := calldataload(0x0a64)
+                    let var0 := 0x1
+                    let var1 := sub(R, f_10)
+                    let var2 := addmod(var0, var1, R)
+                    let var3 := mulmod(f_10, var2, R)
+                    let a_9 := calldataload(0x08c4)
+                    let a_9_prev_1 := calldataload(0x0904)
+                    let var4 := 0x0
+                    let a_7 := calldataload(0x0884)
+                    let var5 := addmod(var4, a_7, R)
+                    let a_8 := calldataload(0x08a4)
+                    let var6 := addmod(var5, a_8, R)
+                    let var7 := addmod(a_9_prev_1, var6, R)
+                    let var8 := sub(R, var7)
+                    let var9 := addmod(a_9, var8, R)
+                    let var10 := mulmod(var3, var9, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var10, r)
+                }
+                {
+                    let f_3 := calldataload(0x0984)
+                    let var0 := 0x0
+                    let var1 := mulmod(f_3, var0, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var1, r)
+                }
+                {
+                    let f_4 := calldataload(0x09a4)
+                    let var0 := 0x0
+                    let var1 := mulmod(f_4, var0, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var1, r)
+                }
+                {
+                    let f_5 := calldataload(0x09c4)
+                    let var0 := 0x0
+                    let var1 := mulmod(f_5, var0, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var1, r)
+                }
+                {
+                    let f_6 := calldataload(0x09e4)
+                    let var0 := 0x0
+                    let var1 := mulmod(f_6, var0, R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), var1, r)
+                }
+                {
+                    let l_0 := mload(L_0_MPTR)
+                    let eval := addmod(l_0, sub(R, mulmod(l_0, calldataload(0x0c64), R)), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let perm_z_last := calldataload(0x0de4)
+                    let eval := mulmod(mload(L_LAST_MPTR), addmod(mulmod(perm_z_last, perm_z_last, R), sub(R, perm_z_last), R), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x0cc4), sub(R, calldataload(0x0ca4)), R), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x0d24), sub(R, calldataload(0x0d04)), R), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x0d84), sub(R, calldataload(0x0d64)), R), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let eval := mulmod(mload(L_0_MPTR), addmod(calldataload(0x0de4), sub(R, calldataload(0x0dc4)), R), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let gamma := mload(GAMMA_MPTR)
+                    let beta := mload(BETA_MPTR)
+                    let lhs := calldataload(0x0c84)
+                    let rhs := calldataload(0x0c64)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x07a4), mulmod(beta, calldataload(0x0ac4), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x07c4), mulmod(beta, calldataload(0x0ae4), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x07e4), mulmod(beta, calldataload(0x0b04), R), R), gamma, R), R)
+                    mstore(0x00, mulmod(beta, mload(X_MPTR), R))
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x07a4), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x07c4), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x07e4), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    let left_sub_right := addmod(lhs, sub(R, rhs), R)
+                    let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let gamma := mload(GAMMA_MPTR)
+                    let beta := mload(BETA_MPTR)
+                    let lhs := calldataload(0x0ce4)
+                    let rhs := calldataload(0x0cc4)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0804), mulmod(beta, calldataload(0x0b24), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0824), mulmod(beta, calldataload(0x0b44), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0844), mulmod(beta, calldataload(0x0b64), R), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0804), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0824), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0844), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    let left_sub_right := addmod(lhs, sub(R, rhs), R)
+                    let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let gamma := mload(GAMMA_MPTR)
+                    let beta := mload(BETA_MPTR)
+                    let lhs := calldataload(0x0d44)
+                    let rhs := calldataload(0x0d24)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0864), mulmod(beta, calldataload(0x0b84), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0884), mulmod(beta, calldataload(0x0ba4), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x08a4), mulmod(beta, calldataload(0x0bc4), R), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0864), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0884), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x08a4), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    let left_sub_right := addmod(lhs, sub(R, rhs), R)
+                    let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let gamma := mload(GAMMA_MPTR)
+                    let beta := mload(BETA_MPTR)
+                    let lhs := calldataload(0x0da4)
+                    let rhs := calldataload(0x0d84)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x08c4), mulmod(beta, calldataload(0x0be4), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x08e4), mulmod(beta, calldataload(0x0c04), R), R), gamma, R), R)
+                    lhs := mulmod(lhs, addmod(addmod(calldataload(0x0924), mulmod(beta, calldataload(0x0c24), R), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x08c4), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x08e4), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    rhs := mulmod(rhs, addmod(addmod(calldataload(0x0924), mload(0x00), R), gamma, R), R)
+                    mstore(0x00, mulmod(mload(0x00), DELTA, R))
+                    let left_sub_right := addmod(lhs, sub(R, rhs), R)
+                    let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let gamma := mload(GAMMA_MPTR)
+                    let beta := mload(BETA_MPTR)
+                    let lhs := calldataload(0x0e04)
+                    let rhs := calldataload(0x0de4)
+                    lhs := mulmod(lhs, addmod(addmod(mload(INSTANCE_EVAL_MPTR), mulmod(beta, calldataload(0x0c44), R), R), gamma, R), R)
+                    rhs := mulmod(rhs, addmod(addmod(mload(INSTANCE_EVAL_MPTR), mload(0x00), R), gamma, R), R)
+                    let left_sub_right := addmod(lhs, sub(R, rhs), R)
+                    let eval := addmod(left_sub_right, sub(R, mulmod(left_sub_right, addmod(mload(L_LAST_MPTR), mload(L_BLIND_MPTR), R), R)), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let l_0 := mload(L_0_MPTR)
+                    let eval := mulmod(l_0, calldataload(0x0e24), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let l_last := mload(L_LAST_MPTR)
+                    let eval := mulmod(l_last, calldataload(0x0e24), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let theta := mload(THETA_MPTR)
+                    let beta := mload(BETA_MPTR)
+                    let table
+                    {
+                        let f_1 := calldataload(0x0944)
+                        table := f_1
+                        table := addmod(table, beta, R)
+                    }
+                    let input_0
+                    {
+                        let f_3 := calldataload(0x0984)
+                        let var0 := 0x1
+                        let var1 := mulmod(f_3, var0, R)
+                        let a_5 := calldataload(0x0844)
+                        let var2 := mulmod(var1, a_5, R)
+                        let var3 := sub(R, var1)
+                        let var4 := addmod(var0, var3, R)
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var6 := mulmod(var4, var5, R)
+                        let var7 := addmod(var2, var6, R)
+                        input_0 := var7
+                        input_0 := addmod(input_0, beta, R)
+                    }
+                    let lhs
+                    let rhs
+                    rhs := table
+                    {
+                        let tmp := input_0
+                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x0e64), tmp, R)), R)
+                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x0e44), sub(R, calldataload(0x0e24)), R), R)
+                    }
+                    let eval := mulmod(addmod(1, sub(R, addmod(mload(L_BLIND_MPTR), mload(L_LAST_MPTR), R)), R), addmod(lhs, sub(R, rhs), R), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let l_0 := mload(L_0_MPTR)
+                    let eval := mulmod(l_0, calldataload(0x0e84), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let l_last := mload(L_LAST_MPTR)
+                    let eval := mulmod(l_last, calldataload(0x0e84), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let theta := mload(THETA_MPTR)
+                    let beta := mload(BETA_MPTR)
+                    let table
+                    {
+                        let f_1 := calldataload(0x0944)
+                        table := f_1
+                        table := addmod(table, beta, R)
+                    }
+                    let input_0
+                    {
+                        let f_4 := calldataload(0x09a4)
+                        let var0 := 0x1
+                        let var1 := mulmod(f_4, var0, R)
+                        let a_6 := calldataload(0x0864)
+                        let var2 := mulmod(var1, a_6, R)
+                        let var3 := sub(R, var1)
+                        let var4 := addmod(var0, var3, R)
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var6 := mulmod(var4, var5, R)
+                        let var7 := addmod(var2, var6, R)
+                        input_0 := var7
+                        input_0 := addmod(input_0, beta, R)
+                    }
+                    let lhs
+                    let rhs
+                    rhs := table
+                    {
+                        let tmp := input_0
+                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x0ec4), tmp, R)), R)
+                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x0ea4), sub(R, calldataload(0x0e84)), R), R)
+                    }
+                    let eval := mulmod(addmod(1, sub(R, addmod(mload(L_BLIND_MPTR), mload(L_LAST_MPTR), R)), R), addmod(lhs, sub(R, rhs), R), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let l_0 := mload(L_0_MPTR)
+                    let eval := mulmod(l_0, calldataload(0x0ee4), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let l_last := mload(L_LAST_MPTR)
+                    let eval := mulmod(l_last, calldataload(0x0ee4), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let theta := mload(THETA_MPTR)
+                    let beta := mload(BETA_MPTR)
+                    let table
+                    {
+                        let f_2 := calldataload(0x0964)
+                        table := f_2
+                        table := addmod(table, beta, R)
+                    }
+                    let input_0
+                    {
+                        let f_5 := calldataload(0x09c4)
+                        let var0 := 0x1
+                        let var1 := mulmod(f_5, var0, R)
+                        let a_5 := calldataload(0x0844)
+                        let var2 := mulmod(var1, a_5, R)
+                        let var3 := sub(R, var1)
+                        let var4 := addmod(var0, var3, R)
+                        let var5 := 0x0
+                        let var6 := mulmod(var4, var5, R)
+                        let var7 := addmod(var2, var6, R)
+                        input_0 := var7
+                        input_0 := addmod(input_0, beta, R)
+                    }
+                    let lhs
+                    let rhs
+                    rhs := table
+                    {
+                        let tmp := input_0
+                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x0f24), tmp, R)), R)
+                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x0f04), sub(R, calldataload(0x0ee4)), R), R)
+                    }
+                    let eval := mulmod(addmod(1, sub(R, addmod(mload(L_BLIND_MPTR), mload(L_LAST_MPTR), R)), R), addmod(lhs, sub(R, rhs), R), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let l_0 := mload(L_0_MPTR)
+                    let eval := mulmod(l_0, calldataload(0x0f44), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let l_last := mload(L_LAST_MPTR)
+                    let eval := mulmod(l_last, calldataload(0x0f44), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+                {
+                    let theta := mload(THETA_MPTR)
+                    let beta := mload(BETA_MPTR)
+                    let table
+                    {
+                        let f_2 := calldataload(0x0964)
+                        table := f_2
+                        table := addmod(table, beta, R)
+                    }
+                    let input_0
+                    {
+                        let f_6 := calldataload(0x09e4)
+                        let var0 := 0x1
+                        let var1 := mulmod(f_6, var0, R)
+                        let a_6 := calldataload(0x0864)
+                        let var2 := mulmod(var1, a_6, R)
+                        let var3 := sub(R, var1)
+                        let var4 := addmod(var0, var3, R)
+                        let var5 := 0x0
+                        let var6 := mulmod(var4, var5, R)
+                        let var7 := addmod(var2, var6, R)
+                        input_0 := var7
+                        input_0 := addmod(input_0, beta, R)
+                    }
+                    let lhs
+                    let rhs
+                    rhs := table
+                    {
+                        let tmp := input_0
+                        rhs := addmod(rhs, sub(R, mulmod(calldataload(0x0f84), tmp, R)), R)
+                        lhs := mulmod(mulmod(table, tmp, R), addmod(calldataload(0x0f64), sub(R, calldataload(0x0f44)), R), R)
+                    }
+                    let eval := mulmod(addmod(1, sub(R, addmod(mload(L_BLIND_MPTR), mload(L_LAST_MPTR), R)), R), addmod(lhs, sub(R, rhs), R), R)
+                    quotient_eval_numer := addmod(mulmod(quotient_eval_numer, y, r), eval, r)
+                }
+
+                pop(y)
+
+                let quotient_eval := mulmod(quotient_eval_numer, mload(X_N_MINUS_1_INV_MPTR), r)
+                mstore(QUOTIENT_EVAL_MPTR, quotient_eval)
+            }
+
+            // Compute quotient commitment
+            {
+                mstore(0x00, calldataload(LAST_QUOTIENT_X_CPTR))
+                mstore(0x20, calldataload(add(LAST_QUOTIENT_X_CPTR, 0x20)))
+                let x_n := mload(X_N_MPTR)
+                for
+                    {
+                        let cptr := sub(LAST_QUOTIENT_X_CPTR, 0x40)
+                        let cptr_end := sub(FIRST_QUOTIENT_X_CPTR, 0x40)
+                    }
+                    lt(cptr_end, cptr)
+                    {}
+                {
+                    success := ec_mul_acc(success, x_n)
+                    success := ec_add_acc(success, calldataload(cptr), calldataload(add(cptr, 0x20)))
+                    cptr := sub(cptr, 0x40)
+                }
+                mstore(QUOTIENT_X_MPTR, mload(0x00))
+                mstore(QUOTIENT_Y_MPTR, mload(0x20))
+            }
+
+            // Compute pairing lhs and rhs
+            {
+                {
+                    let x := mload(X_MPTR)
+                    let omega := mload(OMEGA_MPTR)
+                    let omega_inv := mload(OMEGA_INV_MPTR)
+                    let x_pow_of_omega := mulmod(x, omega, R)
+                    mstore(0x0360, x_pow_of_omega)
+                    mstore(0x0340, x)
+                    x_pow_of_omega := mulmod(x, omega_inv, R)
+                    mstore(0x0320, x_pow_of_omega)
+                    x_pow_of_omega := mulmod(x_pow_of_omega, omega_inv, R)
+                    x_pow_of_omega := mulmod(x_pow_of_omega, omega_inv, R)
+                    x_pow_of_omega := mulmod(x_pow_of_omega, omega_inv, R)
+                    x_pow_of_omega := mulmod(x_pow_of_omega, omega_inv, R)
+                    x_pow_of_omega := mulmod(x_pow_of_omega, omega_inv, R)
+                    mstore(0x0300, x_pow_of_omega)
+                }
+                {
+                    let mu := mload(MU_MPTR)
+                    for
+                        {
+                            let mptr := 0x0380
+                            let mptr_end := 0x0400
+                            let point_mptr := 0x0300
+                        }
+                        lt(mptr, mptr_end)
+                        {
+                            mptr := add(mptr, 0x20)
+                            point_mptr := add(point_mptr, 0x20)
+                        }
+                    {
+                        mstore(mptr, addmod(mu, sub(R, mload(point_mptr)), R))
+                    }
+                    let s
+                    s := mload(0x03c0)
+                    mstore(0x0400, s)
+                    let diff
+                    diff := mload(0x0380)
+                    diff := mulmod(diff, mload(0x03a0), R)
+                    diff := mulmod(diff, mload(0x03e0), R)
+                    mstore(0x0420, diff)
+                    mstore(0x00, diff)
+                    diff := mload(0x0380)
+                    diff := mulmod(diff, mload(0x03e0), R)
+                    mstore(0x0440, diff)
+                    diff := mload(0x03a0)
+                    mstore(0x0460, diff)
+                    diff := mload(0x0380)
+                    diff := mulmod(diff, mload(0x03a0), R)
+                    mstore(0x0480, diff)
+                }
+                {
+                    let point_2 := mload(0x0340)
+                    let coeff
+                    coeff := 1
+                    coeff := mulmod(coeff, mload(0x03c0), R)
+                    mstore(0x20, coeff)
+                }
+                {
+                    let point_1 := mload(0x0320)
+                    let point_2 := mload(0x0340)
+                    let coeff
+                    coeff := addmod(point_1, sub(R, point_2), R)
+                    coeff := mulmod(coeff, mload(0x03a0), R)
+                    mstore(0x40, coeff)
+                    coeff := addmod(point_2, sub(R, point_1), R)
+                    coeff := mulmod(coeff, mload(0x03c0), R)
+                    mstore(0x60, coeff)
+                }
+                {
+                    let point_0 := mload(0x0300)
+                    let point_2 := mload(0x0340)
+                    let point_3 := mload(0x0360)
+                    let coeff
+                    coeff := addmod(point_0, sub(R, point_2), R)
+                    coeff := mulmod(coeff, addmod(point_0, sub(R, point_3), R), R)
+                    coeff := mulmod(coeff, mload(0x0380), R)
+                    mstore(0x80, coeff)
+                    coeff := addmod(point_2, sub(R, point_0), R)
+                    coeff := mulmod(coeff, addmod(point_2, sub(R, point_3), R), R)
+                    coeff := mulmod(coeff, mload(0x03c0), R)
+                    mstore(0xa0, coeff)
+                    coeff := addmod(point_3, sub(R, point_0), R)
+                    coeff := mulmod(coeff, addmod(point_3, sub(R, point_2), R), R)
+                    coeff := mulmod(coeff, mload(0x03e0), R)
+                    mstore(0xc0, coeff)
+                }
+                {
+                    let point_2 := mload(0x0340)
+                    let point_3 := mload(0x0360)
+                    let coeff
+                    coeff := addmod(point_2, sub(R, point_3), R)
+                    coeff := mulmod(coeff, mload(0x03c0), R)
+                    mstore(0xe0, coeff)
+                    coeff := addmod(point_3, sub(R, point_2), R)
+                    coeff := mulmod(coeff, mload(0x03e0), R)
+                    mstore(0x0100, coeff)
+                }
+                {
+                    success := batch_invert(success, 0, 0x0120)
+                    let diff_0_inv := mload(0x00)
+                    mstore(0x0420, diff_0_inv)
+                    for
+                        {
+                            let mptr := 0x0440
+                            let mptr_end := 0x04a0
+                        }
+                        lt(mptr, mptr_end)
+                        { mptr := add(mptr, 0x20) }
+                    {
+                        mstore(mptr, mulmod(mload(mptr), diff_0_inv, R))
+                    }
+                }
+                {
+                    let coeff := mload(0x20)
+                    let zeta := mload(ZETA_MPTR)
+                    let r_eval := 0
+                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x0aa4), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(coeff, mload(QUOTIENT_EVAL_MPTR), R), R)
+                    for
+                        {
+                            let mptr := 0x0c44
+                            let mptr_end := 0x0aa4
+                        }
+                        lt(mptr_end, mptr)
+                        { mptr := sub(mptr, 0x20) }
+                    {
+                        r_eval := addmod(mulmod(r_eval, zeta, R), mulmod(coeff, calldataload(mptr), R), R)
+                    }
+                    for
+                        {
+                            let mptr := 0x0a84
+                            let mptr_end := 0x0904
+                        }
+                        lt(mptr_end, mptr)
+                        { mptr := sub(mptr, 0x20) }
+                    {
+                        r_eval := addmod(mulmod(r_eval, zeta, R), mulmod(coeff, calldataload(mptr), R), R)
+                    }
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x0f84), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x0f24), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x0ec4), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x0e64), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(coeff, calldataload(0x08e4), R), R)
+                    for
+                        {
+                            let mptr := 0x08a4
+                            let mptr_end := 0x0784
+                        }
+                        lt(mptr_end, mptr)
+                        { mptr := sub(mptr, 0x20) }
+                    {
+                        r_eval := addmod(mulmod(r_eval, zeta, R), mulmod(coeff, calldataload(mptr), R), R)
+                    }
+                    mstore(0x04a0, r_eval)
+                }
+                {
+                    let zeta := mload(ZETA_MPTR)
+                    let r_eval := 0
+                    r_eval := addmod(r_eval, mulmod(mload(0x40), calldataload(0x0904), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x60), calldataload(0x08c4), R), R)
+                    r_eval := mulmod(r_eval, mload(0x0440), R)
+                    mstore(0x04c0, r_eval)
+                }
+                {
+                    let zeta := mload(ZETA_MPTR)
+                    let r_eval := 0
+                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x0dc4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x0d84), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x0da4), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x0d64), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x0d24), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x0d44), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x0d04), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x0cc4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x0ce4), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x80), calldataload(0x0ca4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xa0), calldataload(0x0c64), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xc0), calldataload(0x0c84), R), R)
+                    r_eval := mulmod(r_eval, mload(0x0460), R)
+                    mstore(0x04e0, r_eval)
+                }
+                {
+                    let zeta := mload(ZETA_MPTR)
+                    let r_eval := 0
+                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x0f44), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x0f64), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x0ee4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x0f04), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x0e84), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x0ea4), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x0e24), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x0e44), R), R)
+                    r_eval := mulmod(r_eval, zeta, R)
+                    r_eval := addmod(r_eval, mulmod(mload(0xe0), calldataload(0x0de4), R), R)
+                    r_eval := addmod(r_eval, mulmod(mload(0x0100), calldataload(0x0e04), R), R)
+                    r_eval := mulmod(r_eval, mload(0x0480), R)
+                    mstore(0x0500, r_eval)
+                }
+                {
+                    let sum := mload(0x20)
+                    mstore(0x0520, sum)
+                }
+                {
+                    let sum := mload(0x40)
+                    sum := addmod(sum, mload(0x60), R)
+                    mstore(0x0540, sum)
+                }
+                {
+                    let sum := mload(0x80)
+                    sum := addmod(sum, mload(0xa0), R)
+                    sum := addmod(sum, mload(0xc0), R)
+                    mstore(0x0560, sum)
+                }
+                {
+                    let sum := mload(0xe0)
+                    sum := addmod(sum, mload(0x0100), R)
+                    mstore(0x0580, sum)
+                }
+                {
+                    for
+                        {
+                            let mptr := 0x00
+                            let mptr_end := 0x80
+                            let sum_mptr := 0x0520
+                        }
+                        lt(mptr, mptr_end)
+                        {
+                            mptr := add(mptr, 0x20)
+                            sum_mptr := add(sum_mptr, 0x20)
+                        }
+                    {
+                        mstore(mptr, mload(sum_mptr))
+                    }
+                    success := batch_invert(success, 0, 0x80)
+                    let r_eval := mulmod(mload(0x60), mload(0x0500), R)
+                    for
+                        {
+                            let sum_inv_mptr := 0x40
+                            let sum_inv_mptr_end := 0x80
+                            let r_eval_mptr := 0x04e0
+                        }
+                        lt(sum_inv_mptr, sum_inv_mptr_end)
+                        {
+                            sum_inv_mptr := sub(sum_inv_mptr, 0x20)
+                            r_eval_mptr := sub(r_eval_mptr, 0x20)
+                        }
+                    {
+                        r_eval := mulmod(r_eval, mload(NU_MPTR), R)
+                        r_eval := addmod(r_eval, mulmod(mload(sum_inv_mptr), mload(r_eval_mptr), R), R)
+                    }
+                    mstore(R_EVAL_MPTR, r_eval)
+                }
+                {
+                    let nu := mload(NU_MPTR)
+                    mstore(0x00, calldataload(0x0664))
+                    mstore(0x20, calldataload(0x0684))
+                    success := ec_mul_acc(success, mload(ZETA_MPTR))
+                    success := ec_add_acc(success, mload(QUOTIENT_X_MPTR), mload(QUOTIENT_Y_MPTR))
+                    for
+                        {
+                            let mptr := 0x10c0
+                            let mptr_end := 0x0a80
+                        }
+                        lt(mptr_end, mptr)
+                        { mptr := sub(mptr, 0x40) }
+                    {
+                        success := ec_mul_acc(success, mload(ZETA_MPTR))
+                        success := ec_add_acc(success, mload(mptr), mload(add(mptr, 0x20)))
+                    }
+                    for
+                        {
+                            let mptr := 0x03e4
+                            let mptr_end := 0x02a4
+                        }
+                        lt(mptr_end, mptr)
+                        { mptr := sub(mptr, 0x40) }
+                    {
+                        success := ec_mul_acc(success, mload(ZETA_MPTR))
+                        success := ec_add_acc(success, calldataload(mptr), calldataload(add(mptr, 0x20)))
+                    }
+                    for
+                        {
+                            let mptr := 0x0264
+                            let mptr_end := 0x24
+                        }
+                        lt(mptr_end, mptr)
+                        { mptr := sub(mptr, 0x40) }
+                    {
+                        success := ec_mul_acc(success, mload(ZETA_MPTR))
+                        success := ec_add_acc(success, calldataload(mptr), calldataload(add(mptr, 0x20)))
+                    }
+                    mstore(0x80, calldataload(0x02a4))
+                    mstore(0xa0, calldataload(0x02c4))
+                    success := ec_mul_tmp(success, mulmod(nu, mload(0x0440), R))
+                    success := ec_add_acc(success, mload(0x80), mload(0xa0))
+                    nu := mulmod(nu, mload(NU_MPTR), R)
+                    mstore(0x80, calldataload(0x04e4))
+                    mstore(0xa0, calldataload(0x0504))
+                    for
+                        {
+                            let mptr := 0x04a4
+                            let mptr_end := 0x03e4
+                        }
+                        lt(mptr_end, mptr)
+                        { mptr := sub(mptr, 0x40) }
+                    {
+                        success := ec_mul_tmp(success, mload(ZETA_MPTR))
+                        success := ec_add_tmp(success, calldataload(mptr), calldataload(add(mptr, 0x20)))
+                    }
+                    success := ec_mul_tmp(success, mulmod(nu, mload(0x0460), R))
+                    success := ec_add_acc(success, mload(0x80), mload(0xa0))
+                    nu := mulmod(nu, mload(NU_MPTR), R)
+                    mstore(0x80, calldataload(0x0624))
+                    mstore(0xa0, calldataload(0x0644))
+                    for
+                        {
+                            let mptr := 0x05e4
+                            let mptr_end := 0x04e4
+                        }
+                        lt(mptr_end, mptr)
+                        { mptr := sub(mptr, 0x40) }
+                    {
+                        success := ec_mul_tmp(success, mload(ZETA_MPTR))
+                        success := ec_add_tmp(success, calldataload(mptr), calldataload(add(mptr, 0x20)))
+                    }
+                    success := ec_mul_tmp(success, mulmod(nu, mload(0x0480), R))
+                    success := ec_add_acc(success, mload(0x80), mload(0xa0))
+                    mstore(0x80, mload(G1_X_MPTR))
+                    mstore(0xa0, mload(G1_Y_MPTR))
+                    success := ec_mul_tmp(success, sub(R, mload(R_EVAL_MPTR)))
+                    success := ec_add_acc(success, mload(0x80), mload(0xa0))
+                    mstore(0x80, calldataload(0x0fa4))
+                    mstore(0xa0, calldataload(0x0fc4))
+                    success := ec_mul_tmp(success, sub(R, mload(0x0400)))
+                    success := ec_add_acc(success, mload(0x80), mload(0xa0))
+                    mstore(0x80, calldataload(0x0fe4))
+                    mstore(0xa0, calldataload(0x1004))
+                    success := ec_mul_tmp(success, mload(MU_MPTR))
+                    success := ec_add_acc(success, mload(0x80), mload(0xa0))
+                    mstore(PAIRING_LHS_X_MPTR, mload(0x00))
+                    mstore(PAIRING_LHS_Y_MPTR, mload(0x20))
+                    mstore(PAIRING_RHS_X_MPTR, calldataload(0x0fe4))
+                    mstore(PAIRING_RHS_Y_MPTR, calldataload(0x1004))
+                }
+            }
+
+            // Random linear combine with accumulator
+            if mload(HAS_ACCUMULATOR_MPTR) {
+                mstore(0x00, mload(ACC_LHS_X_MPTR))
+                mstore(0x20, mload(ACC_LHS_Y_MPTR))
+                mstore(0x40, mload(ACC_RHS_X_MPTR))
+                mstore(0x60, mload(ACC_RHS_Y_MPTR))
+                mstore(0x80, mload(PAIRING_LHS_X_MPTR))
+                mstore(0xa0, mload(PAIRING_LHS_Y_MPTR))
+                mstore(0xc0, mload(PAIRING_RHS_X_MPTR))
+                mstore(0xe0, mload(PAIRING_RHS_Y_MPTR))
+                let challenge := mod(keccak256(0x00, 0x100), r)
+
+                // [pairing_lhs] += challenge * [acc_lhs]
+                success := ec_mul_acc(success, challenge)
+                success := ec_add_acc(success, mload(PAIRING_LHS_X_MPTR), mload(PAIRING_LHS_Y_MPTR))
+                mstore(PAIRING_LHS_X_MPTR, mload(0x00))
+                mstore(PAIRING_LHS_Y_MPTR, mload(0x20))
+
+                // [pairing_rhs] += challenge * [acc_rhs]
+                mstore(0x00, mload(ACC_RHS_X_MPTR))
+                mstore(0x20, mload(ACC_RHS_Y_MPTR))
+                success := ec_mul_acc(success, challenge)
+                success := ec_add_acc(success, mload(PAIRING_RHS_X_MPTR), mload(PAIRING_RHS_Y_MPTR))
+                mstore(PAIRING_RHS_X_MPTR, mload(0x00))
+                mstore(PAIRING_RHS_Y_MPTR, mload(0x20))
+            }
+
+            // Perform pairing
+            success := ec_pairing(
+                success,
+                mload(PAIRING_LHS_X_MPTR),
+                mload(PAIRING_LHS_Y_MPTR),
+                mload(PAIRING_RHS_X_MPTR),
+                mload(PAIRING_RHS_Y_MPTR)
+            )
+
+            // Revert if anything fails
+            if iszero(success) {
+                revert(0x00, 0x00)
+            }
+
+            // Return 1 as result if everything succeeds
+            mstore(0x00, 1)
+            return(0x00, 0x20)
+        }
+    }
+}
