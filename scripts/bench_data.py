@@ -88,7 +88,7 @@ def cli(ecosystem, network, rows):
 
     def sale(honest=True):
         buyer_key = exchange.OneTimeKey.new()
-        r = mk.buy(1, mk.listing(1).cipherRoot, apy, 10**18, *buyer_key.public, sender=bob)
+        r = mk.buy(1, mk.listing(1).cipherRoot, apy, 10**18, *buyer_key.public, buyer_key.sign(mk.buyerKeyDigest(bob, 1, mk.listing(1).cipherRoot)), sender=bob)
         sale_id = int(next(iter(r.events.filter(mk.Purchased))).saleId)
         info = exchange.key_info(chain.chain_id, mk.address, sale_id)
         eph, enc = exchange.deliver_key(key if honest else os.urandom(32), buyer_key.public, info)
@@ -116,7 +116,7 @@ def cli(ecosystem, network, rows):
     bad_pkg.leaves = [bytes(x) for x in b.leaves]
     mk.list(b_id, bad_pkg.cipher_root, keccak(bad_key), 3600, DAY, "ipfs://b", sender=carol)
     buyer_key = exchange.OneTimeKey.new()
-    sale_id = int(next(iter(mk.buy(2, mk.listing(2).cipherRoot, apy, 10**18, *buyer_key.public, sender=bob).events.filter(mk.Purchased))).saleId)
+    sale_id = int(next(iter(mk.buy(2, mk.listing(2).cipherRoot, apy, 10**18, *buyer_key.public, buyer_key.sign(mk.buyerKeyDigest(bob, 2, mk.listing(2).cipherRoot)), sender=bob).events.filter(mk.Purchased))).saleId)
     eph, enc = exchange.deliver_key(bad_key, buyer_key.public, exchange.key_info(chain.chain_id, mk.address, sale_id))
     mk.deliver(sale_id, exchange.key_id(buyer_key.public), *eph, enc, sender=carol)
     index = exchange.open_package(bad_pkg, bad_key).bad_index

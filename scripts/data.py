@@ -124,8 +124,8 @@ def challenge(ecosystem, network, provider, account, later_id, later_file, earli
                                 log=_say(False))
     claim = client.datasets.challengeClaim(later_id)
     click.echo(f"dataset #{later_id} slashed: {n} rows shown in dataset #{earlier_id}; half its stake is yours after "
-               f"{format_time(int(claim.endsAt))} unless a challenge committed earlier is revealed by then: "
-               f"ape run data claim --dataset {later_id}")
+               f"{format_time(int(claim.endsAt))} (a quarter, shared with a challenge committed earlier if one is "
+               f"revealed by then): ape run data claim --dataset {later_id}")
 
 
 @cli.command(cls=ConnectedCommand)
@@ -134,8 +134,9 @@ def challenge(ecosystem, network, provider, account, later_id, later_file, earli
 def claim(ecosystem, network, provider, account, later_id):
     """After a duplicate's claim period: pay the challenge reward to the earliest-committed challenger."""
     _, client, _ = _ctx(ecosystem, network, provider)
-    challenger, reward = sdk.claim_challenge_reward(client, account, later_id)
-    click.echo(f"challenge reward of dataset #{later_id} paid: {reward} to {challenger} (ape run data withdraw)")
+    paid = sdk.claim_challenge_reward(client, account, later_id)
+    click.echo(f"challenge reward of dataset #{later_id} paid: " + ", ".join(f"{reward} to {who}" for who, reward in paid)
+               + " (ape run data withdraw)")
 
 
 @cli.command("release-stake", cls=ConnectedCommand)
@@ -244,11 +245,14 @@ def deliver_agent(ecosystem, network, provider, account, poll, max_ticks, show_s
 @click.option("--listing", "listing_id", type=int, required=True)
 @click.option("--package", "package_file", type=CallerPathType(), required=True, help="The listing's package file.")
 @click.option("--max-price", required=True, help="The most you pay, in whole tokens.")
+@click.option("--min-dispute-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="Refuse a listing that leaves less time than this to check a delivery (its dispute window).")
 @quiet_option
-def buy(ecosystem, network, provider, account, listing_id, package_file, max_price, quiet):
+def buy(ecosystem, network, provider, account, listing_id, package_file, max_price, min_dispute_hours, quiet):
     """Check a listing's package against the registered dataset, then buy a licence."""
     _, client, state = _ctx(ecosystem, network, provider)
-    sale_id = sdk.buy_licence(client, account, listing_id, package_file, max_price, state, log=_say(quiet))
+    sale_id = sdk.buy_licence(client, account, listing_id, package_file, max_price, state, log=_say(quiet),
+                              min_dispute_hours=min_dispute_hours)
     click.echo(sale_id if quiet else f"sale #{sale_id}: wait for the key with ape run data fetch --sale {sale_id}")
 
 

@@ -6,7 +6,9 @@ package key encrypted to the buyer's one-time key, and settles sales whose dispu
 It keeps no secret of its own: package keys are the ones `ape run data list` stored. Restart-safe: the state
 file records the next sale id to look at, the sales still open and what was done (`deliver:<id>`); before acting
 the agent asks the chain (`saleState`), so a crash between a delivery and its mark never delivers twice (the
-contract would refuse it anyway, and the simulation sends nothing then).
+contract would refuse it anyway, and the simulation sends nothing then). A delivery still not on chain
+`redeliver_blocks` blocks after it was sent (dropped, or undone by a reorg) is sent again. One sale that fails
+(a closed listing, a settlement that reverts) is reported and skipped, never stopping the others.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ class DeliveryAgent(Agent):
     name = "delivery"
 
     def __init__(self, client: sdk.DataClient, seller: Any, key_dir: Path, state_path: Path,
-                 poll_interval: float = 2.0, log: Callable[[str], None] = print, settle: bool = True):
+                 poll_interval: float = 2.0, log: Callable[[str], None] = print, settle: bool = True,
+                 redeliver_blocks: int = 20):
         super().__init__(state_path, poll_interval=poll_interval, log=log)
         self.client, self.seller, self.key_dir, self.settle = client, seller, Path(key_dir), settle
+        self.redeliver_blocks = redeliver_blocks
         self.state.setdefault("next_sale", 1)
         self.state.setdefault("open", [])
+        self.state.setdefault("sent_at", {})  # sale → block a delivery was sent at
+        self._reported: dict[int, str] = {}  # sale → last error reported (memory: reported once each)
 
     def _scan(self) -> None:
         m = self.client.market
@@ -46,37 +52,56 @@ class DeliveryAgent(Agent):
 
     def tick(self) -> None:
         self._scan()
-        m = self.client.market
         for sale_id in list(self.state["open"]):
             if self.stopping:
                 return
-            state = sdk.SALE_STATES[int(m.saleState(sale_id))]
-            if state == "paid":
-                if self.seen(f"deliver:{sale_id}"):
-                    continue  # marked but not on chain yet (a pending transaction): never send a second one
-                listing_id = int(m.sale(sale_id).listingId)
-                key = sdk.listing_key(self.key_dir, bytes(m.listing(listing_id).cipherRoot))
-                if key is None:
-                    self.log(f"{self.name}: no package key for listing #{listing_id} in "
-                             f"{self.key_dir}: cannot deliver sale #{sale_id}")
-                    continue
-                sdk.deliver_sale(self.client, self.seller, sale_id, key)
-                self.mark(f"deliver:{sale_id}")
-                self.log(f"{self.name}: delivered sale #{sale_id}")
-            elif state == "delivered":
-                if not self.seen(f"deliver:{sale_id}"):
-                    self.mark(f"deliver:{sale_id}", note="found delivered on chain")
-            elif state == "settleable" and self.settle:
-                from ..sdk.tx import send
-
-                send(m.settle, sale_id, sender=self.seller)
-                self.mark(f"settle:{sale_id}")
-                self.log(f"{self.name}: settled sale #{sale_id}")
-                self.state["open"].remove(sale_id)
-            elif state in ("settled", "refunded", "expired"):
-                self.state["open"].remove(sale_id)
-                self.log(f"{self.name}: sale #{sale_id} is {state}")
+            try:
+                self._handle(sale_id)
+                self._reported.pop(sale_id, None)
+            except Exception as exc:  # noqa: BLE001 - one failing sale never stops the others
+                if self._reported.get(sale_id) != str(exc):
+                    self._reported[sale_id] = str(exc)
+                    self.log(f"{self.name}: sale #{sale_id} skipped for now: {exc}")
         self.save()
+
+    def _handle(self, sale_id: int) -> None:
+        from ape import chain
+
+        m = self.client.market
+        state = sdk.SALE_STATES[int(m.saleState(sale_id))]
+        if state == "paid":
+            head = int(chain.blocks.head.number)
+            sent = self.state["sent_at"].get(str(sale_id))
+            if self.seen(f"deliver:{sale_id}") and (sent is None or head < int(sent) + self.redeliver_blocks):
+                return  # sent and not on chain yet (a pending transaction): never a second one this soon
+            s = m.sale(sale_id)  # one snapshot: the listing's key and the buyer key named on chain
+            listing_id = int(s.listingId)
+            key = sdk.listing_key(self.key_dir, bytes(m.listing(listing_id).cipherRoot))
+            if key is None:
+                raise RuntimeError(f"no package key for listing #{listing_id} in {self.key_dir}")
+            if self.seen(f"deliver:{sale_id}"):
+                self.log(f"{self.name}: the delivery of sale #{sale_id} sent at block {sent} is not on chain: resending")
+            sdk.deliver_sale(self.client, self.seller, sale_id, key, sale=s)
+            self.state["sent_at"][str(sale_id)] = head
+            self.mark(f"deliver:{sale_id}")
+            self.log(f"{self.name}: delivered sale #{sale_id}")
+        elif state == "delivered":
+            if not self.seen(f"deliver:{sale_id}"):
+                self.mark(f"deliver:{sale_id}", note="found delivered on chain")
+        elif state == "settleable" and self.settle:
+            from ..sdk.tx import send
+
+            send(m.settle, sale_id, sender=self.seller)
+            self.mark(f"settle:{sale_id}")
+            self.log(f"{self.name}: settled sale #{sale_id}")
+            self._close(sale_id)
+        elif state in ("settled", "refunded", "expired"):
+            self._close(sale_id)
+            self.log(f"{self.name}: sale #{sale_id} is {state}")
+
+    def _close(self, sale_id: int) -> None:
+        self.state["open"].remove(sale_id)
+        self.state["sent_at"].pop(str(sale_id), None)
 
     def status(self) -> dict:
         delivered = sorted(int(k.split(":")[1]) for k in self.state["seen"] if k.startswith("deliver:"))

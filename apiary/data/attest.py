@@ -74,8 +74,6 @@ class DeviceKey:
 
     def save(self, path: Path) -> None:
         """PEM (PKCS#8, unencrypted: a test camera's key) for P-256; hex for secp256k1. Never overwrites."""
-        if path.exists():
-            raise DataError(f"{path} exists: device keys are never overwritten")
         if self.key_type is KeyType.P256:
             from cryptography.hazmat.primitives import serialization
 
@@ -83,8 +81,14 @@ class DeviceKey:
                                               serialization.NoEncryption())
         else:
             data = ("secp256k1:" + self.private.to_hex() + "\n").encode()
-        path.write_bytes(data)
-        path.chmod(0o600)
+        import os
+
+        try:  # created exclusively, owner-only from the start: no window, no symlink followed, nothing overwritten
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:
+            raise DataError(f"{path} exists: device keys are never overwritten") from None
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
 
 
 def new_device_key(key_type: KeyType) -> DeviceKey:

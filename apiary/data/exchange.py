@@ -100,6 +100,16 @@ class OneTimeKey:
     def shared(self, point: tuple[int, int]) -> tuple[int, int]:
         return curve.multiply(point, self.secret)
 
+    def sign(self, digest: bytes) -> bytes:
+        """65-byte ECDSA signature (r ‖ s ‖ v, v ∈ {27, 28}, low s) of a 32-byte digest: a purchase proves that the
+        buyer holds this key (DataMarket.buyerKeyDigest), so nobody can squat it from the mempool."""
+        from eth_keys import keys
+
+        if len(digest) != 32:
+            raise ValueError("a digest is 32 bytes")
+        sig = keys.PrivateKey(self.secret.to_bytes(32, "big")).sign_msg_hash(digest)
+        return sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
+
 
 def on_curve(x: int, y: int) -> bool:
     return 0 <= x < curve.P and 0 <= y < curve.P and (y * y - x * x * x - 7) % curve.P == 0
@@ -234,7 +244,13 @@ def read_package(path: str | Path) -> Package:
             if size > 1 << 20:
                 raise DataError(f"{path}: package header of {size:,} bytes is implausible")
             header = json.loads(f.read(size))
-            n = int(header["rows"])
+            key_hash = header.get("key_hash") if isinstance(header, dict) else None
+            if not isinstance(header, dict) or type(header.get("rows")) is not int:
+                raise DataError(f"{path}: package header is not an object with an integer row count")
+            if not (isinstance(key_hash, str) and len(key_hash) == 66 and key_hash.startswith("0x")
+                    and all(ch in "0123456789abcdefABCDEF" for ch in key_hash[2:])):
+                raise DataError(f"{path}: package header has no key hash (0x and 64 hex digits)")
+            n = header["rows"]
             if not 0 < n <= rows_mod.MAX_ROWS:
                 raise DataError(f"{path}: package claims {n} rows")
             raw = f.read(32 * n)

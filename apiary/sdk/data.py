@@ -208,9 +208,9 @@ def challenge_duplicate(client: DataClient, challenger: Any, later_id: int, late
     return len(shared)
 
 
-def claim_challenge_reward(client: DataClient, sender: Any, later_id: int) -> tuple[str, int]:
-    """After a proven duplicate's claim period: pay its stake to the earliest-committed challenger (anyone may
-    call). Returns (challenger, reward)."""
+def claim_challenge_reward(client: DataClient, sender: Any, later_id: int) -> list[tuple[str, int]]:
+    """After a proven duplicate's claim period: pay its stake (anyone may call). Returns [(payee, reward)]: the
+    earliest-committed challenger, and the first prover when that is someone else (they split the reward)."""
     from ape import chain
 
     claim = client.datasets.challengeClaim(later_id)
@@ -219,9 +219,12 @@ def claim_challenge_reward(client: DataClient, sender: Any, later_id: int) -> tu
     if int(chain.pending_timestamp) <= int(claim.endsAt):
         raise ApiaryCliError(f"the reward for dataset #{later_id} is paid after {format_time(int(claim.endsAt))} (an "
                              "earlier-committed challenge may still take it over until then)")
-    reward = int(claim.amount) * int(client.datasets.CHALLENGER_SHARE_BPS()) // 10_000
-    send(client.datasets.claimChallengeReward, later_id, sender=sender)
-    return str(claim.challenger), reward
+    receipt = send(client.datasets.claimChallengeReward, later_id, sender=sender)
+    event = next(iter(receipt.events.filter(client.datasets.DuplicateSlashed)))
+    paid = [(str(event.challenger), int(event.reward))]
+    if int(event.proverReward):
+        paid.append((str(event.prover), int(event.proverReward)))
+    return paid
 
 
 # ---------------------------------------------------------------- licences
@@ -259,11 +262,23 @@ def listing_key(state_dir: Path, cipher_root: bytes) -> bytes | None:
     return _unhex(json.loads(path.read_text())["key"]) if path.is_file() else None
 
 
+MIN_DISPUTE_HOURS = 24.0  # buyers refuse listings that leave less time to check a delivery (unless told otherwise)
+
+
 def buy_licence(client: DataClient, buyer: Any, listing_id: int, package_file: Path, max_price: str, state_dir: Path,
-                log: Log = _quiet) -> int:
-    """Check the published package against the chain, then pay with a fresh one-time key. Returns the sale id."""
+                log: Log = _quiet, *, min_dispute_hours: float = MIN_DISPUTE_HOURS) -> int:
+    """Check the published package against the chain, then pay with a fresh one-time key. Returns the sale id.
+
+    The listing's dispute window is the time a buyer has to check a delivery (`ape run data fetch`), counted from
+    whenever the seller delivers: a listing whose window is shorter than `min_dispute_hours` is refused."""
     m, reg = client.market, client.datasets
     listing = m.listing(listing_id)
+    dispute_h, delivery_h = int(listing.disputeWindow) / 3600, int(listing.deliveryWindow) / 3600
+    if dispute_h < min_dispute_hours:
+        raise ApiaryCliError(f"listing #{listing_id} gives buyers {dispute_h:g} h to check a delivery, which may come at any "
+                             f"time in the {delivery_h:g} h after purchase; you asked for at least {min_dispute_hours:g} h "
+                             "(--min-dispute-hours): nothing paid")
+    log(f"the seller delivers within {delivery_h:g} h; from then you have {dispute_h:g} h to fetch and check it")
     d = reg.dataset(int(listing.datasetId))
     package = exchange.read_package(package_file)
     check = exchange.check_package(package, root=bytes(d.root), rows=int(d.rows),
@@ -284,17 +299,23 @@ def buy_licence(client: DataClient, buyer: Any, listing_id: int, package_file: P
                           "package": str(package_file)})
     _approve(str(d.priceToken), buyer, m.address, int(d.price), log)
     # The package checked above, by its root: a reorg that re-numbers listings cannot sell another one.
-    receipt = send(m.buy, listing_id, package.cipher_root, str(d.priceToken), limit, *one_time.public, sender=buyer)
+    # Signed by the one-time key: a copy of it from the mempool cannot be used first to block this purchase.
+    signature = one_time.sign(bytes(m.buyerKeyDigest(buyer.address, listing_id, package.cipher_root)))
+    receipt = send(m.buy, listing_id, package.cipher_root, str(d.priceToken), limit, *one_time.public, signature,
+                   sender=buyer)
     sale_id = int(next(iter(receipt.events.filter(m.Purchased))).saleId)
     record_path.replace(state_dir / f"sale-{sale_id}.json")
     log(f"paid {token.format(int(d.price))} for listing #{listing_id}: sale #{sale_id}")
     return sale_id
 
 
-def deliver_sale(client: DataClient, seller: Any, sale_id: int, key: bytes) -> None:
+def deliver_sale(client: DataClient, seller: Any, sale_id: int, key: bytes, sale: Any = None) -> None:
+    """Encrypt the package key to the sale's one-time key and deliver it. `sale`: the snapshot the key was chosen
+    from (its listing), so the buyer key named on chain is the same read: a reorg that re-numbers sales between two
+    reads cannot deliver one listing's key to another listing's buyer (the contract checks the key id)."""
     from ape import chain
 
-    s = client.market.sale(sale_id)
+    s = sale if sale is not None else client.market.sale(sale_id)
     info = exchange.key_info(chain.chain_id, client.market.address, sale_id)
     ephemeral, enc = exchange.deliver_key(key, (int(s.buyerKeyX), int(s.buyerKeyY)), info)
     buyer = (int(s.buyerKeyX), int(s.buyerKeyY))
@@ -337,7 +358,16 @@ def fetch_licence(client: DataClient, buyer: Any, sale_id: int, package_file: Pa
     s = m.sale(sale_id)
     listing = m.listing(int(s.listingId))
     d = reg.dataset(int(listing.datasetId))
+    if buyer_key.public != (int(s.buyerKeyX), int(s.buyerKeyY)):
+        raise ApiaryCliError(f"{record_path} holds another key than sale #{sale_id} was bought with (a reset chain?)")
     package = exchange.read_package(package_file)
+    # The listed package, checked again: a file swapped since the purchase (a re-download from the seller) would be
+    # checked against its own leaves, say "ok" and let the dispute window pass.
+    check = exchange.check_package(package, root=bytes(d.root), rows=int(d.rows), cipher_root=bytes(listing.cipherRoot),
+                                   key_hash=bytes(listing.keyHash))
+    if not check.ok:
+        raise ApiaryCliError(f"{package_file} is not the package of listing #{int(s.listingId)} ("
+                             + "; ".join(check.problems) + "): use the file you checked when buying; nothing sent")
     ephemeral = (int(s.ephemeralX), int(s.ephemeralY))
     key = exchange.open_key(buyer_key, ephemeral, bytes(s.encKey), exchange.key_info(chain.chain_id, m.address, sale_id))
     if keccak(key) != bytes(listing.keyHash):

@@ -27,6 +27,7 @@ abstract contract SealBook is ISealBook {
     /// @dev Consumes the pending commitment `seal`, at least `MIN_SEAL_AGE` and at most `maxAge` blocks old.
     function _takeSeal(bytes32 seal, uint256 maxAge) internal returns (SealRecord memory rec) {
         rec = _seals[seal];
+        // slither-disable-next-line incorrect-equality — a sequence number (0: nothing pending), no balance or clock
         if (rec.number == 0) revert SealUnknown(seal);
         if (block.number < rec.blockNumber + MIN_SEAL_AGE) revert SealTooNew(seal, rec.blockNumber, block.number);
         if (block.number - rec.blockNumber > maxAge) revert SealExpired(seal, rec.blockNumber, block.number);

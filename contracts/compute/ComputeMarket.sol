@@ -301,6 +301,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         Job storage j = _expect(jobId, Status.Submitted);
         if (j.proofDue != 0 && block.timestamp > j.proofDue) revert ComputeMarketWindowClosed(jobId, j.proofDue);
         // The statement pins the outputs posted: the hash returned is the one stored.
+        // slither-disable-next-line reentrancy-no-eth — nonReentrant, and the callee is the registered verifier fixed at posting
         j.outputHash = InferenceProofs.verify(j.verifier, proof, outputs, _statement(j, j.outputHash));
         emit JobProven(jobId, j.outputHash);
         if (j.challenger != address(0)) {
@@ -435,6 +436,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
 
     /// @dev The registered batch circuit of the model's evaluation circuit: its verifier and slot count.
     function _batchCircuit(uint256 modelId, uint256 outputs) private view returns (IHalo2Verifier, uint256 slots) {
+        // slither-disable-next-line unused-return — only the circuit id is needed; finality was checked at posting
         (bytes32 circuitId,,) = models.commitmentOf(modelId);
         bytes32 batch = batchCircuitOf[circuitId];
         if (batch == bytes32(0)) revert ComputeMarketNoInferenceCircuit(circuitId);

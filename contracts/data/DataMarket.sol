@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {IDataMarket} from "../interfaces/IDataMarket.sol";
 import {IDatasetRegistry} from "../interfaces/IDatasetRegistry.sol";
@@ -25,6 +26,9 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
     /// @notice Share of a slashed bond paid to the buyer who proved the fraud; the rest goes to the fee vault.
     uint16 public constant BUYER_SHARE_BPS = 5_000;
     uint16 internal constant _VAULT_SHARE_BPS = uint16(_BPS) - BUYER_SHARE_BPS;
+    /// @notice Longest package URI: every reader of a listing (buyers, the delivery agent) copies it.
+    uint256 public constant MAX_URI_BYTES = 512;
+    bytes32 internal constant _BUYER_KEY_TAG = keccak256("apiary buyer key");
 
     /*//////////////////////////////////////////////////////////////
                           IMMUTABLES AND STORAGE
@@ -71,6 +75,7 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
             revert DataMarketDatasetNotSellable(datasetId);
         }
         if (cipherRoot == bytes32(0) || keyHash == bytes32(0)) revert DataMarketZeroRoot();
+        if (bytes(packageUri).length > MAX_URI_BYTES) revert DataMarketUriTooLong(bytes(packageUri).length, MAX_URI_BYTES);
         _window(deliveryWindow, MIN_DELIVERY_WINDOW, MAX_DELIVERY_WINDOW);
         _window(disputeWindow, MIN_DISPUTE_WINDOW, MAX_DISPUTE_WINDOW);
         listingId = ++_listingCount;
@@ -117,7 +122,8 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
         IERC20 expectedToken,
         uint256 maxPrice,
         uint256 buyerKeyX,
-        uint256 buyerKeyY
+        uint256 buyerKeyY,
+        bytes calldata keySignature
     )
         external
         nonReentrant
@@ -137,12 +143,7 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
             revert DataMarketTermsChanged(d.priceToken, d.price, expectedToken, maxPrice);
         }
         if (msg.sender == l.seller) revert DataMarketNotBuyer(0, msg.sender);
-        if (!FairExchange.usableKey(buyerKeyX, buyerKeyY)) revert DataMarketBadKey(buyerKeyX, buyerKeyY);
-        // One-time keys, enforced: disputes bind a key by its 160-bit address, so a buyer who found two keys with
-        // one address (~2^80 work) could fake a wrong-key proof — once, never on every listing.
-        bytes32 keyId = keccak256(abi.encode(buyerKeyX, buyerKeyY));
-        if (_keyUsed[keyId]) revert DataMarketKeyReused(buyerKeyX, buyerKeyY);
-        _keyUsed[keyId] = true;
+        _takeBuyerKey(listingId, expectedCipherRoot, buyerKeyX, buyerKeyY, keySignature);
         saleId = ++_saleCount;
         Sale storage s = _sales[saleId];
         s.listingId = listingId;
@@ -155,6 +156,22 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
         l.openSales += 1;
         s.amount = _collect(d.priceToken, msg.sender, d.price);
         emit Purchased(saleId, listingId, msg.sender, d.priceToken, s.amount, buyerKeyX, buyerKeyY, s.deliveryDeadline);
+    }
+
+    /// @dev A usable key the buyer holds (it signed this purchase: a key copied from a pending purchase cannot be
+    /// used first to block it), used once: disputes bind a key by its 160-bit address, so a buyer who found two
+    /// keys with one address (~2^80 work) could fake a wrong-key proof — once, never on every listing.
+    function _takeBuyerKey(uint256 listingId, bytes32 cipherRoot, uint256 x, uint256 y, bytes calldata signature) private {
+        if (!FairExchange.usableKey(x, y)) revert DataMarketBadKey(x, y);
+        // slither-disable-next-line unused-return — the third value only details the error, already checked
+        (address signer, ECDSA.RecoverError err,) =
+            ECDSA.tryRecover(buyerKeyDigest(msg.sender, listingId, cipherRoot), signature);
+        if (err != ECDSA.RecoverError.NoError || signer != FairExchange.pointAddress(x, y)) {
+            revert DataMarketBadKeySignature(x, y);
+        }
+        bytes32 keyId = keccak256(abi.encode(x, y));
+        if (_keyUsed[keyId]) revert DataMarketKeyReused(x, y);
+        _keyUsed[keyId] = true;
     }
 
     /// @inheritdoc IDataMarket
@@ -245,6 +262,11 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
     /// @inheritdoc IDataMarket
     function isLicensed(uint256 datasetId, address account) external view returns (bool) {
         return _licensed[datasetId][account];
+    }
+
+    /// @inheritdoc IDataMarket
+    function buyerKeyDigest(address buyer, uint256 listingId, bytes32 cipherRoot) public view returns (bytes32) {
+        return keccak256(abi.encode(_BUYER_KEY_TAG, block.chainid, address(this), buyer, listingId, cipherRoot));
     }
 
     /// @inheritdoc IDataMarket

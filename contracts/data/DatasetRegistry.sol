@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {SealBook} from "../common/SealBook.sol";
 import {IDatasetRegistry} from "../interfaces/IDatasetRegistry.sol";
@@ -109,6 +110,9 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
             Dataset storage existing = _datasets[id];
             // The earliest seal wins; an equal or later one is a duplicate.
             if (rec.number >= existing.sealNumber) revert DatasetRegistryDuplicateRoot(r.root, id);
+            // Proven a copy of an earlier dataset: so is this root whoever sealed it first. A takeover would wipe
+            // the flag and leave a claim that blocks every later challenge.
+            if (existing.duplicate) revert DatasetRegistryDuplicateRoot(r.root, id);
             from = _ownerOf(id);
             copierStake = existing.stakeReleased ? 0 : existing.stake;
             // The copier's stake: slashed below, once the new one is in (a copy registered under a later seal).
@@ -163,6 +167,9 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
         Dataset storage d = _dataset(id);
         bytes32 digest = attestationDigest(d.root, d.rows, d.schemaHash);
         if (!devices.verify(deviceId, digest, signature)) revert DatasetRegistryBadAttestation(id, deviceId);
+        // The first attestation by a device that is still active stands: nobody replaces the camera that signed
+        // (with a device that governance may retire later).
+        if (d.device != bytes32(0) && devices.isActive(d.device)) revert DatasetRegistryAlreadyAttested(id, d.device);
         d.device = deviceId;
         emit DatasetAttested(id, deviceId);
     }
@@ -213,6 +220,7 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
             // still takes it (a copy of the revealed evidence committed later never does).
             c.amount = later.stake;
             c.endsAt = uint64(block.timestamp + CLAIM_PERIOD);
+            c.prover = msg.sender;
             later.duplicate = true;
             later.stakeReleased = true;
             later.stake = 0;
@@ -231,8 +239,12 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
         if (block.timestamp <= c.endsAt) revert DatasetRegistryClaimOpen(laterId, c.endsAt);
         uint256 amount = c.amount;
         c.amount = 0;
-        (uint256 reward, uint256 toVault) = _payOut(stakeToken, c.challenger, amount, _VAULT_SHARE_BPS);
-        emit DuplicateSlashed(laterId, c.challenger, reward, toVault);
+        // The earliest commitment and the first proof share the challenger's half when they differ: a copier whose
+        // Sybil pre-committed a self-challenge cannot take all of it from whoever did the work of proving first.
+        uint256 proverPart = c.prover == c.challenger ? 0 : amount / 2;
+        (uint256 toProver, uint256 vaultA) = proverPart == 0 ? (0, 0) : _payOut(stakeToken, c.prover, proverPart, _VAULT_SHARE_BPS);
+        (uint256 toChallenger, uint256 vaultB) = _payOut(stakeToken, c.challenger, amount - proverPart, _VAULT_SHARE_BPS);
+        emit DuplicateSlashed(laterId, c.challenger, toChallenger, c.prover, toProver, vaultA + vaultB);
     }
 
     /// @inheritdoc IDatasetRegistry
@@ -247,12 +259,14 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
         Dataset storage later = _dataset(laterId);
         // Consumed here; a revert below restores it. The reveal period bounds its age, not a block count.
         SealRecord memory rec = _takeSeal(c, type(uint256).max);
-        uint256 revealEnd = uint256(later.challengeEnds) + REVEAL_PERIOD;
+        Claim storage claim = _claims[laterId];
+        // While a proven duplicate's claim period runs, an earlier commitment may still take it over, even after
+        // the reveal period: the earliest commitment wins however late its reveal lands.
+        uint256 revealEnd = Math.max(uint256(later.challengeEnds) + REVEAL_PERIOD, claim.endsAt);
         if (rec.timestamp > later.challengeEnds || block.timestamp > revealEnd) {
             revert DatasetRegistryChallengeClosed(laterId, rec.timestamp, later.challengeEnds, revealEnd);
         }
         if (_dataset(earlierId).sealNumber >= later.sealNumber) revert DatasetRegistryNotEarlier(laterId, earlierId);
-        Claim storage claim = _claims[laterId];
         if (later.stakeReleased && (claim.endsAt == 0 || block.timestamp > claim.endsAt)) {
             revert DatasetRegistryStakeGone(laterId);
         }

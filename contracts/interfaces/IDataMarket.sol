@@ -103,6 +103,10 @@ interface IDataMarket {
     error DataMarketBadKey(uint256 x, uint256 y);
     /// @notice Thrown when a buyer key was used for an earlier purchase (keys are one-time).
     error DataMarketKeyReused(uint256 x, uint256 y);
+    /// @notice Thrown when the purchase is not signed by the one-time key it names (`buyerKeyDigest`).
+    error DataMarketBadKeySignature(uint256 x, uint256 y);
+    /// @notice Thrown when a package URI is longer than `MAX_URI_BYTES`.
+    error DataMarketUriTooLong(uint256 length, uint256 max);
     /// @notice Thrown when a delivery names another buyer key than the sale's (keccak256(abi.encode(x, y))).
     error DataMarketWrongBuyerKey(uint256 saleId, bytes32 expected, bytes32 given);
     error DataMarketZeroRoot();
@@ -113,7 +117,6 @@ interface IDataMarket {
     error DataMarketBadEvidence(uint256 saleId);
     /// @notice Thrown when the evidence shows a correct delivery: the dispute fails.
     error DataMarketDeliveryCorrect(uint256 saleId);
-    error DataMarketPieceTooLong(uint256 length, uint256 max);
     /// @notice Thrown when releasing a bond while sales are open, the listing is open, or the bond is gone.
     error DataMarketBondLocked(uint256 listingId);
     error DataMarketBondOutOfBounds(uint256 bond, uint256 max);
@@ -149,15 +152,21 @@ interface IDataMarket {
     function closeListing(uint256 listingId) external;
 
     /// @notice Buys a licence to the package of `listingId`, which must be `expectedCipherRoot` (the package the
-    /// buyer read), at the dataset's current terms, which must be `expectedToken` and at most `maxPrice`.
+    /// buyer read), at the dataset's current terms, which must be `expectedToken` and at most `maxPrice`; the
+    /// one-time key signs `buyerKeyDigest(msg.sender, listingId, expectedCipherRoot)`.
     function buy(
         uint256 listingId,
         bytes32 expectedCipherRoot,
         IERC20 expectedToken,
         uint256 maxPrice,
         uint256 buyerKeyX,
-        uint256 buyerKeyY
+        uint256 buyerKeyY,
+        bytes calldata keySignature
     ) external returns (uint256 saleId);
+
+    /// @notice What a buyer signs with its one-time key to buy (`keySignature` of `buy`): the buyer, the listing and
+    /// its package, on this chain and market. A key seen in a pending purchase is of no use to anyone else.
+    function buyerKeyDigest(address buyer, uint256 listingId, bytes32 cipherRoot) external view returns (bytes32);
 
     function deliver(uint256 saleId, bytes32 buyerKeyId, uint256 ephemeralX, uint256 ephemeralY, bytes32 encKey) external;
 

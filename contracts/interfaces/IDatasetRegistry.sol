@@ -37,9 +37,10 @@ import {ISealBook} from "./ISealBook.sol";
 interface IDatasetRegistry is IERC721, ISealBook {
     /// @notice A proven duplicate's stake, waiting for the earliest-committed challenge (CLAIM_PERIOD).
     struct Claim {
-        address challenger;
+        address challenger; // the earliest-committed proof so far
         uint64 number; // commit number of its challenge: the smallest proven so far
         uint64 endsAt;
+        address prover; // the first proof landed (shares the reward with `challenger` when they differ)
         uint256 amount; // zero once paid
     }
 
@@ -83,6 +84,8 @@ interface IDatasetRegistry is IERC721, ISealBook {
     error DatasetRegistryNotOwner(uint256 id, address caller);
     /// @notice Thrown when a signature is not by the active device `deviceId` over the dataset's digest.
     error DatasetRegistryBadAttestation(uint256 id, bytes32 deviceId);
+    /// @notice Thrown when a dataset already carries an attestation by a device that is still active.
+    error DatasetRegistryAlreadyAttested(uint256 id, bytes32 deviceId);
     /// @notice Thrown when a challenge was committed after the dataset's window, or revealed after its reveal period.
     error DatasetRegistryChallengeClosed(uint256 id, uint256 committedAt, uint256 windowEnd, uint256 revealEnd);
     /// @notice Thrown when the "earlier" dataset was not sealed before the challenged one.
@@ -118,8 +121,10 @@ interface IDatasetRegistry is IERC721, ISealBook {
     /// reward claimable by the earliest-committed challenger after `claimEndsAt`.
     event DuplicateProven(uint256 indexed id, uint256 indexed earlierId, uint256 rows, address indexed challenger,
         uint64 claimEndsAt);
-    /// @notice The slashed stake of duplicate `id` paid: `reward` to `challenger`, `toVault` to the fee vault.
-    event DuplicateSlashed(uint256 indexed id, address indexed challenger, uint256 reward, uint256 toVault);
+    /// @notice The slashed stake of duplicate `id` paid: half to the vault (`toVault`), the other half to the
+    /// earliest-committed `challenger`, or split evenly with the first `prover` when that is someone else.
+    event DuplicateSlashed(uint256 indexed id, address indexed challenger, uint256 reward, address indexed prover,
+        uint256 proverReward, uint256 toVault);
     event StakeReleased(uint256 indexed id, address indexed staker, uint256 amount);
     event LicenceTermsSet(uint256 indexed id, IERC20 priceToken, uint256 price);
     event StakeAmountSet(uint256 amount);

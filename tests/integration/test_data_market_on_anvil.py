@@ -125,7 +125,7 @@ def _story(project, accounts, local_config, tmp_path, port, deployer, alice, bob
         shown = sdk.challenge_duplicate(client, carol, p_id, p_file, a_id, a_file, state / "carol")
         assert shown >= 4 and client.datasets.dataset(p_id).duplicate
         advance(blocks=1, seconds=int(client.datasets.CLAIM_PERIOD()) + 1)  # no earlier-committed challenge came
-        assert sdk.claim_challenge_reward(client, bob, p_id) == (carol.address, stake // 2)
+        assert sdk.claim_challenge_reward(client, bob, p_id) == [(carol.address, stake // 2)]
         assert int(client.datasets.owed(carol, apy)) == stake // 2
         assert int(client.datasets.feesPending(apy)) == stake - stake // 2
 

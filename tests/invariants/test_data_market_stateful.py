@@ -135,7 +135,8 @@ class DataMarketMachine(RuleBasedStateMachine):
                                  sender=self.challenger)
         args = (copy["id"], 1, shared, [copy["c"].proof(h) for h in shared], [self.originals[0].proof(h) for h in shared],
                 salt)
-        if self.now > copy["ends"] + DAY or int(self.chain.blocks.head.timestamp) > copy["ends"]:
+        reveal_end = max(copy["ends"] + DAY, copy.get("claim_ends", 0))  # an open claim period keeps reveals open
+        if self.now > reveal_end or int(self.chain.blocks.head.timestamp) > copy["ends"]:
             with ape.reverts(self.reg.DatasetRegistryChallengeClosed):
                 self.reg.challengeDuplicate(*args, sender=self.challenger)
             return
@@ -191,10 +192,10 @@ class DataMarketMachine(RuleBasedStateMachine):
         buyer, key = self.buyers[who], exchange.OneTimeKey.new()
         if l["fraud"]:
             with ape.reverts(self.mk.DataMarketListingClosed):
-                self.mk.buy(listing + 1, self.mk.listing(listing + 1).cipherRoot, self.token, PRICE, *key.public, sender=buyer)
+                self.mk.buy(listing + 1, self.mk.listing(listing + 1).cipherRoot, self.token, PRICE, *key.public, key.sign(self.mk.buyerKeyDigest(buyer, listing + 1, self.mk.listing(listing + 1).cipherRoot)), sender=buyer)
             return
         fee = int(self.vault.feeBps())
-        self.mk.buy(listing + 1, self.mk.listing(listing + 1).cipherRoot, self.token, PRICE, *key.public, sender=buyer)
+        self.mk.buy(listing + 1, self.mk.listing(listing + 1).cipherRoot, self.token, PRICE, *key.public, key.sign(self.mk.buyerKeyDigest(buyer, listing + 1, self.mk.listing(listing + 1).cipherRoot)), sender=buyer)
         self.sales.append(Sale(listing, buyer, fee, key, int(self.chain.blocks.head.timestamp) + HOUR))
         self.mk_ledger.lock(PRICE)
 

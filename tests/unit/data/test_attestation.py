@@ -130,6 +130,13 @@ def test_device_key__saved_and_loaded__same_device(tmp_path):
         assert attest.load_device_key(path).device_id == key.device_id
         with pytest.raises(attest.DataError, match="never overwritten"):
             key.save(path)
+    # second review I-3: created owner-only and exclusively; a planted symlink is not followed
+    assert (path.stat().st_mode & 0o777) == 0o600
+    (tmp_path / "target").write_text("")
+    (tmp_path / "link.key").symlink_to(tmp_path / "target")
+    with pytest.raises(attest.DataError, match="never overwritten"):
+        attest.new_device_key(K1).save(tmp_path / "link.key")
+    assert (tmp_path / "target").read_text() == ""
     (tmp_path / "junk.key").write_text("not a key")
     with pytest.raises(attest.DataError, match="not a PEM device key"):
         attest.load_device_key(tmp_path / "junk.key")

@@ -6,6 +6,8 @@ locked (SECURITY.md: the buyer gets exactly what was registered or the money bac
 
 from __future__ import annotations
 
+import json
+
 import ape
 import pytest
 from eth_hash.auto import keccak
@@ -43,7 +45,7 @@ def offer(tmp_path, register, registry, market, chain, alice, usd):
 
 def buy(market, offer, who, *, max_price=PRICE):
     buyer_key = exchange.OneTimeKey.new()
-    tx = market.buy(offer["listing"], market.listing(offer["listing"]).cipherRoot, market.bondToken(), max_price, *buyer_key.public, sender=who)
+    tx = market.buy(offer["listing"], market.listing(offer["listing"]).cipherRoot, market.bondToken(), max_price, *buyer_key.public, buyer_key.sign(market.buyerKeyDigest(who, offer["listing"], market.listing(offer["listing"]).cipherRoot)), sender=who)
     return buyer_key, next(iter(tx.events.filter(market.Purchased))).saleId
 
 
@@ -104,8 +106,8 @@ def test_dispute__package_not_the_registered_rows__refunded_and_bond_slashed(tmp
     assert not exchange.check_package(pkg, root=c.root, rows=c.rows, cipher_root=pkg.cipher_root, key_hash=keccak(key)).ok
     market.list(dataset_id, pkg.cipher_root, keccak(key), HOUR, DAY, "u", sender=alice)
     bob_key, carol_key = exchange.OneTimeKey.new(), exchange.OneTimeKey.new()
-    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *bob_key.public, sender=bob)
-    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *carol_key.public, sender=carol)
+    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *bob_key.public, bob_key.sign(market.buyerKeyDigest(bob, 1, market.listing(1).cipherRoot)), sender=bob)
+    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *carol_key.public, carol_key.sign(market.buyerKeyDigest(carol, 1, market.listing(1).cipherRoot)), sender=carol)
     ephemeral = deliver(market, chain, 1, bob_key.public, key, alice)
     opened = exchange.open_package(pkg, key)
     registered = exchange.Package(pkg.path, pkg.header, [bytes(x) for x in c.leaves], pkg.lengths, pkg.pieces_offset,
@@ -185,11 +187,11 @@ def test_buy__price_or_token_changed_between_quote_and_purchase__rejected(market
     registry.setLicenceTerms(offer["dataset"], usd, PRICE + 1, sender=alice)
     key = exchange.OneTimeKey.new()
     with ape.reverts(market.DataMarketTermsChanged):
-        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, key.sign(market.buyerKeyDigest(bob, 1, market.listing(1).cipherRoot)), sender=bob)
     other = project.MockERC20.deploy("Other", "OTH", sender=deployer)
     registry.setLicenceTerms(offer["dataset"], other, PRICE, sender=alice)
     with ape.reverts(market.DataMarketTermsChanged):
-        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, key.sign(market.buyerKeyDigest(bob, 1, market.listing(1).cipherRoot)), sender=bob)
     assert market.locked(usd) == BOND
 
 
@@ -200,19 +202,19 @@ def test_buy__names_the_package__another_listing_under_the_same_id_is_refused(ma
     wrong = b"\x13" * 32
     with ape.reverts(market.DataMarketWrongListing, listingId=1, cipherRoot=market.listing(1).cipherRoot,
                      expectedCipherRoot=wrong):
-        market.buy(1, wrong, usd, PRICE, *key.public, sender=bob)
+        market.buy(1, wrong, usd, PRICE, *key.public, key.sign(market.buyerKeyDigest(bob, 1, wrong)), sender=bob)
     assert market.locked(usd) == BOND
 
 
 def test_buy__bad_key_self_purchase_closed_listing__rejected(market, offer, alice, bob, usd):
     with ape.reverts(market.DataMarketBadKey):
-        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, 1, 2, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, 1, 2, b"", sender=bob)
     key = exchange.OneTimeKey.new()
     with ape.reverts(market.DataMarketNotBuyer):
-        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=alice)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, key.sign(market.buyerKeyDigest(alice, 1, market.listing(1).cipherRoot)), sender=alice)
     market.closeListing(1, sender=alice)
     with ape.reverts(market.DataMarketListingClosed):
-        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, key.sign(market.buyerKeyDigest(bob, 1, market.listing(1).cipherRoot)), sender=bob)
 
 
 def test_listing__only_final_owned_datasets_and_bond_released_after_sales(tmp_path, market, offer, register, chain,
@@ -248,6 +250,15 @@ def test_package__checks_a_buyer_makes_before_paying(offer, tmp_path):
     (tmp_path / "junk.apkg").write_bytes(b"APKG0001\x00\x00\x00\x05{bad")
     with pytest.raises(exchange.DataError, match="not a readable Apiary package"):
         exchange.read_package(tmp_path / "junk.apkg")
+    # second review I-1: headers of the wrong shape are one clear error, never a traceback
+    for header, message in (([1, 2], "integer row count"), ({"rows": 1.5, "key_hash": "0x" + "00" * 32}, "integer row"),
+                            ({"rows": True, "key_hash": "0x" + "00" * 32}, "integer row"),
+                            ({"rows": 2, "key_hash": 7}, "no key hash"), ({"rows": 2, "key_hash": "0xzz"}, "no key hash"),
+                            ({"rows": 2, "key_hash": "0x" + "g" * 64}, "no key hash")):
+        body = json.dumps(header).encode()
+        (tmp_path / "odd.apkg").write_bytes(b"APKG0001" + len(body).to_bytes(4, "big") + body)
+        with pytest.raises(exchange.DataError, match=message):
+            exchange.read_package(tmp_path / "odd.apkg")
 
 
 def test_buy__dataset_sold_on__the_old_listing_sells_nothing(market, offer, registry, chain, alice, bob, carol, usd):
@@ -255,7 +266,7 @@ def test_buy__dataset_sold_on__the_old_listing_sells_nothing(market, offer, regi
     chain.mine(SEAL_WINDOW + 1)
     registry.transferFrom(alice, carol, offer["dataset"], sender=alice)  # the lister no longer owns the dataset
     with ape.reverts(market.DataMarketListingClosed):
-        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, key.sign(market.buyerKeyDigest(bob, 1, market.listing(1).cipherRoot)), sender=bob)
     assert market.locked(usd) == BOND
 
 
@@ -270,7 +281,7 @@ def test_dispute__package_missing_a_piece__refunded(tmp_path, market, register, 
     short = pkg.cipher_leaves()[:-1] + [merkle.EMPTY]
     market.list(dataset_id, merkle.root_of(short), keccak(key), HOUR, DAY, "u", sender=alice)
     buyer_key = exchange.OneTimeKey.new()
-    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *buyer_key.public, sender=bob)
+    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *buyer_key.public, buyer_key.sign(market.buyerKeyDigest(bob, 1, market.listing(1).cipherRoot)), sender=bob)
     ephemeral = deliver(market, chain, 1, buyer_key.public, key, alice)
     shared = buyer_key.shared(ephemeral)
     last = c.rows - 1
@@ -305,7 +316,7 @@ def test_delivery__ephemeral_key_beyond_ecrecover_range__rejected_so_every_deliv
     with ape.reverts(market.DataMarketBadKey):
         market.deliver(sale_id, exchange.key_id(buyer_key.public), HIGH_X, HIGH_Y, b"\x13" * 32, sender=alice)
     with ape.reverts(market.DataMarketBadKey):  # nor as the buyer's key
-        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, HIGH_X, HIGH_Y, sender=bob)
+        market.buy(1, market.listing(1).cipherRoot, usd, PRICE, HIGH_X, HIGH_Y, b"", sender=bob)
     assert market.saleState(sale_id) == 1 and market.locked(usd) == BOND + PRICE
     info = exchange.key_info(chain.chain_id, market.address, sale_id)
     with pytest.raises(exchange.DataError, match="0 < x < N"):
@@ -316,10 +327,10 @@ def test_delivery__ephemeral_key_beyond_ecrecover_range__rejected_so_every_deliv
 
 def test_buy__one_time_key_used_again__rejected(market, offer, bob, carol, usd):
     key = exchange.OneTimeKey.new()
-    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=bob)
+    market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, key.sign(market.buyerKeyDigest(bob, 1, market.listing(1).cipherRoot)), sender=bob)
     for buyer in (bob, carol):
         with ape.reverts(market.DataMarketKeyReused):
-            market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, sender=buyer)
+            market.buy(1, market.listing(1).cipherRoot, usd, PRICE, *key.public, key.sign(market.buyerKeyDigest(buyer, 1, market.listing(1).cipherRoot)), sender=buyer)
 
 
 def test_delivery__for_another_buyer_key__rejected(market, offer, chain, alice, bob, carol):
@@ -333,3 +344,66 @@ def test_delivery__for_another_buyer_key__rejected(market, offer, chain, alice, 
     with ape.reverts(market.DataMarketWrongBuyerKey):
         market.deliver(sale_b, exchange.key_id(key_c.public), *ephemeral, enc, sender=alice)
     assert market.saleState(sale_b) == 1
+
+
+# ---------------------------------------------------------------- second outside review
+
+
+def test_review2_m3__a_buyer_key_copied_from_the_mempool__cannot_be_used_first(market, offer, bob, attacker, usd):
+    """The attacker copies bob's pending (x, y) and its signature: without bob's secret it cannot sign for itself,
+    and bob's signature names bob. Bob's purchase goes through."""
+    key = exchange.OneTimeKey.new()
+    root = market.listing(1).cipherRoot
+    bobs = key.sign(market.buyerKeyDigest(bob, 1, root))
+    with ape.reverts(market.DataMarketBadKeySignature):
+        market.buy(1, root, usd, PRICE, *key.public, bobs, sender=attacker)  # bob's signature names bob
+    own = exchange.OneTimeKey.new()
+    with ape.reverts(market.DataMarketBadKeySignature):  # signed by another key
+        market.buy(1, root, usd, PRICE, *key.public, own.sign(market.buyerKeyDigest(attacker, 1, root)), sender=attacker)
+    with ape.reverts(market.DataMarketBadKeySignature):  # for another listing's package
+        market.buy(1, root, usd, PRICE, *key.public, key.sign(market.buyerKeyDigest(bob, 1, b"\x01" * 32)), sender=bob)
+    with ape.reverts(market.DataMarketBadKeySignature):  # malformed
+        market.buy(1, root, usd, PRICE, *key.public, bobs[:64], sender=bob)
+    market.buy(1, root, usd, PRICE, *key.public, bobs, sender=bob)
+    assert market.sale(1).buyer == bob.address
+
+
+def test_review2_l5__package_uri_bounded(market, offer, register, chain, alice, usd):
+    c = merkle.commit_rows(iter([b"[7]", b"[8]"]), offer["commitment"].schema)
+    dataset_id = register(alice, c, price_token=usd.address, price=1)
+    chain.mine(SEAL_WINDOW + 1)
+    with ape.reverts(market.DataMarketUriTooLong):
+        market.list(dataset_id, b"\x01" * 32, b"\x02" * 32, HOUR, DAY, "x" * 513, sender=alice)
+    market.list(dataset_id, b"\x01" * 32, b"\x02" * 32, HOUR, DAY, "x" * 512, sender=alice)
+
+
+def test_review2_l1__fetch_with_a_swapped_package__refused_nothing_sent_the_dispute_stays_open(
+        market, offer, registry, chain, tmp_path, alice, bob):
+    """After the purchase the seller serves another package under the same key (its leaves match its own garbage
+    rows): `fetch` checks it against the listing again and refuses instead of saying "ok"."""
+    from apiary.sdk import data as sdk
+
+    client = sdk.DataClient(registry, market, None)
+    sale_id = sdk.buy_licence(client, bob, 1, offer["package"].path, "100", tmp_path / "bob")
+    deliver(market, chain, sale_id, (int(market.sale(sale_id).buyerKeyX), int(market.sale(sale_id).buyerKeyY)),
+            offer["key"], alice)
+    junk = tmp_path / "junk.csv"
+    junk.write_text("day,region,units\n" + "".join(f"{d},zz,{d}\n" for d in range(40)))
+    swapped, _ = exchange.build_package(junk, tmp_path / "swapped.apkg", key=offer["key"])
+    nonce = bob.nonce
+    with pytest.raises(sdk.ApiaryCliError, match="is not the package of listing #1"):
+        sdk.fetch_licence(client, bob, sale_id, swapped.path, tmp_path / "out.csv", tmp_path / "bob")
+    assert bob.nonce == nonce and sdk.SALE_STATES[int(market.saleState(sale_id))] == "delivered"
+    good = sdk.fetch_licence(client, bob, sale_id, offer["package"].path, tmp_path / "out.csv", tmp_path / "bob")
+    assert good.outcome == "ok"
+
+
+def test_review2_m4__buyer_refuses_a_dispute_window_shorter_than_asked(market, offer, registry, tmp_path, bob):
+    from apiary.sdk import data as sdk
+
+    client = sdk.DataClient(registry, market, None)
+    nonce = bob.nonce
+    with pytest.raises(sdk.ApiaryCliError, match="gives buyers 24 h to check a delivery.*at least 48 h"):
+        sdk.buy_licence(client, bob, 1, offer["package"].path, "100", tmp_path / "bob", min_dispute_hours=48)
+    assert bob.nonce == nonce
+    assert sdk.buy_licence(client, bob, 1, offer["package"].path, "100", tmp_path / "bob") == 1  # 24 h is the default

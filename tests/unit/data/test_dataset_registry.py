@@ -12,7 +12,7 @@ import pytest
 
 from apiary.data import merkle
 
-from .conftest import DAY, MIN_DUPLICATE_ROWS, SEAL_WINDOW, STAKE, table
+from .conftest import DAY, MAX_STAKE, MIN_DUPLICATE_ROWS, SEAL_WINDOW, STAKE, table
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -336,7 +336,9 @@ def test_challenge__reveal_delayed__the_earliest_commitment_still_wins(registry,
                                                                       chain):
     """Outside review M-1: carol commits first, her reveal is delayed; the attacker copies the evidence, commits
     later and reveals first. The attacker's proof flags the copy, but carol's reveal within the claim period takes
-    the reward over; the stake is paid once, to carol."""
+    the earliest commitment's part over; the stake is paid once. Second review M-2: the first prover keeps half of
+    the challenger's reward when it is someone else (a copier's pre-committed self-challenge cannot take all of an
+    honest prover's reward), so here each gets a quarter of the stake and the vault half."""
     earlier_id, later_id, a, b = pair
     hashes = merkle.shared_rows(b, a, MIN_DUPLICATE_ROWS)
     salt = os.urandom(32)
@@ -350,5 +352,108 @@ def test_challenge__reveal_delayed__the_earliest_commitment_still_wins(registry,
     chain.mine(1, deltatime=3601)
     with ape.reverts(registry.DatasetRegistryStakeGone):  # the claim period is over
         challenge(attacker, later_id, earlier_id, b, a, hashes)
-    registry.claimChallengeReward(later_id, sender=attacker)
-    assert registry.owed(carol, usd) == STAKE // 2 and registry.owed(attacker, usd) == 0
+    receipt = registry.claimChallengeReward(later_id, sender=attacker)
+    assert registry.owed(carol, usd) == STAKE // 4 and registry.owed(attacker, usd) == STAKE // 4
+    event = next(iter(receipt.events.filter(registry.DuplicateSlashed)))
+    assert (event.challenger, event.reward, event.prover, event.proverReward) == (carol.address, STAKE // 4,
+                                                                                  attacker.address, STAKE // 4)
+    with ape.reverts(registry.DatasetRegistryNothingToClaim):
+        registry.claimChallengeReward(later_id, sender=carol)
+
+
+# ---------------------------------------------------------------- second outside review
+
+
+def test_review2_h1__takeover_of_a_proven_duplicate__refused_the_copy_stays_flagged(project, deployer, gov, vault, usd,
+                                                                                   devices, funded, alice, bob, carol,
+                                                                                   attacker):
+    """A copier seals a copy early, lets a Sybil register it under a later seal, gets it flagged, then takes it
+    over with the earlier seal: the takeover would wipe the flag. The root is a copy whoever sealed it."""
+    reg = project.DatasetRegistry.deploy(gov, vault, usd, devices, 20, STAKE, MAX_STAKE, DAY, MIN_DUPLICATE_ROWS,
+                                         sender=deployer)
+    for who in (alice, bob, carol, attacker):
+        usd.approve(reg, 2**256 - 1, sender=who)
+    zero = "0x0000000000000000000000000000000000000000"
+
+    def seal(who, c, salt):
+        reg.commit(reg.seal(who, c.root, salt), sender=who)
+
+    def reveal(who, c, salt):
+        reg.register((c.root, c.rows, c.schema_hash, "", zero, 0), salt, sender=who)
+        return int(reg.datasetIdOf(c.root))
+
+    original, copy = table(range(20)), table(range(10, 30))
+    seal(alice, original, b"\x01" * 32)
+    earlier_id = reveal(alice, original, b"\x01" * 32)
+    seal(attacker, copy, b"\x02" * 32)  # the copier's earlier seal
+    seal(bob, copy, b"\x03" * 32)
+    later_id = reveal(bob, copy, b"\x03" * 32)  # its Sybil registers first, under a later seal
+    hashes = merkle.shared_rows(copy, original, MIN_DUPLICATE_ROWS)
+    reg.commitChallenge(reg.challengeCommitment(carol, later_id, earlier_id, hashes, b"\x04" * 32), sender=carol)
+    reg.challengeDuplicate(later_id, earlier_id, hashes, [copy.proof(h) for h in hashes],
+                           [original.proof(h) for h in hashes], b"\x04" * 32, sender=carol)
+    assert reg.isDuplicate(later_id)
+    with ape.reverts(reg.DatasetRegistryDuplicateRoot):
+        reveal(attacker, copy, b"\x02" * 32)
+    assert reg.isDuplicate(later_id) and reg.ownerOf(later_id) == bob.address
+
+
+def test_review2_m2__first_prover_shares_the_reward_with_a_precommitted_self_challenge(registry, pair, challenge, chain,
+                                                                                       carol, attacker, usd):
+    """The copier's Sybil commits a self-challenge right after registering and reveals only once an honest hunter
+    proved the copy: the honest prover still receives half of the challenger's part."""
+    earlier_id, later_id, a, b = pair
+    hashes = merkle.shared_rows(b, a, MIN_DUPLICATE_ROWS)
+    salt = os.urandom(32)
+    challenge(attacker, later_id, earlier_id, b, a, hashes, salt=salt, reveal=False)  # the Sybil's early commitment
+    chain.mine(50)
+    challenge(carol, later_id, earlier_id, b, a, hashes)  # the honest hunter proves it first
+    challenge(attacker, later_id, earlier_id, b, a, hashes, salt=salt, commit=False)  # the Sybil takes over
+    claim = registry.challengeClaim(later_id)
+    assert (claim.challenger, claim.prover) == (attacker.address, carol.address)
+    chain.mine(1, deltatime=3601)
+    registry.claimChallengeReward(later_id, sender=carol)
+    assert registry.owed(carol, usd) == STAKE // 4 == registry.owed(attacker, usd)
+    assert registry.feesPending(usd) == STAKE // 2
+
+
+def test_review2_l3__earlier_commitment_revealed_after_the_reveal_period_during_the_claim_period__wins(
+        registry, pair, challenge, chain, carol, attacker, usd):
+    """Two challengers found the same copy; the later commitment's reveal lands at the very end of the reveal
+    period, the earlier one's a little after it: the claim period keeps reveals open, the earliest commitment wins."""
+    earlier_id, later_id, a, b = pair
+    hashes = merkle.shared_rows(b, a, MIN_DUPLICATE_ROWS)
+    first, second = os.urandom(32), os.urandom(32)
+    challenge(carol, later_id, earlier_id, b, a, hashes, salt=first, reveal=False)  # committed first
+    challenge(attacker, later_id, earlier_id, b, a, hashes, salt=second, reveal=False)
+    chain.pending_timestamp = int(registry.dataset(later_id).challengeEnds) + DAY
+    challenge(attacker, later_id, earlier_id, b, a, hashes, salt=second, commit=False)
+    chain.pending_timestamp += 60  # past the reveal period, inside the claim period
+    challenge(carol, later_id, earlier_id, b, a, hashes, salt=first, commit=False)
+    assert registry.challengeClaim(later_id).challenger == carol.address
+    chain.pending_timestamp += 3_600
+    with ape.reverts(registry.DatasetRegistryChallengeClosed):  # the claim period over: closed for good
+        challenge(attacker, later_id, earlier_id, b, a, hashes)
+
+
+def test_review2_l4__an_attestation_by_an_active_device__cannot_be_replaced(registry, register, devices, gov, alice,
+                                                                             attacker, chain):
+    from apiary.data import attest
+
+    camera, other = attest.new_device_key(attest.KeyType.P256), attest.new_device_key(attest.KeyType.SECP256K1)
+    for key in (camera, other):
+        devices.register(int(key.key_type), *key.public, sender=gov)
+    c = table(range(8))
+    dataset_id = register(alice, c)
+
+    def sign(key):
+        digest = attest.attestation_digest(chain.chain_id, registry.address, c.root, c.rows, c.schema_hash)
+        return key.sign(digest)
+
+    registry.attest(dataset_id, camera.device_id, sign(camera), sender=alice)
+    with ape.reverts(registry.DatasetRegistryAlreadyAttested):
+        registry.attest(dataset_id, other.device_id, sign(other), sender=attacker)
+    assert bytes(registry.dataset(dataset_id).device) == camera.device_id
+    devices.retire(camera.device_id, sender=gov)  # the camera retired: another device may attest now
+    registry.attest(dataset_id, other.device_id, sign(other), sender=attacker)
+    assert registry.isAttested(dataset_id)

@@ -64,3 +64,40 @@ def test_agent__other_sellers_sales_and_missing_keys__left_alone(tmp_path, proje
     DeliveryAgent(client, alice, tmp_path / "no-keys", tmp_path / "a.json", poll_interval=0, log=log.append).run(1)
     assert sdk.SALE_STATES[int(market.saleState(sale))] == "paid"
     assert any("no package key" in line for line in log)
+
+
+def test_agent__dropped_delivery_resent__one_failing_sale_never_stops_the_others(tmp_path, project, deployer, gov, vault,
+                                                                                registry, usd, register, chain, alice,
+                                                                                bob, carol):
+    """Second outside review L-2: a delivery marked sent but not on chain (dropped, or undone by a reorg) is sent
+    again after `redeliver_blocks`; a sale the agent cannot serve (no key for its listing) is reported once and
+    skipped while the other listing's sales are delivered."""
+    market = project.DataMarket.deploy(gov, vault, registry, usd, 0, 10**24, sender=deployer)
+    client = sdk.DataClient(registry, market, None)
+    listings = []
+    for name, n in (("a", 12), ("b", 14)):
+        csv = tmp_path / f"{name}.csv"
+        csv.write_text("x\n" + "".join(f"{name}{i}\n" for i in range(n)))
+        dataset_id = register(alice, merkle.commit_file(csv), price_token=usd.address, price=PRICE)
+        chain.mine(SEAL_WINDOW + 1)
+        listings.append(sdk.list_dataset(client, alice, dataset_id, csv, tmp_path / f"{name}.apkg", tmp_path / f"keys-{name}"))
+    for who in (bob, carol):
+        usd.approve(market, 2**256 - 1, sender=who)
+    lost = sdk.buy_licence(client, bob, listings[0], tmp_path / "a.apkg", "1", tmp_path / "bob")  # no key for listing a
+    sale = sdk.buy_licence(client, carol, listings[1], tmp_path / "b.apkg", "1", tmp_path / "carol")
+
+    log: list[str] = []
+    state = tmp_path / "agent.json"
+    agent = DeliveryAgent(client, alice, tmp_path / "keys-b", state, poll_interval=0, log=log.append, redeliver_blocks=3)
+    agent.mark(f"deliver:{sale}")  # as if sent, then dropped: not on chain
+    agent.state["sent_at"][str(sale)] = int(chain.blocks.head.number)
+    agent.save()
+    agent.run(max_ticks=agent.ticks + 2)
+    assert sdk.SALE_STATES[int(market.saleState(sale))] == "paid"  # too soon to resend
+    chain.mine(3)
+    agent.run(max_ticks=agent.ticks + 2)
+    assert sdk.SALE_STATES[int(market.saleState(sale))] == "delivered", log
+    assert any("not on chain: resending" in line for line in log)
+    assert sdk.SALE_STATES[int(market.saleState(lost))] == "paid"
+    assert sum("no package key for listing" in line for line in log) == 1, log  # reported once, not every tick
+    assert not any("tick failed" in line for line in log), log  # the failing sale never failed a tick

@@ -58,7 +58,7 @@ def licence(tmp_path, datasets, market, usd, seller, buyer, dataset_id, values, 
         usd.approve(market, 2**256 - 1, sender=who)
     listing = market.list(dataset_id, pkg.cipher_root, keccak(key), 3600, 3600, "u", sender=seller).events[-1].listingId
     buyer_key = exchange.OneTimeKey.new()
-    sale_id = market.buy(listing, market.listing(listing).cipherRoot, usd, 1000, *buyer_key.public, sender=buyer).events[-1].saleId
+    sale_id = market.buy(listing, market.listing(listing).cipherRoot, usd, 1000, *buyer_key.public, buyer_key.sign(market.buyerKeyDigest(buyer, listing, market.listing(listing).cipherRoot)), sender=buyer).events[-1].saleId
     ephemeral, enc = exchange.deliver_key(key, buyer_key.public, exchange.key_info(chain.chain_id, market.address, sale_id))
     market.deliver(sale_id, exchange.key_id(buyer_key.public), *ephemeral, enc, sender=seller)
     chain.pending_timestamp += 3601
