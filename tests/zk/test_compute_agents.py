@@ -4,7 +4,8 @@ after its window; a provider configured to lie is challenged by the watchdog, ca
 agent that crashed between accepting and submitting resumes without a second submission; a provider that
 vanishes is slashed and the requester refunded; a sampled audit catches a liar with no watchdog running.
 
-(The same story with every agent as its own process on anvil: tests/integration/test_compute_market_on_anvil.py.)
+(On anvil with every agent its own process: the README compute-flow block and
+tests/integration/test_compute_market_on_anvil.py.)
 """
 
 from __future__ import annotations
