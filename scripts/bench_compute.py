@@ -24,28 +24,15 @@ from ape.cli import ConnectedProviderCommand
 from apiary.agents.provider import ProviderAgent
 from apiary.deploy.config import PROFILES, DeployConfig
 from apiary.deploy.deploy import deploy_core
-from apiary.deploy.market import deploy_market, register_circuit_by_governance, register_inference_by_governance
+from apiary.deploy.market import deploy_market, enable_inference_by_governance
 from apiary.paths import PROJECT_ROOT
 from apiary.sdk import compute as sdk
 from apiary.sdk.devnode import advance
 from apiary.sdk.market import circuit_id, register_model
-from apiary.zk import evm, inference, pipeline
+from apiary.zk import inference, pipeline
 from apiary.zk import models as zk_models
 
 ONE = 10**18
-
-
-def _enable(core, market, deployer, voters, name: str, slots: int = 1) -> inference.InferenceCircuit:
-    """Register the evaluation circuit and its inference circuit; with `slots`, its batch circuit too."""
-    ic = inference.open_inference(name)
-    ev = evm.deploy_with_ape(ic.evaluation, deployer)
-    register_circuit_by_governance(core, market, name, ev.address, ic.evaluation.manifest_sha256,
-                                   ic.evaluation.spec.samples, voters[0], voters, metric=ic.evaluation.spec.metric)
-    for each in [ic] + ([inference.open_inference(name, slots)] if slots > 1 else []):
-        iv = evm.deploy_with_ape(each, deployer, name="Halo2Verifier_" + each.circuit_id.replace("-", "_").replace(".", "_"))
-        register_inference_by_governance(core, market, each, iv.address, voters[0], voters)
-        inference.ensure_keys(each)
-    return ic
 
 
 def _inputs(work: Path, dataset: str, n: int) -> list[Path]:
@@ -96,14 +83,17 @@ def cli(ecosystem, network, n_opt, n_proof, n_digits, digits_slots, out):
                                                        holders=((alice.address, 1), (bob.address, 1), (provider.address, 1))))
     market = deploy_market(project, deployer, core)
     c, apy = market.compute, core.token
+    start = int(chain.blocks.head.number)  # event scans start at the deployment, as a manifest's block says
     work = Path(tempfile.mkdtemp(prefix="apiary-compute-bench-"))
-    client = sdk.ComputeClient(c, market.models, market.verifiers, 0, {"ApiaryToken": apy.address})
+    client = sdk.ComputeClient(c, market.models, market.verifiers, start, {"ApiaryToken": apy.address})
     served = {}
     for name, dataset, arch, size, n, slots in (("iris-logreg-n8", "iris", "logreg", 120, n_opt + n_proof, 1),
                                                 ("digits-mlp16-n64", "digits", "mlp", 1000, n_digits, digits_slots)):
         if not n:
             continue
-        ic = _enable(core, market, deployer, [alice, bob], name, slots)
+        ic = enable_inference_by_governance(core, market, deployer, name, alice, [alice, bob], slots=slots)
+        for each in [ic] + ([inference.open_inference(name, slots)] if slots > 1 else []):
+            inference.ensure_keys(each)
         net = zk_models.train(zk_models.load_dataset(dataset), arch, size).to_network()
         model_id = register_model(market.models, alice, circuit_id(name), pipeline.model_commitment(ic.evaluation, net))
         served[name] = (model_id, ic, net, _inputs(work, dataset, n))

@@ -110,3 +110,31 @@ def create_erc20(project, deployer):
 @pytest.fixture
 def usd(create_erc20):
     return create_erc20()
+
+
+def load_script(name: str):
+    """An `ape run` script (scripts/<name>.py) as a module, to invoke its click `cli` in process."""
+    import importlib.util
+
+    from apiary import paths
+
+    spec = importlib.util.spec_from_file_location(f"{name}_script", paths.PROJECT_ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def cli_stack(project, chain, deployer, core, tmp_path, monkeypatch):
+    """Core and markets deployed as `ape run deploy` does, with their manifest for ethereum:local:test in a
+    temporary deployments folder (state too), so `ape run …` scripts find them in process. Returns (core, market)."""
+    from apiary import paths
+    from apiary.deploy.market import deploy_market
+    from apiary.sdk.manifest import write_manifest
+
+    market = deploy_market(project, deployer, core)
+    monkeypatch.setattr(paths, "DEPLOYMENTS_DIR", tmp_path / "deployments")
+    monkeypatch.setattr(paths, "STATE_DIR", tmp_path / "build")
+    write_manifest("ethereum", "local", "test", chain.provider.chain_id, deployer.address, core.start_block,
+                   {**core.contracts(), **market.contracts()}, {"profile": "local"}, directory=tmp_path / "deployments")
+    return core, market

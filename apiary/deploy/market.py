@@ -100,3 +100,23 @@ def register_inference_by_governance(core: CoreDeployment, market: MarketDeploym
     """Local chains only: a full proposal round trip for `inference_proposal`."""
     LocalProposalRunner(core.governor, core.timelock, log=log).run(proposer, voters, inference_proposal(market, ic, verifier))
     return circuit_id(ic.circuit_id)
+
+
+def enable_inference_by_governance(core: CoreDeployment, market: MarketDeployment, deployer: Any, name: str,
+                                   proposer: Any, voters: Sequence[Any], *, slots: int = 1,
+                                   log: Callable[[str], None] = lambda _m: None) -> Any:
+    """Local chains only: deploy a built-in or imported circuit's evaluation verifier and its inference twin's
+    (with `slots` ≥ 2, its batch twin's too), register them through governance, map them in the ComputeMarket.
+    Returns the (single) InferenceCircuit."""
+    from ..zk import evm, inference
+
+    ic = inference.open_inference(name)
+    evaluation = evm.deploy_with_ape(ic.evaluation, deployer)
+    register_circuit_by_governance(core, market, ic.evaluation.circuit_id, evaluation.address,
+                                   ic.evaluation.manifest_sha256, ic.evaluation.spec.samples, proposer, voters,
+                                   log=log, metric=ic.evaluation.spec.metric)
+    for each in [ic] + ([inference.open_inference(name, slots)] if slots > 1 else []):
+        verifier = evm.deploy_with_ape(each, deployer,
+                                       name="Halo2Verifier_" + each.circuit_id.replace("-", "_").replace(".", "_"))
+        register_inference_by_governance(core, market, each, verifier.address, proposer, voters, log=log)
+    return ic

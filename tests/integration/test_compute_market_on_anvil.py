@@ -14,7 +14,6 @@ processes against the same node and the deployment manifest the test wrote.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -25,15 +24,15 @@ from ape import networks
 
 from apiary.deploy.deploy import deploy_core
 from apiary.deploy.governance import LocalProposalRunner, Proposal, call
-from apiary.deploy.market import deploy_market, register_circuit_by_governance, register_inference_by_governance
+from apiary.deploy.market import deploy_market, enable_inference_by_governance
 from apiary.paths import PROJECT_ROOT
 from apiary.sdk import compute as sdk
 from apiary.sdk.devnode import advance
 from apiary.sdk.manifest import load_manifest, write_manifest
 from apiary.sdk.market import circuit_id, register_model
-from apiary.zk import evm, inference, pipeline, tasks
+from apiary.zk import pipeline, tasks
 
-from tests.integration.test_readme_market_flow import _free_port, _port_open
+from tests.integration.test_readme_market_flow import anvil_node
 
 ONE = 10**18
 APE = str(PROJECT_ROOT / ".venv" / "bin" / "ape")
@@ -41,18 +40,8 @@ APE = str(PROJECT_ROOT / ".venv" / "bin" / "ape")
 
 @pytest.mark.anvil
 def test_compute_market__crash_vanish_audit__agents_as_processes_on_anvil(project, accounts, local_config, tmp_path):
-    assert shutil.which("anvil"), "anvil not on PATH: run the tests through ./dev test"
-    port = _free_port()
-    node = subprocess.Popen(["anvil", "--port", str(port), "--chain-id", "1337", "--silent"], start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not _port_open(port):
-            assert node.poll() is None and time.monotonic() < deadline, "anvil did not start"
-            time.sleep(0.2)
-        _story(project, accounts, local_config, tmp_path, port)
-    finally:
-        os.killpg(node.pid, signal.SIGTERM)
-        node.wait(timeout=30)
+    with anvil_node() as uri:
+        _story(project, accounts, local_config, tmp_path, uri)
 
 
 class _Agents:
@@ -101,10 +90,9 @@ def _wait(predicate, what: str, agents: _Agents, timeout: float = 120.0) -> None
     pytest.fail(f"timed out waiting for {what}:\n{agents.stop_all()}")
 
 
-def _story(project, accounts, local_config, tmp_path, port):
+def _story(project, accounts, local_config, tmp_path, uri):
     deployer, alice, whale = accounts[0], accounts[2], accounts[5]
     crashing, vanishing, liar = accounts[7], accounts[8], accounts[9]
-    uri = f"http://127.0.0.1:{port}"
     deployments = tmp_path / "deployments"
     env = {**os.environ, "APIARY_DEPLOYMENTS_DIR": str(deployments), "APIARY_STATE_DIR": str(tmp_path / "build")}
     model_file = tmp_path / "model.onnx"
@@ -119,12 +107,7 @@ def _story(project, accounts, local_config, tmp_path, port):
                        {**core.contracts(), **market.contracts()}, {"profile": "local"}, directory=deployments)
         client = sdk.ComputeClient.from_manifest(load_manifest("ethereum", "local", "node", provider.chain_id,
                                                                directory=deployments))
-        ic = inference.open_inference("iris-logreg-n8")
-        evaluation = evm.deploy_with_ape(ic.evaluation, deployer)
-        register_circuit_by_governance(core, market, ic.evaluation.circuit_id, evaluation.address,
-                                       ic.evaluation.manifest_sha256, 8, whale, [whale, alice])
-        verifier = evm.deploy_with_ape(ic, deployer, name="Halo2Verifier_iris_logreg_n8_infer")
-        register_inference_by_governance(core, market, ic, verifier.address, whale, [whale, alice])
+        ic = enable_inference_by_governance(core, market, deployer, "iris-logreg-n8", whale, [whale, alice])
         net = tasks.load_model(ic.spec, model_file).integer
         model_id = register_model(market.models, alice, circuit_id(ic.evaluation.circuit_id),
                                   pipeline.model_commitment(ic.evaluation, net))

@@ -34,7 +34,7 @@ from apiary.sdk.devnode import advance
 from apiary.sdk.errors import ApiaryCliError
 from apiary.sdk.manifest import load_manifest, write_manifest
 
-from tests.integration.test_readme_market_flow import _free_port, _port_open
+from tests.integration.test_readme_market_flow import anvil_node
 
 ONE = 10**18
 HOUR, DAY = 3600, 24 * 3600
@@ -59,26 +59,15 @@ def _fake_package(real: Path, fake: Path, out: Path) -> tuple[exchange.Package, 
 
 @pytest.mark.anvil
 def test_data_market__end_to_end_on_anvil(project, accounts, local_config, tmp_path):
-    assert shutil.which("anvil"), "anvil not on PATH: run the tests through ./dev test"
     deployer, alice, bob, carol, whale, attacker = (accounts[i] for i in (0, 2, 3, 4, 5, 6))
     deployments, state = tmp_path / "deployments", tmp_path / "state"
-    port = _free_port()
-    node = subprocess.Popen(["anvil", "--port", str(port), "--chain-id", "1337", "--silent"], start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not _port_open(port):
-            assert node.poll() is None and time.monotonic() < deadline, "anvil did not start"
-            time.sleep(0.2)
-        _story(project, accounts, local_config, tmp_path, port, deployer, alice, bob, carol, whale, attacker,
+    with anvil_node() as uri:
+        _story(project, accounts, local_config, tmp_path, uri, deployer, alice, bob, carol, whale, attacker,
                deployments, state)
-    finally:
-        os.killpg(node.pid, signal.SIGTERM)
-        node.wait(timeout=30)
 
 
-def _story(project, accounts, local_config, tmp_path, port, deployer, alice, bob, carol, whale, attacker, deployments,
+def _story(project, accounts, local_config, tmp_path, uri, deployer, alice, bob, carol, whale, attacker, deployments,
            state):
-    uri = f"http://127.0.0.1:{port}"
     with networks.parse_network_choice(f"ethereum:local:{uri}") as provider:
         # ---- deployment, as ./dev deploy does; the manifest names the node as the CLI sees it
         core = deploy_core(project, deployer, local_config)

@@ -8,6 +8,7 @@ as for any user. Whatever happens, the whole process group (the node included) i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -47,6 +48,26 @@ def _free_port() -> int:
 def _port_open(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def anvil_node():
+    """A fresh anvil as `./dev node` starts it (chain id 1337) on a free port; yields its URI, stops it after."""
+    import shutil
+    import time
+
+    assert shutil.which("anvil"), "anvil not on PATH: run the tests through ./dev test"
+    port = _free_port()
+    node = subprocess.Popen(["anvil", "--port", str(port), "--chain-id", "1337", "--silent"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _port_open(port):
+            assert node.poll() is None and time.monotonic() < deadline, "anvil did not start"
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(node.pid, signal.SIGTERM)
+        node.wait(timeout=30)
 
 
 def run_block(script: str, tmp_path, timeout: float) -> tuple[int, str]:

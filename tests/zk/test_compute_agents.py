@@ -15,7 +15,7 @@ import pytest
 from apiary.agents.provider import ProviderAgent
 from apiary.agents.watchdog import Watchdog
 from apiary.deploy.governance import LocalProposalRunner, Proposal, call
-from apiary.deploy.market import deploy_market, register_circuit_by_governance, register_inference_by_governance
+from apiary.deploy.market import deploy_market, enable_inference_by_governance, register_inference_by_governance
 from apiary.sdk import compute as sdk
 from apiary.sdk.devnode import advance
 from apiary.sdk.market import circuit_id, register_model
@@ -31,18 +31,14 @@ def step(agent, ticks=1):
 
 
 @pytest.fixture
-def stack(project, deployer, core, whale, alice, accounts, tmp_path):
+def stack(project, deployer, core, whale, alice, accounts, tmp_path, chain):
+    start = int(chain.blocks.head.number)  # event scans start here, as a manifest's deployment block does
     market = deploy_market(project, deployer, core)
-    ic = inference.open_inference("iris-logreg-n8")
-    evaluation = evm.deploy_with_ape(ic.evaluation, deployer)
-    register_circuit_by_governance(core, market, ic.evaluation.circuit_id, evaluation.address,
-                                   ic.evaluation.manifest_sha256, 8, whale, [whale, alice])
-    verifier = evm.deploy_with_ape(ic, deployer, name="Halo2Verifier_iris_logreg_n8_infer")
-    register_inference_by_governance(core, market, ic, verifier.address, whale, [whale, alice])
+    ic = enable_inference_by_governance(core, market, deployer, "iris-logreg-n8", whale, [whale, alice])
     net = zk_models.train(zk_models.load_dataset("iris"), "logreg", 120).to_network()
     model_id = register_model(market.models, alice, circuit_id(ic.evaluation.circuit_id),
                               pipeline.model_commitment(ic.evaluation, net))
-    client = sdk.ComputeClient(market.compute, market.models, market.verifiers, 0,
+    client = sdk.ComputeClient(market.compute, market.models, market.verifiers, start,
                                {"ApiaryToken": core.token.address})
     providers = [accounts[7], accounts[8], accounts[9]]
     for who in (*providers, accounts[6], alice):

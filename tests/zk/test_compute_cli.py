@@ -4,36 +4,23 @@ twin is refused (nothing sent) before the single one is enabled, when its folder
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from click.testing import CliRunner
 
-from apiary import paths
-from apiary.deploy.market import deploy_market, register_circuit_by_governance
+from apiary.deploy.market import register_circuit_by_governance
 from apiary.sdk.devnode import advance
-from apiary.sdk.manifest import write_manifest
 from apiary.sdk.market import circuit_id
 from apiary.zk import evm, inference
 
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_script", paths.PROJECT_ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_script
 
 
-COMPUTE, GOV = _load("compute"), _load("gov")
+COMPUTE, GOV = load_script("compute"), load_script("gov")
 
 
 @pytest.fixture
-def stack(project, chain, deployer, core, whale, alice, tmp_path, monkeypatch):
-    market = deploy_market(project, deployer, core)
-    monkeypatch.setattr(paths, "DEPLOYMENTS_DIR", tmp_path / "deployments")
-    monkeypatch.setattr(paths, "STATE_DIR", tmp_path / "build")
-    write_manifest("ethereum", "local", "test", chain.provider.chain_id, deployer.address, core.start_block,
-                   {**core.contracts(), **market.contracts()}, {"profile": "local"}, directory=tmp_path / "deployments")
+def stack(cli_stack, deployer, whale, alice):
+    core, market = cli_stack
     ic = inference.open_inference("iris-logreg-n8")
     evaluation = evm.deploy_with_ape(ic.evaluation, deployer)
     register_circuit_by_governance(core, market, ic.evaluation.circuit_id, evaluation.address,

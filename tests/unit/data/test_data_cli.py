@@ -9,44 +9,31 @@ registered model).
 
 from __future__ import annotations
 
-import importlib.util
 from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
 
-from apiary import paths
 from apiary.data import attest
 from apiary.deploy.governance import LocalProposalRunner, Proposal, call
-from apiary.deploy.market import deploy_market, register_circuit_by_governance
+from apiary.deploy.market import register_circuit_by_governance
 from apiary.sdk.devnode import advance
-from apiary.sdk.manifest import write_manifest
 from apiary.zk import models as zk_models
 from apiary.zk import pipeline
+
+from tests.conftest import load_script
 
 ONE = 10**18
 HOUR, DAY = 3_600, 86_400
 CIRCUIT = "iris-logreg-n8"
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_script", paths.PROJECT_ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-DATA, MARKET = _load("data"), _load("market")
+DATA, MARKET = load_script("data"), load_script("market")
 
 
 @pytest.fixture
-def stack(project, chain, deployer, core, whale, alice, tmp_path, monkeypatch):
-    market = deploy_market(project, deployer, core)
-    monkeypatch.setattr(paths, "DEPLOYMENTS_DIR", tmp_path / "deployments")
-    monkeypatch.setattr(paths, "STATE_DIR", tmp_path / "build")
-    write_manifest("ethereum", "local", "test", chain.provider.chain_id, deployer.address, core.start_block,
-                   {**core.contracts(), **market.contracts()}, {"profile": "local"}, directory=tmp_path / "deployments")
-    return core, market
+def stack(cli_stack):
+    return cli_stack
 
 
 @pytest.fixture
