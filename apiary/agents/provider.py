@@ -47,9 +47,11 @@ class ProviderAgent(Agent):
         self.state.setdefault("skipped", [])
         self.state.setdefault("prove_seconds", 0.0)
         self.state.setdefault("inputs", {})
-        self.state.setdefault("queued", [])  # proof-mode jobs waiting for a batch proof
+        self.state.setdefault("queued", [])  # proof-mode jobs naming us, waiting for a batch proof
+        self.state.setdefault("reserve", {})  # queued job → its collateral (locked on chain when its batch lands)
         self.max_open = max_open
         self.batch = {model_id: self._batch_circuit(ic) for model_id, (ic, _net) in served.items()}
+        self._reported: dict[int, str] = {}  # job → the last failure logged for it (memory: logged once each)
         self._uris: dict[int, str] = {}
         self._uri_block = int(client.from_block)
         self._event_block = int(client.from_block)  # Challenged/AuditDrawn scanned up to here (memory: a restart rescans)
@@ -143,7 +145,9 @@ class ProviderAgent(Agent):
             return
         if int(chain.pending_timestamp) + self.margin > int(j.deadline):
             return self._skip(job_id, "too close to its deadline")
-        if int(c.freeStake(self.account.address)) < int(j.collateral):
+        # Queued named jobs lock their collateral only when their batch is sent: count it as taken already.
+        free = int(c.freeStake(self.account.address)) - self._reserved()
+        if free < int(j.collateral):
             return self._skip(job_id, f"collateral {int(j.collateral)} exceeds the free stake")
         if len(self.state["mine"]) >= self.max_open:
             self.state["next_job"] = job_id  # come back to it when a held job settles
@@ -162,7 +166,10 @@ class ProviderAgent(Agent):
         if net.peak(x) >= MAX_ABS_VALUE // 2:
             return self._skip(job_id, "the model's values on its input leave the circuit's range: no proof possible")
         proof = None
-        batched = int(j.mode) == sdk.MODES["proof"] and self.batch.get(int(j.modelId)) is not None
+        # Only jobs that name us wait for a batch: they are taken by the batch transaction itself, so nothing is
+        # locked before the proof exists (an open job is proven, accepted and submitted on its own, as before).
+        batched = (int(j.mode) == sdk.MODES["proof"] and str(j.provider) == self.account.address
+                   and self.batch.get(int(j.modelId)) is not None)
         if int(j.mode) == sdk.MODES["proof"] and not batched:
             try:
                 proof = self._prove(ic, net, x)
@@ -175,45 +182,112 @@ class ProviderAgent(Agent):
             self.state["mine"].append(job_id)
         self.save()
         self.log(f"{self.name}: taking job #{job_id} ({sdk.MODE_NAMES[int(j.mode)]})")
+        if batched:
+            self.state["queued"].append(job_id)  # proven with others at the end of the tick
+            self.state["reserve"][str(job_id)] = int(j.collateral)
+            self.save()
+            return
         if str(j.provider) != self.account.address:
             # a job open to all: accept first (nothing revealed), then submit — a result in the mempool of a job
             # not yet ours could be copied by anyone staked
-            send(c.accept, job_id, sender=self.account)
-        if batched:
-            self.state["queued"].append(job_id)  # proven with others at the end of the tick
-            self.save()
-            return
+            try:
+                send(c.accept, job_id, sender=self.account)
+            except Exception as exc:  # noqa: BLE001 - another provider took it first, or the node failed us
+                self._drop(job_id)
+                return self._skip(job_id, f"could not accept it ({exc})")
         self._submit(job_id, ic, net, x, proof)
 
+    def _reserved(self) -> int:
+        return sum(int(v) for v in self.state["reserve"].values())
+
+    def _drop(self, job_id: int) -> None:
+        """Forget a job: not ours (any more) to work on."""
+        for key in ("mine", "queued"):
+            if job_id in self.state[key]:
+                self.state[key].remove(job_id)
+        self.state["inputs"].pop(str(job_id), None)
+        self.state["reserve"].pop(str(job_id), None)
+
+    def _unqueue(self, job_id: int) -> None:
+        if job_id in self.state["queued"]:
+            self.state["queued"].remove(job_id)
+        self.state["reserve"].pop(str(job_id), None)
+
     def _prove_queued(self) -> None:
-        """Prove the queued proof-mode jobs k at a time per model (k: the batch circuit's slots) and settle each
-        group with one `submitProofBatch`. A job no longer ours to prove (expired, settled) leaves the queue."""
+        """Prove the queued proof-mode jobs k at a time per model (k: the batch circuit's slots, read from the
+        chain now) and settle each group with one `submitProofBatch`. A group only holds jobs whose collateral fits
+        the free stake and whose deadline leaves `margin` seconds; a group that fails falls back to one proof per
+        job; a job that cannot be settled at all leaves the queue (logged): one job never stops the others. Without
+        a usable batch circuit (disabled, retired, folder missing) every job is proven on its own."""
         from ape import chain
 
         c = self.client.compute
-        now = int(chain.pending_timestamp)
         ready: dict[int, list[int]] = {}
+        now = int(chain.pending_timestamp)
         for job_id in sorted(set(self.state["queued"])):
             j = c.job(job_id)
-            status = sdk.STATUS[int(j.status)]
-            ours = status == "accepted" or (status == "open" and str(j.provider) == self.account.address)
-            if not ours or now > int(j.deadline):
-                self.state["queued"].remove(job_id)
+            named = sdk.STATUS[int(j.status)] == "open" and str(j.provider) == self.account.address
+            if not named:
+                self._unqueue(job_id)  # settled (a batch that landed) or gone: `_advance` tidies up
+                continue
+            if now + self.margin > int(j.deadline) or int(j.modelId) not in self.served:
+                self._drop(job_id)  # never taken: it expires to its requester, nothing of ours is locked
+                self._skip(job_id, "its deadline came too close while it waited for a batch")
                 continue
             ready.setdefault(int(j.modelId), []).append(job_id)
         for model_id, jobs in ready.items():
-            batch, (ic, net) = self.batch[model_id], self.served[model_id]
-            for start in range(0, len(jobs), batch.slots):
-                if self.stopping:
-                    return
-                group = jobs[start : start + batch.slots]
-                proof = self._prove(batch, net, [self._checked_input(job_id, ic) for job_id in group])
-                send(c.submitProofBatch, group, proof.proof, proof.instances, sender=self.account)
+            ic, net = self.served[model_id]
+            batch = self._batch_circuit(ic)
+            self.batch[model_id] = batch
+            size = batch.slots if batch is not None else 1
+            while jobs and not self.stopping:
+                group = self._fitting(jobs[:size])
+                jobs = jobs[len(group) or size:]
+                if not group:
+                    continue
+                if batch is not None and len(group) > 1:
+                    try:
+                        self._send_batch(batch, net, ic, group)
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - fall back to one proof per job
+                        self.log(f"{self.name}: batch of jobs {group} failed ({exc}): proving them one by one")
                 for job_id in group:
-                    self.state["queued"].remove(job_id)
-                    self.mark(f"submit:{job_id}")
+                    try:
+                        self._unqueue(job_id)
+                        self._submit(job_id, ic, net, self._checked_input(job_id, ic))
+                    except Exception as exc:  # noqa: BLE001 - this job only
+                        self._drop(job_id)
+                        self._skip(job_id, f"cannot settle it ({exc})")
                 self.save()
-                self.log(f"{self.name}: jobs {', '.join(f'#{j}' for j in group)} proven in one batch proof and paid")
+
+    def _fitting(self, group: list[int]) -> list[int]:
+        """The longest prefix of `group` whose collateral the free stake covers now and whose deadlines leave
+        `margin` seconds (re-read per group: proving earlier groups took time); jobs that no longer fit leave the
+        queue."""
+        from ape import chain
+
+        c = self.client.compute
+        free, now, fitting = int(c.freeStake(self.account.address)), int(chain.pending_timestamp), []
+        for job_id in group:
+            j = c.job(job_id)
+            if now + self.margin > int(j.deadline) or int(j.collateral) > free:
+                self._unqueue(job_id)
+                self._drop(job_id)
+                self._skip(job_id, "its deadline is too close or its collateral no longer fits the free stake")
+                continue
+            free -= int(j.collateral)
+            fitting.append(job_id)
+        return fitting
+
+    def _send_batch(self, batch: Any, net: Any, ic: Any, group: list[int]) -> None:
+        c = self.client.compute
+        proof = self._prove(batch, net, [self._checked_input(job_id, ic) for job_id in group])
+        send(c.submitProofBatch, group, proof.proof, proof.instances, sender=self.account)
+        for job_id in group:
+            self._unqueue(job_id)
+            self.mark(f"submit:{job_id}")
+        self.save()
+        self.log(f"{self.name}: jobs {', '.join(f'#{j}' for j in group)} proven in one batch proof and paid")
 
     def _submit(self, job_id: int, ic: Any, net: Any, x: Any, proof: Any = None) -> None:
         from ..zk import inference
@@ -237,12 +311,19 @@ class ProviderAgent(Agent):
         j = c.job(job_id)
         status = sdk.STATUS[int(j.status)]
         ic, net = self.served[int(j.modelId)]
-        if status == "open" and str(j.provider) in (sdk.ZERO, self.account.address):
-            # recorded, then the submission failed or never landed: take it now if there is still time
-            if int(chain.pending_timestamp) + self.margin <= int(j.deadline):
-                self._submit(job_id, ic, net, self._checked_input(job_id, ic))
-            else:
-                self.state["mine"].remove(job_id)
+        if str(j.provider) not in (sdk.ZERO, self.account.address):
+            # another provider accepted it first (a race for an open job): not ours
+            self._drop(job_id)
+            self.log(f"{self.name}: job #{job_id} was taken by {j.provider}")
+            return
+        if status == "open":
+            # recorded, then the accept or the submission failed or never landed: take it now if there is still time
+            if int(chain.pending_timestamp) + self.margin > int(j.deadline):
+                self._drop(job_id)
+                return
+            if str(j.provider) == sdk.ZERO:
+                send(c.accept, job_id, sender=self.account)  # open to all: accept first, then submit
+            self._submit(job_id, ic, net, self._checked_input(job_id, ic))
         elif status == "accepted":
             # accepted but not submitted (a crash in between): submit now if there is still time
             if int(chain.pending_timestamp) <= int(j.deadline):
@@ -271,9 +352,8 @@ class ProviderAgent(Agent):
                 done = sdk.settle_if_due(self.client, self.account, job_id)
                 if done:
                     self.log(f"{self.name}: job #{job_id} {done}")
-        elif status in ("paid", "slashed", "refunded") or str(j.provider) != self.account.address:
-            self.state["mine"].remove(job_id)
-            self.state["inputs"].pop(str(job_id), None)
+        elif status in ("paid", "slashed", "refunded"):
+            self._drop(job_id)
             self.log(f"{self.name}: job #{job_id} {status}")
 
     def tick(self) -> None:
@@ -294,7 +374,13 @@ class ProviderAgent(Agent):
                 return
             if job_id not in urgent and now < self._quiet_until.get(job_id, 0):
                 continue  # a posted result inside its challenge window: nothing to do until it closes
-            self._advance(job_id)
+            try:
+                self._advance(job_id)
+                self._reported.pop(job_id, None)
+            except Exception as exc:  # noqa: BLE001 - one job never stops the agent; retried next tick
+                if self._reported.get(job_id) != str(exc):
+                    self._reported[job_id] = str(exc)
+                    self.log(f"{self.name}: job #{job_id}: {exc} (retrying)")
         # Draw our results' audits early, in one call: one nobody draws within 256 blocks counts as audited.
         undrawn = [j for j in self.state["mine"] if j in self._draw_after and head > self._draw_after[j]]
         if undrawn:

@@ -51,6 +51,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     Params private _params;
     mapping(bytes32 evaluationCircuitId => bytes32) public inferenceCircuitOf;
     mapping(bytes32 evaluationCircuitId => bytes32) public batchCircuitOf;
+    mapping(bytes32 evaluationCircuitId => uint64) private _batchSetAt;
     mapping(uint256 id => Job) private _jobs;
     mapping(address account => Provider) private _providers;
     uint256 private _jobCount;
@@ -106,6 +107,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
             }
         }
         batchCircuitOf[evaluationCircuitId] = batchCircuitId;
+        _batchSetAt[evaluationCircuitId] = uint64(block.timestamp);
         emit BatchCircuitSet(evaluationCircuitId, batchCircuitId);
     }
 
@@ -178,6 +180,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         j.token = r.token;
         j.verifier = c.verifier;
         j.numOutputs = c.samples;
+        j.postedAt = uint64(block.timestamp);
         j.modelId = r.modelId;
         j.modelCommitment = commitment;
         j.inputCommitment = r.inputCommitment;
@@ -226,11 +229,14 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         external
         nonReentrant
     {
-        (bytes32[] memory inputs, Job storage first) = _batchJobs(jobIds);
-        uint256 outs = first.numOutputs;
-        (IHalo2Verifier verifier, uint256 slots) = _batchCircuit(first.modelId, outs);
-        // slither-disable-next-line reentrancy-no-eth — nonReentrant, and the callee is the governance-registered batch verifier
-        InferenceProofs.verifyBatch(verifier, proof, instances, inputs, first.modelCommitment, slots);
+        uint256 outs;
+        {
+            (bytes32[] memory inputs, Job storage first, uint64 oldest) = _batchJobs(jobIds);
+            outs = first.numOutputs;
+            (IHalo2Verifier verifier, uint256 slots) = _batchCircuit(first.modelId, outs, oldest);
+            // slither-disable-next-line reentrancy-no-eth — nonReentrant, and the callee is the governance-registered batch verifier
+            InferenceProofs.verifyBatch(verifier, proof, instances, inputs, first.modelCommitment, slots, outs);
+        }
         for (uint256 i; i < jobIds.length; ++i) {
             Job storage j = _jobs[jobIds[i]];
             uint256[] calldata outputs = instances[i * outs:(i + 1) * outs];
@@ -419,29 +425,43 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     }
 
     /// @dev The batch's jobs, each taken by the caller as `submitProof` takes one, all for one model, ids strictly
-    /// increasing (no job twice, so none is paid twice); returns their input commitments and the first job.
-    function _batchJobs(uint256[] calldata jobIds) private returns (bytes32[] memory inputs, Job storage first) {
+    /// increasing (no job twice, so none is paid twice); returns their input commitments, the first job and the
+    /// earliest posting time.
+    function _batchJobs(uint256[] calldata jobIds)
+        private
+        returns (bytes32[] memory inputs, Job storage first, uint64 oldest)
+    {
         uint256 n = jobIds.length;
         if (n == 0) revert ComputeMarketBadJob("empty batch");
         first = _accepted(jobIds[0], Mode.Proof);
+        oldest = first.postedAt;
         inputs = new bytes32[](n);
         inputs[0] = first.inputCommitment;
         for (uint256 i = 1; i < n; ++i) {
             if (jobIds[i] <= jobIds[i - 1]) revert ComputeMarketBadJob("batch job ids not increasing");
             Job storage j = _accepted(jobIds[i], Mode.Proof);
             if (j.modelId != first.modelId) revert ComputeMarketBadJob("batch jobs for different models");
+            if (j.postedAt < oldest) oldest = j.postedAt;
             inputs[i] = j.inputCommitment;
         }
     }
 
-    /// @dev The registered batch circuit of the model's evaluation circuit: its verifier and slot count.
-    function _batchCircuit(uint256 modelId, uint256 outputs) private view returns (IHalo2Verifier, uint256 slots) {
+    /// @dev The batch circuit of the model's evaluation circuit, enabled before the oldest job was posted: its
+    /// verifier and slot count (its outputs a whole number of slots).
+    function _batchCircuit(uint256 modelId, uint256 outputs, uint64 oldest)
+        private
+        view
+        returns (IHalo2Verifier, uint256 slots)
+    {
         // slither-disable-next-line unused-return — only the circuit id is needed; finality was checked at posting
         (bytes32 circuitId,,) = models.commitmentOf(modelId);
         bytes32 batch = batchCircuitOf[circuitId];
         if (batch == bytes32(0)) revert ComputeMarketNoInferenceCircuit(circuitId);
+        if (_batchSetAt[circuitId] >= oldest) revert ComputeMarketBadJob("a job posted before its batch circuit");
         IVerifierRegistry.Circuit memory c = verifiers.activeCircuit(batch);
-        return (c.verifier, c.samples / outputs);
+        if (c.samples % outputs != 0 || c.samples < 2 * outputs) revert ComputeMarketNoInferenceCircuit(batch);
+        slots = c.samples / outputs;
+        return (c.verifier, slots);
     }
 
     function _statement(Job storage j, bytes32 outputHash) private view returns (InferenceProofs.Statement memory) {

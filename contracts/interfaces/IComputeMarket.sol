@@ -101,6 +101,7 @@ interface IComputeMarket {
         IERC20 token;
         IHalo2Verifier verifier; // the inference circuit's verifier when the job was posted
         uint32 numOutputs;
+        uint64 postedAt; // a batch circuit settles the job only if governance enabled it before this time
         uint256 modelId;
         bytes32 modelCommitment;
         bytes32 inputCommitment;
@@ -193,7 +194,9 @@ interface IComputeMarket {
     function submitProof(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external;
     /// @notice Settles proof-mode jobs of one model (ids strictly increasing, each taken by the caller as in
     /// `submitProof`) with one proof of the model's batch circuit: job i's input is slot i, its outputs
-    /// `instances[i·c, (i+1)·c)`; unused slots are ignored. The batch circuit is the one registered now.
+    /// `instances[i·c, (i+1)·c)`; unused slots are ignored. The batch circuit is the one registered now, and only
+    /// if it was enabled before every job of the batch was posted: governance cannot change how an escrowed job
+    /// is verified (a job keeps the single verifier it was posted with, and batch circuits that existed then).
     function submitProofBatch(uint256[] calldata jobIds, bytes calldata proof, uint256[] calldata instances) external;
     function submitResult(uint256 jobId, uint256[] calldata outputs) external;
     function challenge(uint256 jobId) external;

@@ -42,14 +42,15 @@ library InferenceProofs {
     }
 
     /// @notice Verify a batch proof: `slots` inputs, the first `inputs.length` of them the jobs' (slot i at
-    /// `[64i, 64i + 64)`), the weights point after the last slot, `slots × c` outputs (c per slot).
+    /// `[64i, 64i + 64)`), the weights point after the last slot, exactly `slots × perSlot` outputs.
     function verifyBatch(
         IHalo2Verifier verifier,
         bytes calldata proof,
         uint256[] calldata instances,
         bytes32[] memory inputs,
         bytes32 modelCommitment,
-        uint256 slots
+        uint256 slots,
+        uint256 perSlot
     ) internal {
         if (inputs.length > slots) revert InferenceProofOutputCount(inputs.length, slots);
         uint256 weightsAt = slots * POINT_BYTES;
@@ -60,8 +61,7 @@ library InferenceProofs {
             bytes32 input = keccak256(proof[i * POINT_BYTES:(i + 1) * POINT_BYTES]);
             if (input != inputs[i]) revert InferenceProofWrongInput(inputs[i], input);
         }
-        if (instances.length % slots != 0) revert InferenceProofOutputCount(instances.length, slots);
-        checkOutputs(instances, instances.length);
+        checkOutputs(instances, slots * perSlot);
         _verify(verifier, proof, instances);
     }
 

@@ -326,6 +326,10 @@ class ComputeMachine(RuleBasedStateMachine):
         i = self._job(data, 1)
         if i is None:
             return
+        if self.jobs[i].provider is not None:  # named jobs only expire (their provider may take them with a result)
+            with ape.reverts(self.mk.ComputeMarketBadJob):
+                self.mk.cancel(i + 1, sender=self.jobs[i].requester)
+            return
         self.mk.cancel(i + 1, sender=self.jobs[i].requester)
         self._refund(i, REFUNDED)
 

@@ -181,8 +181,9 @@ def test_agents__requester_tricks__provider_keeps_its_input_skips_unprovable_wat
 
 def test_agent__batch_circuit__proof_jobs_proven_k_at_a_time__crash_between_proof_and_batch(stack, tmp_path, alice,
                                                                                            whale, deployer, chain):
-    """With the batch circuit enabled (iris, 4 slots), five proof-mode jobs cost two proofs and two
-    submitProofBatch calls; each is paid once. An agent that crashed with jobs queued proves them after restart."""
+    """With the batch circuit enabled (iris, 4 slots), five proof-mode jobs naming the provider cost one batch proof
+    of four and one single proof for the one left over; each is paid once. An agent that crashed with jobs queued proves them after
+    restart; an open job is proven, accepted and submitted on its own (nothing locked before a proof exists)."""
     core, market, client, ic, net, model_id, providers, x = stack
     c = market.compute
     batch = inference.open_inference("iris-logreg-n8", 4)
@@ -204,11 +205,12 @@ def test_agent__batch_circuit__proof_jobs_proven_k_at_a_time__crash_between_proo
     jobs = [sdk.post_job(client, alice, ic, model_id, path, token="ApiaryToken", price="2", collateral="20", hours=1,
                          mode="proof", provider=providers[0].address) for path in inputs]
     open_job = sdk.post_job(client, alice, ic, model_id, inputs[0], token="ApiaryToken", price="2", collateral="20",
-                            hours=1, mode="proof")  # open to all: accepted first, then in a batch
+                            hours=1, mode="proof")  # open to all: proven, accepted and submitted on its own
     start = int(chain.blocks.head.number) + 1
     first._prove_queued = lambda: None  # crash after queueing, before proving
     step(first, 1)
-    assert sorted(first.state["queued"]) == [*jobs, open_job]
+    assert sorted(first.state["queued"]) == jobs and sdk.STATUS[int(c.job(open_job).status)] == "paid"
+    assert first._reserved() == 5 * 20 * ONE  # the queued jobs' collateral counts as taken
     restarted = agent()
     step(restarted, 1)
     for job_id, path in zip([*jobs, open_job], [*inputs, inputs[0]]):
@@ -217,5 +219,45 @@ def test_agent__batch_circuit__proof_jobs_proven_k_at_a_time__crash_between_proo
         assert len(list(c.ResultPosted.range(start, int(chain.blocks.head.number) + 1,
                                              search_topics={"jobId": job_id}))) == 1
     batches = [line for line in lines if "proven in one batch proof" in line]
-    assert len(batches) == 2, lines
+    assert len(batches) == 1 and f"job #{jobs[4]} proven and paid" in "\n".join(lines), lines  # 4 + the one left
     assert restarted.state["queued"] == [] and restarted.status()["queued"] == []
+
+
+def test_agent__batch_review__over_reserved_collateral_a_competitor_and_a_disabled_batch__never_stop_it(
+        stack, tmp_path, alice, whale, deployer, chain, accounts):
+    """Second compute review: H-1, named jobs whose collateral together exceeds the free stake are not all queued
+    (the rest skipped), so the batch never reverts for stake; H-2, an open job a competitor accepted first is
+    dropped, not submitted on; M-1, with the batch circuit disabled by governance the queue is proven one job at a
+    time. The agent never stops."""
+    core, market, client, ic, net, model_id, providers, x = stack
+    c = market.compute
+    batch = inference.open_inference("iris-logreg-n8", 4)
+    verifier = evm.deploy_with_ape(batch, deployer, name="Halo2Verifier_iris_logreg_n8_infer_x4")
+    register_inference_by_governance(core, market, batch, verifier.address, whale, [whale, alice])
+    lines: list[str] = []
+    me, rival = providers[0], providers[1]
+    agent = ProviderAgent(client, me, {model_id: (ic, net)}, tmp_path / "p.json", poll_interval=0, log=lines.append)
+    free = int(c.freeStake(me))
+    big = [sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2",
+                        collateral=str(free * 6 // 10 // ONE), hours=1, mode="proof", provider=me.address)
+           for _ in range(2)]
+    opened = sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral="20", hours=1,
+                          mode="optimistic")
+    agent.state["mine"].append(opened)  # recorded, then the agent crashed before its accept landed …
+    c.accept(opened, sender=rival)  # … and a competitor took the job
+    step(agent, 2)
+    statuses = [sdk.STATUS[int(c.job(j).status)] for j in big]
+    assert statuses.count("paid") == 1 and statuses.count("open") == 1, (statuses, lines[-6:])
+    assert any("exceeds the free stake" in line for line in lines)
+    assert c.job(opened).provider == rival.address and opened not in agent.state["mine"]
+    assert any(f"job #{opened} was taken by {rival.address}" in line for line in lines), lines
+
+    # governance disables the batch circuit: the queue is proven one job at a time
+    LocalProposalRunner(core.governor, core.timelock).run(
+        whale, [whale, alice], Proposal([call(c, "setBatchCircuit", circuit_id(ic.evaluation.circuit_id), b"\0" * 32)],
+                                        "no batches"))
+    later = [sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral="20", hours=1,
+                          mode="proof", provider=me.address) for _ in range(2)]
+    step(agent, 2)
+    assert [sdk.STATUS[int(c.job(j).status)] for j in later] == ["paid", "paid"], lines[-6:]
+    assert not any("tick failed" in line for line in lines), lines

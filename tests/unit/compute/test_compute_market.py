@@ -495,10 +495,11 @@ def batch_proof(input_seeds, model_seed=b"m", slots=SLOTS):
 
 
 @pytest.fixture
-def batched(compute, verifiers, gov, project, deployer):
+def batched(compute, verifiers, gov, project, deployer, chain):
     verifier = project.MockHalo2Verifier.deploy(sender=deployer)
     verifiers.register("mock-infer-x3", verifier, b"\x33" * 32, OUTPUTS * SLOTS, 2, sender=gov)
     compute.setBatchCircuit(verifiers.circuitId(EVAL), verifiers.circuitId("mock-infer-x3"), sender=gov)
+    chain.mine(1, deltatime=5)  # jobs posted from now on may be settled in batches
     return verifier
 
 
@@ -581,3 +582,25 @@ def test_batch__attacks__rejected_nothing_moves(compute, post, providers, attack
     with ape.reverts(error):
         compute.submitProofBatch(ids, proof or batch_proof(seeds), outs, sender=sender)
     assert all(compute.job(j).status == ACCEPTED for j in jobs) and compute.totalOwed(usd) == 0
+
+
+def test_batch__jobs_posted_before_the_batch_circuit__only_by_their_own_verifier(compute, post, providers, usd,
+                                                                                 verifiers, gov, project, deployer,
+                                                                                 infer_verifier, chain):
+    """Second review M-3: governance cannot change how an escrowed job is verified. A batch circuit enabled after a
+    job was posted does not settle it; its own (single) verifier still does. L-1: the instances are exactly the
+    registered slots' outputs."""
+    p = providers[0]
+    early = post(PROOF, seed=b"a", provider=p.address)
+    verifier = project.MockHalo2Verifier.deploy(sender=deployer)
+    verifiers.register("mock-infer-x3", verifier, b"\x33" * 32, OUTPUTS * SLOTS, 2, sender=gov)
+    compute.setBatchCircuit(verifiers.circuitId(EVAL), verifiers.circuitId("mock-infer-x3"), sender=gov)
+    chain.mine(1, deltatime=5)
+    late = post(PROOF, seed=b"b", provider=p.address)
+    with ape.reverts(compute.ComputeMarketBadJob):
+        compute.submitProofBatch([early, late], batch_proof([b"a", b"b"]), [1] * (OUTPUTS * SLOTS), sender=p)
+    with ape.reverts(compute.InferenceProofOutputCount):  # a slot more than registered
+        compute.submitProofBatch([late], batch_proof([b"b"]), [1] * (OUTPUTS * (SLOTS + 1)), sender=p)
+    compute.submitProofBatch([late], batch_proof([b"b"]), [1] * (OUTPUTS * SLOTS), sender=p)
+    compute.submitProof(early, FakeProof(b"a", b"m").proof, OUT, sender=p)
+    assert compute.job(early).status == PAID == compute.job(late).status
