@@ -55,6 +55,7 @@ class Agent(ABC):
         self.log = log
         self.ticks = 0
         self._stop = threading.Event()
+        self._failing: dict[Any, str] = {}  # item → the failure last logged for it (memory: `attempt`)
         self.state = self._load()
 
     # ---------------------------------------------------------------- state
@@ -83,6 +84,17 @@ class Agent(ABC):
         """Record that the action `key` is done (with optional details, e.g. a tx hash) and persist at once."""
         self.state["seen"][key] = {"at": int(time.time()), **record}
         self.save()
+
+    def attempt(self, key: Any, what: str, action: Callable[[], Any]) -> None:
+        """Run one item's `action`; if it fails, log why once (again only when the reason changes) and go on, so
+        one failing item (a job, a sale) never fails the tick for the others. It is retried next tick."""
+        try:
+            action()
+            self._failing.pop(key, None)
+        except Exception as exc:  # noqa: BLE001 - reported, retried next tick
+            if self._failing.get(key) != str(exc):
+                self._failing[key] = str(exc)
+                self.log(f"{self.name}: {what}: {exc} (retrying)")
 
     # ---------------------------------------------------------------- loop
 

@@ -33,7 +33,6 @@ class DeliveryAgent(Agent):
         self.state.setdefault("next_sale", 1)
         self.state.setdefault("open", [])
         self.state.setdefault("sent_at", {})  # sale → block a delivery was sent at
-        self._reported: dict[int, str] = {}  # sale → last error reported (memory: reported once each)
 
     def _scan(self) -> None:
         m = self.client.market
@@ -55,13 +54,7 @@ class DeliveryAgent(Agent):
         for sale_id in list(self.state["open"]):
             if self.stopping:
                 return
-            try:
-                self._handle(sale_id)
-                self._reported.pop(sale_id, None)
-            except Exception as exc:  # noqa: BLE001 - one failing sale never stops the others
-                if self._reported.get(sale_id) != str(exc):
-                    self._reported[sale_id] = str(exc)
-                    self.log(f"{self.name}: sale #{sale_id} skipped for now: {exc}")
+            self.attempt(sale_id, f"sale #{sale_id}", lambda sale_id=sale_id: self._handle(sale_id))
         self.save()
 
     def _handle(self, sale_id: int) -> None:

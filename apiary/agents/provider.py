@@ -51,7 +51,6 @@ class ProviderAgent(Agent):
         self.state.setdefault("reserve", {})  # queued job → its collateral (locked on chain when its batch lands)
         self.max_open = max_open
         self.batch = {model_id: self._batch_circuit(ic) for model_id, (ic, _net) in served.items()}
-        self._reported: dict[int, str] = {}  # job → the last failure logged for it (memory: logged once each)
         self._uris: dict[int, str] = {}
         self._uri_block = int(client.from_block)
         self._event_block = int(client.from_block)  # Challenged/AuditDrawn scanned up to here (memory: a restart rescans)
@@ -219,20 +218,17 @@ class ProviderAgent(Agent):
         the free stake and whose deadline leaves `margin` seconds; a group that fails falls back to one proof per
         job; a job that cannot be settled at all leaves the queue (logged): one job never stops the others. Without
         a usable batch circuit (disabled, retired, folder missing) every job is proven on its own."""
-        from ape import chain
-
         c = self.client.compute
         ready: dict[int, list[int]] = {}
-        now = int(chain.pending_timestamp)
         for job_id in sorted(set(self.state["queued"])):
             j = c.job(job_id)
             named = sdk.STATUS[int(j.status)] == "open" and str(j.provider) == self.account.address
             if not named:
                 self._unqueue(job_id)  # settled (a batch that landed) or gone: `_advance` tidies up
                 continue
-            if now + self.margin > int(j.deadline) or int(j.modelId) not in self.served:
+            if int(j.modelId) not in self.served:
                 self._drop(job_id)  # never taken: it expires to its requester, nothing of ours is locked
-                self._skip(job_id, "its deadline came too close while it waited for a batch")
+                self._skip(job_id, "its model is no longer served here")
                 continue
             ready.setdefault(int(j.modelId), []).append(job_id)
         for model_id, jobs in ready.items():
@@ -271,8 +267,7 @@ class ProviderAgent(Agent):
         for job_id in group:
             j = c.job(job_id)
             if now + self.margin > int(j.deadline) or int(j.collateral) > free:
-                self._unqueue(job_id)
-                self._drop(job_id)
+                self._drop(job_id)  # never taken: it expires to its requester, nothing of ours is locked
                 self._skip(job_id, "its deadline is too close or its collateral no longer fits the free stake")
                 continue
             free -= int(j.collateral)
@@ -374,13 +369,7 @@ class ProviderAgent(Agent):
                 return
             if job_id not in urgent and now < self._quiet_until.get(job_id, 0):
                 continue  # a posted result inside its challenge window: nothing to do until it closes
-            try:
-                self._advance(job_id)
-                self._reported.pop(job_id, None)
-            except Exception as exc:  # noqa: BLE001 - one job never stops the agent; retried next tick
-                if self._reported.get(job_id) != str(exc):
-                    self._reported[job_id] = str(exc)
-                    self.log(f"{self.name}: job #{job_id}: {exc} (retrying)")
+            self.attempt(job_id, f"job #{job_id}", lambda job_id=job_id: self._advance(job_id))
         # Draw our results' audits early, in one call: one nobody draws within 256 blocks counts as audited.
         undrawn = [j for j in self.state["mine"] if j in self._draw_after and head > self._draw_after[j]]
         if undrawn:
@@ -407,4 +396,5 @@ class ProviderAgent(Agent):
     def status(self) -> dict:
         submitted = sorted(int(k.split(":")[1]) for k in self.state["seen"] if k.startswith("submit:"))
         return {"next_job": self.state["next_job"], "holding": self.state["mine"], "submitted": submitted,
-                "skipped": self.state["skipped"], "queued": self.state["queued"], "prove_seconds": round(float(self.state["prove_seconds"]), 2)}
+                "skipped": self.state["skipped"], "queued": self.state["queued"],
+                "prove_seconds": round(float(self.state["prove_seconds"]), 2)}

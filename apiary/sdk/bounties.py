@@ -37,7 +37,7 @@ from ..paths import PROJECT_ROOT, write_atomic
 from .amounts import Token, format_duration, format_time
 from .errors import ApiaryCliError
 from .market import BountyView, Direction, Metric, Mode, Phase, Status, circuit_id, label
-from .tx import commit_seal, send, simulate
+from .tx import commit_seal, seal_expired, send, simulate
 
 Log = Callable[[str], None]
 PROOF_CACHE = PROJECT_ROOT / "build" / "proofs"  # proofs depend on model and data only: shared by deployments
@@ -547,9 +547,7 @@ def register_model(market: Market, owner: Any, circuit_name: str, commitment: by
     salt = _unhex(record["salt"]) if record else _secrets.token_bytes(32)
     seal = bytes(models.seal(owner.address, cid, commitment, salt))
     landed = (int(models.pendingSeal(seal).blockNumber) or None) if record else None
-    window = int(models.sealWindow())
-    if landed is not None and chain.blocks.height + 1 > landed + window:
-        log(f"the seal sent at block {landed} expired (window {window} blocks): sealing again")
+    if seal_expired(models, landed, log):
         salt, landed = _secrets.token_bytes(32), None
         seal = bytes(models.seal(owner.address, cid, commitment, salt))
     if landed is None:

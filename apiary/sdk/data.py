@@ -34,7 +34,7 @@ from ..paths import write_atomic
 from .amounts import Token, format_time
 from .bounties import _hex, _quiet, _unhex, deployment_token
 from .errors import ApiaryCliError
-from .tx import commit_seal, send
+from .tx import commit_seal, seal_expired, send
 
 Log = Callable[[str], None]
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -91,8 +91,6 @@ def register_dataset(client: DataClient, owner: Any, data_file: Path, state_dir:
                      price: str | None = None, token: str | None = None, log: Log = _quiet,
                      commitment: merkle.Commitment | None = None) -> tuple[int, bool]:
     """Commit a dataset file, seal, stake and register it (resumable). Returns (dataset id, newly registered?)."""
-    from ape import chain
-
     from .devnode import wait_for_block
 
     reg = client.datasets
@@ -120,9 +118,7 @@ def register_dataset(client: DataClient, owner: Any, data_file: Path, state_dir:
     if record is None:
         _secret(record_path, {"owner": owner.address, "root": _hex(c.root), "salt": _hex(salt)})
     landed = record.get("block") if record else None
-    window = int(reg.sealWindow())
-    if landed is not None and chain.blocks.height + 1 > int(landed) + window:
-        log(f"the seal sent at block {landed} expired (window {window} blocks): sealing again")
+    if seal_expired(reg, landed, log):
         salt, landed = _secrets.token_bytes(32), None
         seal = bytes(reg.seal(owner.address, c.root, salt))
         _secret(record_path, {"owner": owner.address, "root": _hex(c.root), "salt": _hex(salt)})

@@ -99,3 +99,16 @@ def commit_seal(book: Any, seal: bytes, *, sender: Any, **kwargs: Any) -> int:
         if int(pending.number):  # landed in front of ours
             return int(pending.blockNumber)
         raise
+
+
+def seal_expired(book: Any, landed: int | None, log: Any = None) -> bool:
+    """True when the seal that landed in block `landed` can no longer be revealed by a transaction sent now (past
+    the book's `sealWindow`): the caller seals again with a fresh salt. False when nothing landed."""
+    from ape import chain
+
+    window = int(book.sealWindow())
+    if landed is None or chain.blocks.height + 1 <= int(landed) + window:
+        return False
+    if log is not None:
+        log(f"the seal sent at block {landed} expired (window {window} blocks): sealing again")
+    return True

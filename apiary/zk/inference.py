@@ -25,7 +25,7 @@ inputs (network.batch_inference_graph), at the same row count. Each input is its
 input's point does not depend on its slot: it equals the single circuit's, so one proof settles up to k jobs
 posted with single-circuit input commitments (ComputeMarket.submitProofBatch). Proof bytes [64i, 64i + 64) are
 slot i's input, [64k, 64k + 64) the weights; instances are the k slots' logits in order; unused slots hold zero
-inputs. The registry records `samples` = k × outputs. Proving time is the domain's, not k's: at 2^17 rows (the
+inputs, which the market ignores. The registry records `samples` = k × outputs. Proving time is the domain's, not k's: at 2^17 rows (the
 digits MLP) one proof of 16 inputs costs about what one of a single input does.
 """
 
@@ -79,6 +79,11 @@ class InferenceCircuit:
         return self.evaluation.circuit_id + SUFFIX + ("" if self.slots == 1 else f".x{self.slots}")
 
     @property
+    def build_command(self) -> str:
+        """The command that (re)builds this circuit's folder."""
+        return f"apiary zk build-inference {self.evaluation.root}" + ("" if self.slots == 1 else f" --slots {self.slots}")
+
+    @property
     def outputs_per_input(self) -> int:
         return self.spec.num_outputs
 
@@ -128,8 +133,7 @@ class InferenceCircuit:
         for name in ARTEFACTS:
             path = self.root / name
             if not path.is_file():
-                raise ArtefactError(f"{path} is missing: rebuild with `apiary zk build-inference {self.evaluation.root}"
-                                    + ("" if self.slots == 1 else f" --slots {self.slots}") + "`")
+                raise ArtefactError(f"{path} is missing: rebuild with `{self.build_command}`")
             if srs_mod.sha256_file(path) != manifest["files"].get(name):
                 raise ArtefactError(f"{path} does not match its manifest.json (corrupt or edited): rebuild the inference circuit")
 
@@ -151,7 +155,7 @@ def open_inference(evaluation: Circuit | str | Path, slots: int = 1) -> Inferenc
     if not ic.root.is_dir():
         what = "inference circuit" if slots == 1 else f"batch inference circuit of {slots} inputs"
         raise ArtefactError(f"circuit {circuit.circuit_id} has no {what} ({ic.root} is missing): build it with "
-                            f"`apiary zk build-inference {circuit.root}" + ("" if slots == 1 else f" --slots {slots}") + "`")
+                            f"`{ic.build_command}`")
     return ic
 
 
@@ -167,7 +171,7 @@ def batch_sizes(evaluation: Circuit) -> list[int]:
 
 def _check_slots(slots: int) -> int:
     if not isinstance(slots, int) or not 1 <= slots <= MAX_SLOTS:
-        raise DataError(f"a batch circuit takes 2 to {MAX_SLOTS} inputs (got {slots!r})")
+        raise DataError(f"an inference circuit takes 1 (single) to {MAX_SLOTS} inputs (got {slots!r})")
     return slots
 
 
@@ -371,8 +375,7 @@ class InferenceProof:
         return from_instances(self.instances)
 
     def outputs_at(self, slot: int) -> list[int]:
-        per = len(self.instances) // self.slots
-        return from_instances(self.instances[slot * per : (slot + 1) * per])
+        return from_instances(self.instances_at(slot))
 
     def instances_at(self, slot: int) -> list[int]:
         per = len(self.instances) // self.slots
@@ -415,7 +418,7 @@ def prove_inference(ic: InferenceCircuit, model, features, out: Path | None = No
 def prove_inference_batch(ic: InferenceCircuit, model, inputs: list, out: Path | None = None,
                           srs_path: Path | None = None, progress: Progress = _quiet) -> InferenceProof:
     """One proof of a batch circuit for up to `ic.slots` inputs (slot i is inputs[i]; the remaining slots hold
-    zero inputs, which no job names). Checked as `prove_inference` checks one input."""
+    zero inputs; their outputs settle nothing). Checked as `prove_inference` checks one input."""
     if ic.slots < 2:
         raise DataError(f"{ic.circuit_id} takes one input: prove_inference")
     if not 1 <= len(inputs) <= ic.slots:
