@@ -50,7 +50,8 @@ from .errors import ArtefactError, DataError, ModelError, ProofError
 from .network import MAX_ABS_VALUE, Network, batch_inference_graph, from_architecture, inference_graph
 from .pipeline import ensure_keys as pipeline_ensure_keys
 from .pipeline import (Circuit, Progress, ProofBundle, _as_network, _check_model, _keys_and_verifier, _quiet, _run_args,
-                       _silenced_stdout, _srs_record, _step, expected_run_args, open_circuit, srs_for, verify_bundle)
+                       _silenced_stdout, _srs_record, _step, canonical_settings, expected_run_args, open_circuit, srs_for,
+                       verify_bundle)
 
 SUFFIX = ".infer"
 FOLDER = "inference"
@@ -232,8 +233,7 @@ def build_inference(evaluation: Circuit | str | Path, srs_path: Path | None = No
             if not ezkl.gen_settings(str(staging / "model.onnx"), str(staging / "settings.json"), py_run_args=args):
                 raise ProofError("ezkl rejected the inference graph")
             ezkl.calibrate_settings(str(data), str(staging / "model.onnx"), str(staging / "settings.json"), "resources", scales=[0])
-        settings = json.loads((staging / "settings.json").read_text())
-        settings.pop("timestamp", None)
+        settings = canonical_settings(json.loads((staging / "settings.json").read_text()))
         needed = int(settings["run_args"]["logrows"])
         if needed > circuit.logrows:
             raise ProofError(f"the inference graph of {circuit.circuit_id} ({slots} input(s)) needs 2^{needed} rows, more "

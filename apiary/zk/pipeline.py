@@ -387,8 +387,7 @@ def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], s
                 if not ezkl.gen_settings(str(staging / "model.onnx"), str(staging / "settings.json"), py_run_args=args):
                     raise ProofError("ezkl rejected the evaluation graph")
                 ezkl.calibrate_settings(str(data), str(staging / "model.onnx"), str(staging / "settings.json"), "resources", scales=[0])
-                settings = json.loads((staging / "settings.json").read_text())
-                settings.pop("timestamp", None)  # keep the committed settings reproducible
+                settings = canonical_settings(json.loads((staging / "settings.json").read_text()))
                 (staging / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
             logrows = settings["run_args"]["logrows"]
             progress(f"circuit {spec.circuit_id}: 2^{logrows} rows, {settings['num_rows']} used, {inner_cols} inner column(s)")
@@ -410,6 +409,19 @@ def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], s
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Circuit(root)
+
+
+def canonical_settings(settings: dict) -> dict:
+    """ezkl's settings as a reproducible build writes them: no timestamp, and the range checks and lookup tables
+    in one order. ezkl lists them from a hash set, so two runs on the same graph can order them differently, and
+    the order lays out the fixed columns: the same circuit would get a different verifying key and verifier."""
+    settings = dict(settings)
+    settings.pop("timestamp", None)
+    if "required_range_checks" in settings:  # [low, high] pairs
+        settings["required_range_checks"] = sorted(settings["required_range_checks"])
+    if "required_lookups" in settings:  # operation names or {operation: parameters}
+        settings["required_lookups"] = sorted(settings["required_lookups"], key=lambda op: json.dumps(op, sort_keys=True))
+    return settings
 
 
 def _keys_and_verifier(artefacts: Path, build: Path, srs: Path, progress: Progress) -> None:

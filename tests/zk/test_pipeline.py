@@ -66,6 +66,29 @@ def test_artefacts__rebuild_reproduces_verifier_byte_for_byte(iris_circuit):
     assert pipeline.rebuild_verifier(iris_circuit)
 
 
+def test_artefacts__settings_are_written_in_one_order():
+    """ezkl lists range checks and lookups from a hash set, in an order that changes between runs on the same graph
+    (seen in CI: a rebuilt inference twin came out [[0, 1023], [-1, 1]], the committed one [[-1, 1], [0, 1023]]), and
+    the order lays out the fixed columns, so it changes the verifying key. Builds write one order."""
+    a = {"required_range_checks": [[0, 1023], [-1, 1]], "required_lookups": [{"Div": {"denom": 2.0}}, "ReLU"],
+         "timestamp": 1, "num_rows": 79}
+    b = {"required_range_checks": [[-1, 1], [0, 1023]], "required_lookups": ["ReLU", {"Div": {"denom": 2.0}}],
+         "timestamp": 2, "num_rows": 79}
+    assert pipeline.canonical_settings(a) == pipeline.canonical_settings(b)
+    assert pipeline.canonical_settings(a)["required_range_checks"] == [[-1, 1], [0, 1023]]
+    assert "timestamp" not in pipeline.canonical_settings(a) and a["timestamp"] == 1  # the input is left as it was
+
+
+def test_artefacts__a_fresh_build_reproduces_the_committed_circuit(tmp_path):
+    """Anyone can rebuild a built-in circuit from its spec and get the committed verifier, byte for byte."""
+    from tests.zk.test_byo_task import apiary
+
+    apiary("zk", "build", "--dataset", "iris", "--arch", "logreg", "--samples", "8", "--out-dir", tmp_path, cwd=tmp_path)
+    committed = pipeline.VERIFIERS_DIR / "iris-logreg-n8"
+    for name in (*pipeline.ARTEFACTS, "manifest.json"):
+        assert (tmp_path / "iris-logreg-n8" / name).read_bytes() == (committed / name).read_bytes(), name
+
+
 def test_artefacts__manifest_lists_hashes_and_insecure_srs(iris_circuit):
     manifest = iris_circuit.manifest
     assert set(manifest["files"]) == set(pipeline.ARTEFACTS)

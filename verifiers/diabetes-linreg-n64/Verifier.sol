@@ -9,7 +9,7 @@ contract Halo2Verifier {
     error Halo2VerifierKeyDeployFailed();
 
     /// @notice keccak256 of the verifying key (the words ezkl inlined, now kept in code storage).
-    bytes32 public constant VK_HASH = 0xe8958b9ab1caa8cedaf60dff582ed94bc2a93be63fc8d46f980779decbdebf77;
+    bytes32 public constant VK_HASH = 0x30cdb4a767ac0cad73cd282a88f96dade6527f3267fe228e5d9e2ad5dfe795ad;
     uint256 internal constant VK_LEN = 2144;
 
     /// @notice Data contract whose runtime code is 0x00 followed by the verifying key.
@@ -236,7 +236,7 @@ contract Halo2Verifier {
 
             {
                 // Load vk_digest and num_instances of vk into memory
-                mstore(0x0740, 0x01975d1e23cfdf1a7d0f97cdaf591cbb68e0b189d67fd8df193ab1e7f5aad0d2) // vk_digest
+                mstore(0x0740, 0x06a232a488981b0e190882a2e74245dddfc14924a370529202973ee27912dcf4) // vk_digest
                 mstore(0x0760, 0x0000000000000000000000000000000000000000000000000000000000000001) // num_instances
 
                 // Check valid length of proof
@@ -841,7 +841,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_3, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x0
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -886,7 +886,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_4, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x0
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -931,7 +931,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_3, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var5 := 0x0
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -976,7 +976,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_4, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var5 := 0x0
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7

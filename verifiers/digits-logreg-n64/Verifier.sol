@@ -9,7 +9,7 @@ contract Halo2Verifier {
     error Halo2VerifierKeyDeployFailed();
 
     /// @notice keccak256 of the verifying key (the words ezkl inlined, now kept in code storage).
-    bytes32 public constant VK_HASH = 0x7bf1a183f2eead4f80c90cfafdac95f90d3a9864f57d7339681d2c6454ac5203;
+    bytes32 public constant VK_HASH = 0x16e871ac6e39aae766372b984fa3ecd214773c9b68a66b092aaaa6d45f12be6c;
     uint256 internal constant VK_LEN = 2144;
 
     /// @notice Data contract whose runtime code is 0x00 followed by the verifying key.
@@ -236,7 +236,7 @@ contract Halo2Verifier {
 
             {
                 // Load vk_digest and num_instances of vk into memory
-                mstore(0x0740, 0x1b80ebbb41da49f2cc33fbe5778efb54f7b9121e3720263ed8339d6e9cb5fc27) // vk_digest
+                mstore(0x0740, 0x0a74bad6a37fb7303547b8c80bca8fb9cea7b9a4dcc6b5f0a10a61a014920a93) // vk_digest
                 mstore(0x0760, 0x0000000000000000000000000000000000000000000000000000000000000001) // num_instances
 
                 // Check valid length of proof
@@ -841,7 +841,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_3, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x0
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -886,7 +886,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_4, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x0
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -931,7 +931,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_3, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var5 := 0x0
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -976,7 +976,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_4, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var5 := 0x0
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7

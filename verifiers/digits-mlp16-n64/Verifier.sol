@@ -9,7 +9,7 @@ contract Halo2Verifier {
     error Halo2VerifierKeyDeployFailed();
 
     /// @notice keccak256 of the verifying key (the words ezkl inlined, now kept in code storage).
-    bytes32 public constant VK_HASH = 0x3dbf3710682700e72d26d93a1952f7d06355951282af0821c883aa47313b138f;
+    bytes32 public constant VK_HASH = 0x888abc3eaa42fd52640838abeb342bf53cbb46db2457138ab91498a01ef970a6;
     uint256 internal constant VK_LEN = 2144;
 
     /// @notice Data contract whose runtime code is 0x00 followed by the verifying key.
@@ -236,7 +236,7 @@ contract Halo2Verifier {
 
             {
                 // Load vk_digest and num_instances of vk into memory
-                mstore(0x0740, 0x1436dab5bd077e5fc2f3381420dcb0ed50934a54dab7e136b6084a9f529ac28e) // vk_digest
+                mstore(0x0740, 0x1be2aa3398a11af4dc8ee8a84f7fbea7412cfe44c4842bcce1b18f34f7ec2e8f) // vk_digest
                 mstore(0x0760, 0x0000000000000000000000000000000000000000000000000000000000000001) // num_instances
 
                 // Check valid length of proof
@@ -841,7 +841,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_3, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x0
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -886,7 +886,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_4, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x0
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -931,7 +931,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_3, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var5 := 0x0
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -976,7 +976,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_4, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var5 := 0x0
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7

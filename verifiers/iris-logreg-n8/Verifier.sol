@@ -9,7 +9,7 @@ contract Halo2Verifier {
     error Halo2VerifierKeyDeployFailed();
 
     /// @notice keccak256 of the verifying key (the words ezkl inlined, now kept in code storage).
-    bytes32 public constant VK_HASH = 0xfd539656ae8175e0f162c84c6d85648b9af89d8dae81984b9abbae30f86cdad2;
+    bytes32 public constant VK_HASH = 0xc450bbb4ad887b3e88ff684708fd06a302ad524d38ecd33759495cb16b108d5f;
     uint256 internal constant VK_LEN = 2144;
 
     /// @notice Data contract whose runtime code is 0x00 followed by the verifying key.
@@ -236,7 +236,7 @@ contract Halo2Verifier {
 
             {
                 // Load vk_digest and num_instances of vk into memory
-                mstore(0x0740, 0x0b333627b84a412ca3c04b765c886e75e4617b5982e206584c9c4ce75bd65580) // vk_digest
+                mstore(0x0740, 0x04b2f7ef131e40da6b8b355e864308ff4cb6b236e1d281611b1ad274f9ae008f) // vk_digest
                 mstore(0x0760, 0x0000000000000000000000000000000000000000000000000000000000000001) // num_instances
 
                 // Check valid length of proof
@@ -841,7 +841,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_3, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x0
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -886,7 +886,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_4, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x0
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -931,7 +931,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_3, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var5 := 0x0
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -976,7 +976,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_4, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var5 := 0x0
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7

@@ -9,7 +9,7 @@ contract Halo2Verifier {
     error Halo2VerifierKeyDeployFailed();
 
     /// @notice keccak256 of the verifying key (the words ezkl inlined, now kept in code storage).
-    bytes32 public constant VK_HASH = 0xafeeb0c0b335d47ca653d4a67b9e8b28924fa22dc102a76567c790187da61977;
+    bytes32 public constant VK_HASH = 0x0ef88f4d01d36b45a45b1504c0fd719b9645396951ef92e36c642b3666cf544e;
     uint256 internal constant VK_LEN = 3040;
 
     /// @notice Data contract whose runtime code is 0x00 followed by the verifying key.
@@ -236,7 +236,7 @@ contract Halo2Verifier {
 
             {
                 // Load vk_digest and num_instances of vk into memory
-                mstore(0x0ca0, 0x06eb166e604e9019587020b4d7dc4cb33aff85b785856a7810f10b35193f0f51) // vk_digest
+                mstore(0x0ca0, 0x1525e6d8395dad30eb75c6aee6aa5c8a2b1a214ab4d7a7883e3fd20b43578061) // vk_digest
                 mstore(0x0cc0, 0x00000000000000000000000000000000000000000000000000000000000000a0) // num_instances
 
                 // Check valid length of proof
@@ -948,7 +948,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_17, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x0
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -993,7 +993,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_18, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x0
+                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -1038,7 +1038,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_17, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var5 := 0x0
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
@@ -1083,7 +1083,7 @@ contract Halo2Verifier {
                         let var2 := mulmod(var1, a_18, R)
                         let var3 := sub(R, var1)
                         let var4 := addmod(var0, var3, R)
-                        let var5 := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000
+                        let var5 := 0x0
                         let var6 := mulmod(var4, var5, R)
                         let var7 := addmod(var2, var6, R)
                         input_0 := var7
