@@ -23,7 +23,7 @@ from ape.cli import account_option
 
 from apiary import paths
 from apiary.sdk import compute as sdk
-from apiary.sdk.cli import ADDRESS, CallerPathType, ConnectedCommand, caller_path
+from apiary.sdk.cli import ADDRESS, CallerPathType, ConnectedCommand, caller_path, echo_warning
 from apiary.sdk.errors import ApiaryCliError
 from apiary.sdk.manifest import load_manifest
 
@@ -93,6 +93,7 @@ def propose_inference(ecosystem, network, provider, account, circuit, verifier, 
     manifest, client, _ = _ctx(ecosystem, network, provider)
     ic = inference.open_inference(circuit, slots)
     inference.check_inference_statement(ic)
+    echo_warning(manifest.check_srs(ic.circuit_id, ic.path("vk.bin").read_bytes()), quiet)
     if client.verifiers.isRegistered(circuit_id(ic.circuit_id)):
         raise ApiaryCliError(f"{ic.circuit_id} is registered already: nothing to propose")
     if slots > 1 and not int.from_bytes(bytes(client.compute.inferenceCircuitOf(circuit_id(ic.evaluation.circuit_id)))):
@@ -229,8 +230,9 @@ def watchdog(ecosystem, network, provider, account, models, poll, max_ticks, sho
 def post(ecosystem, network, provider, account, model_id, input_file, uri, token, price, collateral, mode, hours,
          provider_address, circuit, quiet):
     """Escrow a payment for one inference of a registered model."""
-    _, client, _ = _ctx(ecosystem, network, provider)
+    manifest, client, _ = _ctx(ecosystem, network, provider)
     ic = client.inference_circuit(model_id, caller_path(circuit) if circuit else None)
+    echo_warning(manifest.check_srs(ic.circuit_id, ic.path("vk.bin").read_bytes()), quiet)
     job_id = sdk.post_job(client, account, ic, model_id, input_file, token=token, price=price, collateral=collateral,
                           hours=hours, mode=mode, provider=provider_address, uri=uri, log=_say(quiet))
     click.echo(job_id if quiet else f"job #{job_id} posted; wait for it: ape run compute wait --job {job_id}")

@@ -32,8 +32,8 @@ from ape.cli import account_option
 
 from apiary import paths
 from apiary.sdk import bounties as sdk
-from apiary.sdk.cli import (ADDRESS, CallerPathType, ConnectedCommand, bounty_option, circuit_option, model_file_option,
-                            model_option)
+from apiary.sdk.cli import (ADDRESS, CallerPathType, ConnectedCommand, bounty_option, circuit_option, echo_warning,
+                            model_file_option, model_option)
 from apiary.sdk.errors import ApiaryCliError
 from apiary.sdk.manifest import Manifest, load_manifest
 
@@ -95,6 +95,7 @@ def deploy_verifier(ecosystem, network, provider, account, circuit, force):
     c = _open_circuit(circuit)
     c.check_files()
     folder, circuit = circuit, c.circuit_id
+    echo_warning(manifest.check_srs(circuit, c.path("vk.bin").read_bytes()))
     sha = c.manifest_sha256.hex()
     known = manifest.circuits.get(circuit, {})
     if not force and known.get("manifest_sha256") == sha and known.get("verifier") and \
@@ -128,6 +129,7 @@ def propose_circuit(ecosystem, network, provider, account, circuit, verifier, qu
     manifest = _manifest(ecosystem, network, provider)
     c = _open_circuit(circuit)
     circuit = c.circuit_id
+    echo_warning(manifest.check_srs(circuit, c.path("vk.bin").read_bytes()), quiet)
     verifier = verifier or manifest.circuits.get(circuit, {}).get("verifier")
     if not verifier:
         raise ApiaryCliError(f"no verifier of {circuit} recorded in {manifest.path.name}: run "
@@ -214,6 +216,7 @@ def create(ecosystem, network, provider, account, circuit, token_text, reward, t
     except AmountError as exc:
         raise click.BadParameter(str(exc), param_hint="--reward") from None
     c = _open_circuit(circuit)
+    echo_warning(manifest.check_srs(c.circuit_id, c.path("vk.bin").read_bytes()), quiet)
     market.check_circuit_folder(c)  # before computing commitments: the cheap check first
     commitments, data = sdk.test_set_of(c, chunks, data_path, label)
     terms = sdk.CreateTerms(c.circuit_id, token, amount, threshold, commitments, data, sealed,

@@ -93,6 +93,12 @@ def echo_step(message: str) -> None:
     click.echo(f"  {message}")
 
 
+def echo_warning(message: str | None, quiet: bool = False) -> None:
+    """A warning the command goes on after (e.g. Manifest.check_srs on a test deployment), on stderr."""
+    if message and not quiet:
+        click.echo(message, err=True)
+
+
 # ------------------------------------------------------------------ parameter types
 
 class AddressType(click.ParamType):

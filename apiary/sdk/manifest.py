@@ -110,6 +110,28 @@ class Manifest:
         """build/<kind>/<deployment_key>/ (e.g. kind "bounties" for secrets, "proposals" for proposals)."""
         return Path(root) / kind / self.deployment_key
 
+    @property
+    def holds_value(self) -> bool:
+        """A deployment whose tokens and bounties are meant to be worth something: made with the mainnet
+        profile, or on Ethereum mainnet whatever the profile."""
+        return self.params.get("profile") == "mainnet" or self.chain_id == 1
+
+    def check_srs(self, circuit_id: str, vk_data: bytes) -> str | None:
+        """Refuse a verifier built with the development SRS (`vk_data`: its vk.bin) on a deployment that holds
+        value: the SRS's secret is public, so anyone can forge proofs that pass it and take every bounty or payment
+        it guards. Read from the key itself, so a renamed SRS file changes nothing. Elsewhere (local chains,
+        testnets) returns a one-line note to print."""
+        from ..zk.srs import made_with_dev_srs
+
+        if not made_with_dev_srs(vk_data):
+            return None
+        if self.holds_value:
+            raise ManifestError(f"{circuit_id} was built with the development SRS, whose secret is public: anyone "
+                                f"could forge its proofs on this {self.params.get('profile', 'mainnet')} deployment "
+                                f"(chain id {self.chain_id}). Rebuild the circuit with a ceremony SRS (--srs FILE)")
+        return (f"note: {circuit_id} uses the development SRS (its secret is public, proofs can be forged): fine "
+                f"for a test deployment, refused on a mainnet one")
+
     # -------------------------------------------------------------- contracts
 
     def address(self, name: str) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from eth_utils import keccak, to_checksum_address
 
 from . import evm
+from .srs import made_with_dev_srs
 from .errors import ArtefactError
 
 VK_DATA_SELECTOR = keccak(text="vkData()")[:4]
@@ -34,6 +35,10 @@ class Report:
     def check(self, passed: bool, what: str) -> None:
         self.lines.append(f"{'ok  ' if passed else 'FAIL'} {what}")
         self.ok = self.ok and passed
+
+    def warn(self, what: str) -> None:
+        """A fact the user must weigh that does not make the deployment differ from the folder."""
+        self.lines.append(f"WARN {what}")
 
 
 def _web3(rpc: str):
@@ -78,7 +83,11 @@ def check(circuit, address: str, rpc: str, *, registry: str | None = None, name:
         report.check(False, "verifying-key data contract: the code at the address has no vkData()")
     else:
         expected = b"\x00" + circuit.path("vk.bin").read_bytes()
-        report.check(bytes(w3.eth.get_code(vk_data)) == expected, f"verifying-key data contract {vk_data} holds 0x00 ‖ vk.bin")
+        deployed_vk = bytes(w3.eth.get_code(vk_data))
+        report.check(deployed_vk == expected, f"verifying-key data contract {vk_data} holds 0x00 ‖ vk.bin")
+        if made_with_dev_srs(deployed_vk):
+            report.warn("the verifying key holds [τ]₂ of the development SRS, whose secret is public: anyone can forge "
+                        "proofs this verifier accepts; never put value behind it")
     if registry is not None:
         registry = _address(registry, "registry")
         circuit_name = name or circuit.circuit_id

@@ -16,6 +16,7 @@ points ``L_i(τ)·G`` (the Lagrange basis over the ``2^k``-th roots of unity); `
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable
@@ -41,6 +42,22 @@ Progress = Callable[[str, float], None]
 def dev_tau() -> int:
     """The public (hence insecure) secret of the development SRS."""
     return int.from_bytes(keccak(DEV_SEED), "big") % R
+
+
+@functools.cache
+def _dev_secret_words() -> frozenset[bytes]:
+    """The coordinates of ±[τ]₂ of the development SRS, as 32-byte big-endian words (how verifiers hold them)."""
+    from py_ecc.bn128 import G2, multiply, neg
+
+    point = multiply(G2, dev_tau())
+    return frozenset(int(v).to_bytes(32, "big") for p in (point, neg(point)) for c in p for v in c.coeffs)
+
+
+def made_with_dev_srs(vk_data: bytes) -> bool:
+    """Whether a verifier's key data (vk.bin, or the code of its on-chain key contract) holds [τ]₂ of the
+    development SRS: its proofs can then be forged by anyone. Read from the key itself, not from a file name."""
+    words = _dev_secret_words()
+    return any(vk_data[i:i + 32] in words for i in range(len(vk_data) - 31))
 
 
 def root_of_unity(k: int) -> int:

@@ -36,7 +36,8 @@ def test_check_deployed__the_committed_verifier_matches(iris, deployer, project)
     registry = _registry(project, deployer, iris.circuit_id, verifier, iris.manifest_sha256)
     report = _check(iris, verifier.address, registry=str(registry.address))
     assert report.ok, report.lines
-    assert len(report.lines) == 7
+    assert len(report.lines) == 8
+    assert report.lines[2].startswith("WARN the verifying key holds [τ]₂ of the development SRS")  # committed: dev SRS
 
 
 def test_check_deployed__another_circuits_verifier_fails(iris, digits, deployer):

@@ -41,3 +41,27 @@ def test_dev_srs__file_name_says_insecure(tmp_path):
     path = srs.ensure_dev_srs(tmp_path, 3)
     assert path.name == "dev-insecure-k3.srs"
     assert srs.check_srs(path, 3) == 3
+
+
+def test_made_with_dev_srs__read_from_the_key_not_the_file_name(tmp_path):
+    """SECURITY: a verifier built with the development SRS is recognised from [τ]₂ in its key, so renaming the SRS
+    file (the manifest then says kind "user") hides nothing; a key from another SRS is not flagged."""
+    import ezkl
+
+    from apiary.zk import pipeline
+
+    from tests.zk.test_byo_task import apiary
+
+    for committed in pipeline.VERIFIERS_DIR.glob("*/**/vk.bin"):
+        assert srs.made_with_dev_srs(committed.read_bytes()), committed
+    renamed, foreign = tmp_path / "ceremony-k11.srs", tmp_path / "foreign-k11.srs"
+    renamed.write_bytes(srs.build_dev_srs(11))
+    ezkl.gen_srs(str(foreign), 11)
+    for name, path, dev in (("renamed", renamed, True), ("foreign", foreign, False)):
+        out = tmp_path / name
+        apiary("zk", "build", "--dataset", "iris", "--arch", "logreg", "--samples", "8", "--srs", path, "--out-dir", out,
+               cwd=tmp_path)
+        circuit = pipeline.open_circuit(out / "iris-logreg-n8")
+        assert circuit.manifest["srs"]["kind"] == "user"
+        vk = circuit.path("vk.bin").read_bytes()
+        assert srs.made_with_dev_srs(vk) is dev and srs.made_with_dev_srs(b"\x00" + vk) is dev  # as deployed: 0x00 ‖ vk

@@ -86,3 +86,25 @@ def test_add_circuit__appends_and_persists(tmp_path, written, chain):
     manifest.add_circuit("iris-logreg-n8", "0x" + "34" * 20, "cd" * 32)
     circuits = load_manifest(*NAMES, chain.chain_id, directory=tmp_path).circuits
     assert circuits["digits-mlp16-n64"]["proposal_id"] == 7 and set(circuits) == {"digits-mlp16-n64", "iris-logreg-n8"}
+
+
+def test_check_srs__development_srs_refused_where_value_is_held_noted_elsewhere(tmp_path):
+    """SECURITY: the development SRS's secret is public, so its verifiers accept forged proofs. A deployment made
+    with the mainnet profile, or on chain id 1, refuses circuits built with it; test deployments print a note."""
+    from apiary.sdk.manifest import Manifest, ManifestError
+    from apiary.zk import pipeline
+
+    dev = (pipeline.VERIFIERS_DIR / "iris-logreg-n8" / "vk.bin").read_bytes()
+    other = bytes(len(dev))  # a key without the development [τ]₂
+
+    def deployment(profile, chain_id):
+        return Manifest(tmp_path / "m.json", {"chain_id": chain_id, "params": {"profile": profile}})
+
+    for profile, chain_id in (("mainnet", 8453), ("local", 1), ("testnet", 1)):
+        with pytest.raises(ManifestError, match="development SRS.*forge.*--srs"):
+            deployment(profile, chain_id).check_srs("iris-logreg-n8", dev)
+        assert deployment(profile, chain_id).check_srs("mine", other) is None
+    for profile, chain_id in (("local", 1337), ("testnet", 11155111)):
+        assert "development SRS" in deployment(profile, chain_id).check_srs("iris-logreg-n8", dev)
+        assert deployment(profile, chain_id).check_srs("mine", other) is None
+    assert Manifest(tmp_path / "m.json", {"chain_id": 1}).holds_value  # a manifest without a profile on mainnet
