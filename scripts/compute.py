@@ -42,6 +42,28 @@ def _say(quiet: bool):
     return (lambda _m: None) if quiet else (lambda m: click.echo(f"  {m}"))
 
 
+def _price_policy(client: sdk.ComputeClient, specs: tuple[str, ...]) -> tuple[dict[str, int], str]:
+    """`TOKEN=AMOUNT` pairs → ({token address: least price in base units}, the policy in words)."""
+    from apiary.sdk.amounts import AmountError
+
+    prices, words = {}, []
+    for text in specs or ("ApiaryToken=",):
+        name, sep, amount = text.partition("=")
+        if not sep or not name.strip():
+            raise ApiaryCliError(f"--min-price {text!r}: write TOKEN=AMOUNT, e.g. --min-price ApiaryToken=0.5")
+        try:
+            token = client.token(name.strip())
+        except ApiaryCliError as exc:
+            raise ApiaryCliError(f"--min-price {text!r}: {str(exc).replace('--token ', '')}") from None
+        try:
+            least = max(token.parse(amount.strip()), 1) if amount.strip() else 1
+        except AmountError as exc:
+            raise ApiaryCliError(f"--min-price {text!r}: {exc}") from None
+        prices[token.address] = least
+        words.append(f"{token.symbol} jobs paying " + ("more than nothing" if least == 1 else f"at least {token.format(least)}"))
+    return prices, "; ".join(words)
+
+
 def _served(client: sdk.ComputeClient, specs: tuple[str, ...]) -> dict:
     """`ID=FILE` pairs → {model id: (inference circuit, integer network)}, each checked against the registry."""
     from apiary.zk import inference, pipeline, tasks
@@ -169,8 +191,11 @@ def complete_unstake(ecosystem, network, provider, account):
 @click.option("--poll", type=click.FloatRange(min=0.1), default=2.0, show_default=True)
 @click.option("--max-ticks", type=int, default=None, help="Stop after this many polls (tests).")
 @click.option("--lie", is_flag=True, hidden=True, help="Post wrong outputs (demonstrates the watchdog and audits).")
+@click.option("--min-price", "min_prices", multiple=True, metavar="TOKEN=AMOUNT",
+              help="Take jobs paid in TOKEN (address or deployment contract name) paying at least AMOUNT whole tokens "
+                   "(repeatable; jobs in other tokens are skipped). Default: ApiaryToken, any positive price.")
 @click.option("--status", "show_status", is_flag=True, help="Print what the agent has done and exit.")
-def provider_agent(ecosystem, network, provider, account, models, poll, max_ticks, lie, show_status):
+def provider_agent(ecosystem, network, provider, account, models, poll, max_ticks, lie, min_prices, show_status):
     """A provider's agent: takes jobs of the models it serves, proves or posts results, answers challenges."""
     import json
 
@@ -182,9 +207,11 @@ def provider_agent(ecosystem, network, provider, account, models, poll, max_tick
         agent = ProviderAgent(client, account, {}, state_path, log=click.echo)
         click.echo(json.dumps(agent.status()))
         return
+    prices, policy = _price_policy(client, min_prices)
     agent = ProviderAgent(client, account, _served(client, models), state_path, poll_interval=poll, log=click.echo,
-                          lie=lie)
-    click.echo(f"provider agent for {account.address}: models {sorted(agent.served)}, polling every {poll} s")
+                          lie=lie, prices=prices)
+    click.echo(f"provider agent for {account.address}: models {sorted(agent.served)}, takes {policy}, "
+               f"polling every {poll} s")
     agent.run(max_ticks=max_ticks)
 
 

@@ -38,9 +38,13 @@ class ProviderAgent(Agent):
 
     def __init__(self, client: sdk.ComputeClient, account: Any, served: dict[int, tuple[Any, Any]], state_path: Path,
                  *, poll_interval: float = 2.0, log: Callable[[str], None] = print, lie: bool = False,
-                 margin: int = 30, base_dir: Path | None = None, max_open: int = 200):
+                 margin: int = 30, base_dir: Path | None = None, max_open: int = 200,
+                 prices: dict[str, int] | None = None):
         super().__init__(state_path, poll_interval=poll_interval, log=log)
         self.client, self.account, self.served, self.lie, self.margin = client, account, served, lie, margin
+        # token address → the least payment taken, in its base units (None: any job; `ape run compute
+        # provider-agent` always passes a policy, by default the deployment's ApiaryToken at any positive price)
+        self.prices = None if prices is None else {str(token).lower(): int(least) for token, least in prices.items()}
         self.base_dir = base_dir
         self.state.setdefault("next_job", 1)
         self.state.setdefault("mine", [])
@@ -118,6 +122,19 @@ class ProviderAgent(Agent):
         self.state["prove_seconds"] = float(self.state["prove_seconds"]) + time.perf_counter() - start
         return proof
 
+    def _unpaid(self, j: Any) -> str | None:
+        """Why the job pays too little to be worth the gas, the proof and the locked collateral; None if it pays.
+        Without a policy, anyone could keep the agent busy with jobs paid in a token of their own, or with nothing."""
+        if self.prices is None:
+            return None
+        token, price = str(j.token), int(j.price)
+        least = self.prices.get(token.lower())
+        if least is None:
+            return f"it pays in {token}, a token this agent does not take (--min-price TOKEN=AMOUNT)"
+        if price < least:
+            return f"it pays {price} base units of {token}, under this agent's minimum of {least}"
+        return None
+
     def _skip(self, job_id: int, why: str) -> None:
         self.state["skipped"].append(job_id)
         self.log(f"{self.name}: skipping job #{job_id}: {why}")
@@ -142,6 +159,8 @@ class ProviderAgent(Agent):
             return
         if status != "open":
             return
+        if (unpaid := self._unpaid(j)) is not None:
+            return self._skip(job_id, unpaid)
         if int(chain.pending_timestamp) + self.margin > int(j.deadline):
             return self._skip(job_id, "too close to its deadline")
         # Queued named jobs lock their collateral only when their batch is sent: count it as taken already.

@@ -133,6 +133,34 @@ def test_agents__proof_optimistic_liar_crash_vanish_audit(stack, tmp_path, alice
     assert caught in status["submitted"] and status["prove_seconds"] == 0
 
 
+def test_agent__price_policy__jobs_paid_in_other_tokens_or_below_the_minimum_are_left_alone(
+        stack, project, tmp_path, alice, deployer):
+    """Griefing: anyone can post jobs naming a provider, paid in a token of their own or with (almost) nothing, to
+    keep its agent spending gas, proofs and collateral. The agent takes only jobs its price policy accepts."""
+    core, market, client, ic, net, model_id, providers, x = stack
+    c = market.compute
+    junk = project.MockERC20.deploy("Junk", "JNK", sender=deployer)
+    junk.mint(alice, 1_000 * ONE, sender=deployer)
+    junk.approve(c, 2**256 - 1, sender=alice)
+    lines: list[str] = []
+    agent = ProviderAgent(client, providers[0], {model_id: (ic, net)}, tmp_path / "p.json", poll_interval=0,
+                          log=lines.append, prices={core.token.address: ONE})
+
+    def post(token, price):
+        return sdk.post_job(client, alice, ic, model_id, x, token=token, price=price, collateral="20", hours=1,
+                            mode="optimistic", provider=providers[0].address)
+
+    in_junk, too_cheap, paid = post(junk.address, "500"), post("ApiaryToken", "0.5"), post("ApiaryToken", "1")
+    nonce = providers[0].nonce
+    step(agent, 1)
+    assert [sdk.STATUS[int(c.job(j).status)] for j in (in_junk, too_cheap, paid)] == ["open", "open", "submitted"]
+    assert providers[0].nonce == nonce + 1  # one transaction: accept-and-post of the paying job
+    assert any(f"skipping job #{in_junk}: it pays in {junk.address}, a token this agent does not take" in line
+               for line in lines), lines
+    assert any(f"skipping job #{too_cheap}: it pays {ONE // 2} base units" in line for line in lines), lines
+    assert agent.status()["skipped"] == [in_junk, too_cheap]
+
+
 def test_agents__requester_tricks__provider_keeps_its_input_skips_unprovable_watchdog_never_challenges_blind(
         stack, tmp_path, alice, carol, chain):
     """Outside review of the compute market: a requester who swaps the input file after the result (then

@@ -63,3 +63,13 @@ def test_propose_inference__single_then_batch_twin_enabled_by_governance(stack, 
     assert bytes(market.compute.batchCircuitOf(eval_id)) == circuit_id("iris-logreg-n8.infer.x4")
     again = run(COMPUTE, "propose-inference", "--circuit", "iris-logreg-n8", "--slots", "4", account=whale)
     assert again.exit_code == 1 and "registered already" in again.stderr
+
+
+@pytest.mark.parametrize("spec, message", [("Nope=1", "'Nope' is neither an address nor a contract"),
+                                           ("ApiaryToken=0.1.2", "--min-price 'ApiaryToken=0.1.2'"),
+                                           ("=5", "write TOKEN=AMOUNT")])
+def test_provider_agent__bad_min_price_is_one_line_before_anything_runs(cli_stack, spec, message):
+    result = CliRunner(mix_stderr=False).invoke(COMPUTE.cli, ["provider-agent", "--model", "1=missing.onnx",
+                                                              "--min-price", spec, "--network", "ethereum:local:test",
+                                                              "--account", "TEST::7", "--max-ticks", "0"])
+    assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
