@@ -483,12 +483,34 @@ def check_shared_commitment(ic: InferenceCircuit, model, srs_path: Path | None =
     return registered
 
 
+MAX_INPUT_BYTES = 16 << 20  # one input of a few thousand numbers is kilobytes; this bounds what a job can make us read
+
+
+def _check_input_file(path: Path) -> None:
+    """A job's URI is the requester's choice and a provider's agent reads it: only a regular file of at most
+    MAX_INPUT_BYTES, so a URI naming a device, a FIFO or a huge file on the provider's machine cannot block the
+    agent or fill its memory."""
+    import stat
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise DataError(f"input file {path} does not exist") from None
+    except OSError as exc:
+        raise DataError(f"input file {path} cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(f"{path} is not a regular file")
+    if info.st_size > MAX_INPUT_BYTES:
+        raise DataError(f"{path} is {info.st_size:,} bytes, more than one input can be ({MAX_INPUT_BYTES:,})")
+
+
 def read_input(ic: InferenceCircuit, path: Path) -> np.ndarray:
     """One raw input from a file — .npy, .json (a list of numbers) or .csv (the first row of numbers; a header
     is skipped) — encoded at the circuit's input scale and checked against its bound (1 × features)."""
     from .tasks import encode_features
 
     path = Path(path)
+    _check_input_file(path)
     try:
         if path.suffix == ".npy":
             raw = np.load(path, allow_pickle=False, mmap_mode="r")

@@ -102,6 +102,23 @@ def test_read_input__bad_files__one_clear_error(iris_ic, tmp_path, name, body, m
         inference.read_input(iris_ic, tmp_path / "missing.csv")
 
 
+def test_read_input__a_job_uri_cannot_block_or_flood_the_reader(iris_ic, tmp_path):
+    """SECURITY: a provider's agent reads the file a job's URI names. A FIFO (a read would block forever), a device
+    (/dev/zero never ends), a directory and a huge file are refused before anything is read."""
+    import os
+
+    os.mkfifo(tmp_path / "fifo.csv")
+    (tmp_path / "zero.csv").symlink_to("/dev/zero")
+    (tmp_path / "dir.csv").mkdir()
+    with open(tmp_path / "huge.csv", "wb") as f:
+        f.truncate(inference.MAX_INPUT_BYTES + 1)  # sparse: no disk used
+    for name in ("fifo.csv", "zero.csv", "dir.csv"):
+        with pytest.raises(DataError, match="not a regular file"):
+            inference.read_input(iris_ic, tmp_path / name)
+    with pytest.raises(DataError, match="more than one input can be"):
+        inference.read_input(iris_ic, tmp_path / "huge.csv")
+
+
 def test_cli_infer__commitment_outputs_and_proof(iris_ic, tmp_path):
     (tmp_path / "x.csv").write_text("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n")
     apiary("zk", "train", "--dataset", "iris", "--arch", "logreg", "--out", tmp_path / "m.onnx", cwd=tmp_path)
