@@ -115,7 +115,8 @@ def propose_inference(ecosystem, network, provider, account, circuit, verifier, 
     manifest, client, _ = _ctx(ecosystem, network, provider)
     ic = inference.open_inference(circuit, slots)
     inference.check_inference_statement(ic)
-    echo_warning(manifest.check_srs(ic.circuit_id, ic.path("vk.bin").read_bytes()), quiet)
+    echo_warning(manifest.check_verifiers_srs(ic.circuit_id, [verifier] if verifier else [],
+                                              ic.path("vk.bin").read_bytes()), quiet)
     if client.verifiers.isRegistered(circuit_id(ic.circuit_id)):
         raise ApiaryCliError(f"{ic.circuit_id} is registered already: nothing to propose")
     if slots > 1 and not int.from_bytes(bytes(client.compute.inferenceCircuitOf(circuit_id(ic.evaluation.circuit_id)))):
@@ -259,7 +260,8 @@ def post(ecosystem, network, provider, account, model_id, input_file, uri, token
     """Escrow a payment for one inference of a registered model."""
     manifest, client, _ = _ctx(ecosystem, network, provider)
     ic = client.inference_circuit(model_id, caller_path(circuit) if circuit else None)
-    echo_warning(manifest.check_srs(ic.circuit_id, ic.path("vk.bin").read_bytes()), quiet)
+    echo_warning(manifest.check_verifiers_srs(ic.circuit_id, sdk.job_verifiers(client, ic),
+                                              ic.path("vk.bin").read_bytes()), quiet)
     job_id = sdk.post_job(client, account, ic, model_id, input_file, token=token, price=price, collateral=collateral,
                           hours=hours, mode=mode, provider=provider_address, uri=uri, log=_say(quiet))
     click.echo(job_id if quiet else f"job #{job_id} posted; wait for it: ape run compute wait --job {job_id}")

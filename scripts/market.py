@@ -128,14 +128,15 @@ def propose_circuit(ecosystem, network, provider, account, circuit, verifier, qu
 
     manifest = _manifest(ecosystem, network, provider)
     c = _open_circuit(circuit)
+    c.check_files()
     circuit = c.circuit_id
-    echo_warning(manifest.check_srs(circuit, c.path("vk.bin").read_bytes()), quiet)
     verifier = verifier or manifest.circuits.get(circuit, {}).get("verifier")
     if not verifier:
         raise ApiaryCliError(f"no verifier of {circuit} recorded in {manifest.path.name}: run "
                              f"ape run market deploy-verifier --circuit {circuit} first, or pass --verifier")
     if not ape.networks.provider.get_code(verifier):
         raise ApiaryCliError(f"no contract at {verifier}: deploy the verifier first (ape run market deploy-verifier)")
+    echo_warning(manifest.check_verifiers_srs(circuit, [verifier], c.path("vk.bin").read_bytes()), quiet)
     registry, governor = manifest.contract("VerifierRegistry"), manifest.contract("ApiaryGovernor")
     if registry.isRegistered(circuit_id(circuit)):
         raise ApiaryCliError(f"circuit {circuit} is registered already (verifier "
@@ -216,8 +217,10 @@ def create(ecosystem, network, provider, account, circuit, token_text, reward, t
     except AmountError as exc:
         raise click.BadParameter(str(exc), param_hint="--reward") from None
     c = _open_circuit(circuit)
-    echo_warning(manifest.check_srs(c.circuit_id, c.path("vk.bin").read_bytes()), quiet)
     market.check_circuit_folder(c)  # before computing commitments: the cheap check first
+    # the key the bounty's proofs will meet: the registered verifier's, read on chain
+    registered = market.active_circuit(c.circuit_id).verifier
+    echo_warning(manifest.check_verifiers_srs(c.circuit_id, [str(registered)], c.path("vk.bin").read_bytes()), quiet)
     commitments, data = sdk.test_set_of(c, chunks, data_path, label)
     terms = sdk.CreateTerms(c.circuit_id, token, amount, threshold, commitments, data, sealed,
                             commit_hours * sdk.HOUR, reveal_hours * sdk.HOUR, prove_days * sdk.DAY)

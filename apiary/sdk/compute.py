@@ -99,6 +99,19 @@ def fetch_input(ic: Any, uri: str, base: Path | None = None) -> np.ndarray:
     return inference.read_input(ic, path)
 
 
+def job_verifiers(client: ComputeClient, ic: Any) -> list[str]:
+    """The verifiers that settle a job of `ic`'s model: the registered inference circuit's and, once governance
+    enabled one, the batch circuit's (read from the chain, not from the folder)."""
+    from .market import circuit_id
+
+    evaluation = circuit_id(ic.evaluation.circuit_id)
+    found = []
+    for cid in (client.compute.inferenceCircuitOf(evaluation), client.compute.batchCircuitOf(evaluation)):
+        if int.from_bytes(bytes(cid), "big"):
+            found.append(str(client.verifiers.circuit(cid).verifier))
+    return found
+
+
 def job_uri(client: ComputeClient, job_id: int) -> str:
     """The input URI a job was posted with (it lives in the JobPosted event, not in storage)."""
     for log in _logs(client.compute.JobPosted, client.from_block, jobId=job_id):

@@ -112,25 +112,43 @@ class Manifest:
 
     @property
     def holds_value(self) -> bool:
-        """A deployment whose tokens and bounties are meant to be worth something: made with the mainnet
-        profile, or on Ethereum mainnet whatever the profile."""
-        return self.params.get("profile") == "mainnet" or self.chain_id == 1
+        """Whether this deployment's tokens and bounties may be worth something: made with the mainnet profile, on
+        a known mainnet, or on a chain that is not a known local node or testnet (unless made with the local
+        profile: a private development chain)."""
+        from ..zk.srs import TEST_CHAIN_IDS, VALUE_CHAIN_IDS
+
+        profile = self.params.get("profile")
+        return (profile == "mainnet" or self.chain_id in VALUE_CHAIN_IDS
+                or (self.chain_id not in TEST_CHAIN_IDS and profile != "local"))
 
     def check_srs(self, circuit_id: str, vk_data: bytes) -> str | None:
-        """Refuse a verifier built with the development SRS (`vk_data`: its vk.bin) on a deployment that holds
-        value: the SRS's secret is public, so anyone can forge proofs that pass it and take every bounty or payment
-        it guards. Read from the key itself, so a renamed SRS file changes nothing. Elsewhere (local chains,
-        testnets) returns a one-line note to print."""
+        """Refuse a verifier whose SRS has the development secret (`vk_data`: the key it verifies with, on chain
+        where it is deployed: `apiary.zk.deployed.key_data`) on a deployment that holds value: the secret is
+        public, so anyone can forge proofs that pass it and take every bounty or payment it guards. Elsewhere
+        (local chains, testnets) returns a one-line note to print."""
         from ..zk.srs import made_with_dev_srs
 
         if not made_with_dev_srs(vk_data):
             return None
         if self.holds_value:
-            raise ManifestError(f"{circuit_id} was built with the development SRS, whose secret is public: anyone "
-                                f"could forge its proofs on this {self.params.get('profile', 'mainnet')} deployment "
-                                f"(chain id {self.chain_id}). Rebuild the circuit with a ceremony SRS (--srs FILE)")
+            raise ManifestError(f"{circuit_id}: its verifier's SRS has the development secret, which is public: "
+                                f"anyone could forge its proofs on this deployment (chain id {self.chain_id}, "
+                                f"{self.params.get('profile', 'no')} profile). Use a circuit built with a ceremony "
+                                "SRS (--srs FILE)")
         return (f"note: {circuit_id} uses the development SRS (its secret is public, proofs can be forged): fine "
-                f"for a test deployment, refused on a mainnet one")
+                f"for a test deployment, refused where value is held")
+
+    def check_verifiers_srs(self, circuit_id: str, verifiers: list[str], local_vk: bytes | None = None) -> str | None:
+        """check_srs on what the deployed `verifiers` verify with (their keys, read on chain: a registry entry can
+        name another verifier than the folder's) and on a folder's `local_vk` (before it is deployed)."""
+        from ape import chain
+
+        from ..zk.deployed import key_data
+
+        notes = {self.check_srs(circuit_id, key_data(chain.provider.web3, v)) for v in verifiers if v and int(v, 16)}
+        if local_vk is not None:
+            notes.add(self.check_srs(circuit_id, local_vk))
+        return next((n for n in notes if n), None)
 
     # -------------------------------------------------------------- contracts
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from eth_utils import keccak, to_checksum_address
 
 from . import evm
-from .srs import made_with_dev_srs
+from .srs import TEST_CHAIN_IDS, made_with_dev_srs, tau_g2_hex
 from .errors import ArtefactError
 
 VK_DATA_SELECTOR = keccak(text="vkData()")[:4]
@@ -39,6 +39,21 @@ class Report:
     def warn(self, what: str) -> None:
         """A fact the user must weigh that does not make the deployment differ from the folder."""
         self.lines.append(f"WARN {what}")
+
+
+def key_data(w3, verifier: str) -> bytes:
+    """What a deployed verifier verifies with: the code of its key data contract (ezkl's externalised key,
+    0x00 ‖ vk.bin) followed by its own code (a verifier with the key inside). Empty when there is no contract."""
+    verifier = _address(verifier, "verifier")
+    code = bytes(w3.eth.get_code(verifier))
+    if not code:
+        return b""
+    try:
+        raw = bytes(w3.eth.call({"to": verifier, "data": "0x" + VK_DATA_SELECTOR.hex()}))
+        data = bytes(w3.eth.get_code(to_checksum_address(raw[12:32]))) if len(raw) == 32 else b""
+    except Exception:  # noqa: BLE001 - a verifier without vkData() reverts: its key is in its code
+        data = b""
+    return data + code
 
 
 def _web3(rpc: str):
@@ -85,9 +100,16 @@ def check(circuit, address: str, rpc: str, *, registry: str | None = None, name:
         expected = b"\x00" + circuit.path("vk.bin").read_bytes()
         deployed_vk = bytes(w3.eth.get_code(vk_data))
         report.check(deployed_vk == expected, f"verifying-key data contract {vk_data} holds 0x00 ‖ vk.bin")
+        chain_id = int(w3.eth.chain_id)
         if made_with_dev_srs(deployed_vk):
-            report.warn("the verifying key holds [τ]₂ of the development SRS, whose secret is public: anyone can forge "
-                        "proofs this verifier accepts; never put value behind it")
+            what = ("the verifying key's SRS has the development secret, which is public: anyone can forge proofs "
+                    "this verifier accepts")
+            if chain_id in TEST_CHAIN_IDS:
+                report.warn(f"{what}; fine on test chain {chain_id}, never put value behind it")
+            else:
+                report.check(False, f"{what}, on chain {chain_id}, which is not a known test chain")
+        elif (tau := tau_g2_hex(deployed_vk)) is not None:
+            report.warn(f"[τ]₂ of the key's SRS is ({tau}): compare it with the one its ceremony published")
     if registry is not None:
         registry = _address(registry, "registry")
         circuit_name = name or circuit.circuit_id

@@ -44,6 +44,22 @@ def dev_tau() -> int:
     return int.from_bytes(keccak(DEV_SEED), "big") % R
 
 
+# Chains whose tokens are worth nothing: local nodes and public testnets. A verifier made with the development SRS
+# is refused (apiary.sdk.manifest.Manifest.check_srs) or flagged (check-deployed) everywhere else.
+TEST_CHAIN_IDS = frozenset({
+    1337, 31337,  # local nodes (ape's test chain, anvil)
+    5, 17000, 11155111, 560048,  # Ethereum Goerli, Holesky, Sepolia, Hoodi
+    84532, 421614, 11155420, 80002, 59141, 534351,  # Base, Arbitrum, OP, Polygon Amoy, Linea, Scroll testnets
+})
+
+# Mainnets, whatever profile a deployment on them was made with.
+VALUE_CHAIN_IDS = frozenset({1, 10, 56, 100, 137, 324, 8453, 42161, 43114, 59144, 534352})
+
+# halo2-solidity-verifier's key layout (ezkl 23), in 32-byte big-endian words: g1 at words 11–12, g2 at 13–16 and
+# −[τ]₂ at 17–20, each G2 point as x.c1, x.c0, y.c1, y.c0.
+VK_G2_WORD, VK_NEG_S_G2_WORD = 13, 17
+
+
 @functools.cache
 def _dev_secret_words() -> frozenset[bytes]:
     """The coordinates of ±[τ]₂ of the development SRS, as 32-byte big-endian words (how verifiers hold them)."""
@@ -53,11 +69,54 @@ def _dev_secret_words() -> frozenset[bytes]:
     return frozenset(int(v).to_bytes(32, "big") for p in (point, neg(point)) for c in p for v in c.coeffs)
 
 
+def _g2_at(data: bytes, word: int):
+    """The G2 point stored at `word` of a verifying key, or None when those bytes are not one."""
+    from py_ecc.bn128 import FQ2, b2, is_on_curve
+
+    chunk = data[32 * word:32 * (word + 4)]
+    if len(chunk) < 128:
+        return None
+    x1, x0, y1, y0 = (int.from_bytes(chunk[i:i + 32], "big") for i in range(0, 128, 32))
+    if max(x1, x0, y1, y0) >= P:
+        return None
+    point = (FQ2([x0, x1]), FQ2([y0, y1]))
+    return point if is_on_curve(point, b2) else None
+
+
+def key_g2(vk_data: bytes) -> tuple | None:
+    """(g2, −[τ]₂) of a verifying key: vk.bin, or the code of its on-chain data contract (0x00 ‖ vk.bin)."""
+    for offset in (0, 1):
+        g2, neg_s_g2 = _g2_at(vk_data[offset:], VK_G2_WORD), _g2_at(vk_data[offset:], VK_NEG_S_G2_WORD)
+        if g2 is not None and neg_s_g2 is not None:
+            return g2, neg_s_g2
+    return None
+
+
 def made_with_dev_srs(vk_data: bytes) -> bool:
-    """Whether a verifier's key data (vk.bin, or the code of its on-chain key contract) holds [τ]₂ of the
-    development SRS: its proofs can then be forged by anyone. Read from the key itself, not from a file name."""
+    """Whether a verifying key's SRS has the development secret τ, so that anyone can forge proofs it accepts.
+    Read from the key, not from a file name: its −[τ]₂ is −τ_dev·g2 whatever g2 the SRS chose. (A secret someone
+    else knows cannot be seen in a key: compare [τ]₂, `apiary zk check-deployed`, with a ceremony's published one.)
+    Bytes that are not a key in ezkl's layout (a verifier with the key in its code) are searched for the
+    coordinates of ±τ_dev·G2."""
+    from py_ecc.bn128 import multiply
+
+    pair = key_g2(vk_data)
+    if pair is not None:
+        g2, neg_s_g2 = pair
+        return multiply(g2, R - dev_tau()) == neg_s_g2
     words = _dev_secret_words()
     return any(vk_data[i:i + 32] in words for i in range(len(vk_data) - 31))
+
+
+def tau_g2_hex(vk_data: bytes) -> str | None:
+    """[τ]₂ of a verifying key as x.c0, x.c1, y.c0, y.c1 in hex (what a ceremony publishes), or None."""
+    from py_ecc.bn128 import neg
+
+    pair = key_g2(vk_data)
+    if pair is None:
+        return None
+    (x, y) = neg(pair[1])
+    return ", ".join(f"0x{int(v):064x}" for v in (*x.coeffs, *y.coeffs))
 
 
 def root_of_unity(k: int) -> int:

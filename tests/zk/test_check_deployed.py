@@ -37,7 +37,27 @@ def test_check_deployed__the_committed_verifier_matches(iris, deployer, project)
     report = _check(iris, verifier.address, registry=str(registry.address))
     assert report.ok, report.lines
     assert len(report.lines) == 8
-    assert report.lines[2].startswith("WARN the verifying key holds [τ]₂ of the development SRS")  # committed: dev SRS
+    assert report.lines[2].startswith("WARN the verifying key's SRS has the development secret")  # committed: dev SRS
+
+
+def test_check_deployed__a_dev_srs_key_fails_off_test_chains(iris, deployer):
+    """SECURITY: on a chain that is not a known local node or testnet the development secret is a failure."""
+    verifier = evm.deploy_with_ape(iris, deployer)
+    web3 = ape.chain.provider.web3
+
+    class OnBase:  # the same node, claiming Base mainnet's chain id
+        def __init__(self):
+            self.eth = self
+
+        def __getattr__(self, name):
+            return getattr(web3.eth, name)
+
+        chain_id = 8453
+
+    report = deployed.check(iris, str(verifier.address), "unused", w3=OnBase())
+    assert not report.ok
+    assert any(line.startswith("FAIL the verifying key's SRS has the development secret") and "chain 8453" in line
+               for line in report.lines), report.lines
 
 
 def test_check_deployed__another_circuits_verifier_fails(iris, digits, deployer):

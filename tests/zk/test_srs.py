@@ -44,8 +44,9 @@ def test_dev_srs__file_name_says_insecure(tmp_path):
 
 
 def test_made_with_dev_srs__read_from_the_key_not_the_file_name(tmp_path):
-    """SECURITY: a verifier built with the development SRS is recognised from [τ]₂ in its key, so renaming the SRS
-    file (the manifest then says kind "user") hides nothing; a key from another SRS is not flagged."""
+    """SECURITY: a verifier whose SRS has the development secret is recognised from its key (−[τ]₂ = −τ_dev·g2), so
+    renaming the SRS file (the manifest then says kind "user") or moving it to another G2 base hides nothing; a key
+    from another SRS is not flagged, and its [τ]₂ is shown for comparison with a ceremony's."""
     import ezkl
 
     from apiary.zk import pipeline
@@ -54,10 +55,16 @@ def test_made_with_dev_srs__read_from_the_key_not_the_file_name(tmp_path):
 
     for committed in pipeline.VERIFIERS_DIR.glob("*/**/vk.bin"):
         assert srs.made_with_dev_srs(committed.read_bytes()), committed
-    renamed, foreign = tmp_path / "ceremony-k11.srs", tmp_path / "foreign-k11.srs"
-    renamed.write_bytes(srs.build_dev_srs(11))
+    from py_ecc.bn128 import G2, multiply
+
+    renamed, foreign, rebased = tmp_path / "ceremony-k11.srs", tmp_path / "foreign-k11.srs", tmp_path / "other-k11.srs"
+    dev_srs = srs.build_dev_srs(11)
+    renamed.write_bytes(dev_srs)
     ezkl.gen_srs(str(foreign), 11)
-    for name, path, dev in (("renamed", renamed, True), ("foreign", foreign, False)):
+    # The development secret over another G2 base (H = 2·G2, [τ]₂ = τ·H): other key bytes, the same forgeable τ.
+    base = multiply(G2, 2)
+    rebased.write_bytes(dev_srs[:-256] + srs._g2_bytes(base) + srs._g2_bytes(multiply(base, srs.dev_tau())))
+    for name, path, dev in (("renamed", renamed, True), ("foreign", foreign, False), ("rebased", rebased, True)):
         out = tmp_path / name
         apiary("zk", "build", "--dataset", "iris", "--arch", "logreg", "--samples", "8", "--srs", path, "--out-dir", out,
                cwd=tmp_path)
@@ -65,3 +72,4 @@ def test_made_with_dev_srs__read_from_the_key_not_the_file_name(tmp_path):
         assert circuit.manifest["srs"]["kind"] == "user"
         vk = circuit.path("vk.bin").read_bytes()
         assert srs.made_with_dev_srs(vk) is dev and srs.made_with_dev_srs(b"\x00" + vk) is dev  # as deployed: 0x00 ‖ vk
+        assert srs.tau_g2_hex(vk) == srs.tau_g2_hex(b"\x00" + vk) and srs.tau_g2_hex(vk).count("0x") == 4

@@ -90,7 +90,8 @@ def test_add_circuit__appends_and_persists(tmp_path, written, chain):
 
 def test_check_srs__development_srs_refused_where_value_is_held_noted_elsewhere(tmp_path):
     """SECURITY: the development SRS's secret is public, so its verifiers accept forged proofs. A deployment made
-    with the mainnet profile, or on chain id 1, refuses circuits built with it; test deployments print a note."""
+    with the mainnet profile, on a known mainnet, or (unless made with the local profile) on a chain that is not a
+    known testnet refuses circuits built with it; test deployments print a note."""
     from apiary.sdk.manifest import Manifest, ManifestError
     from apiary.zk import pipeline
 
@@ -100,11 +101,11 @@ def test_check_srs__development_srs_refused_where_value_is_held_noted_elsewhere(
     def deployment(profile, chain_id):
         return Manifest(tmp_path / "m.json", {"chain_id": chain_id, "params": {"profile": profile}})
 
-    for profile, chain_id in (("mainnet", 8453), ("local", 1), ("testnet", 1)):
-        with pytest.raises(ManifestError, match="development SRS.*forge.*--srs"):
+    for profile, chain_id in (("mainnet", 8453), ("local", 1), ("testnet", 1), ("testnet", 8453), ("testnet", 9_999)):
+        with pytest.raises(ManifestError, match="development secret.*forge.*--srs"):
             deployment(profile, chain_id).check_srs("iris-logreg-n8", dev)
         assert deployment(profile, chain_id).check_srs("mine", other) is None
-    for profile, chain_id in (("local", 1337), ("testnet", 11155111)):
+    for profile, chain_id in (("local", 1337), ("testnet", 11155111), ("local", 9_999)):
         assert "development SRS" in deployment(profile, chain_id).check_srs("iris-logreg-n8", dev)
         assert deployment(profile, chain_id).check_srs("mine", other) is None
     assert Manifest(tmp_path / "m.json", {"chain_id": 1}).holds_value  # a manifest without a profile on mainnet
