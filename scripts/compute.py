@@ -59,6 +59,8 @@ def _price_policy(client: sdk.ComputeClient, specs: tuple[str, ...]) -> tuple[di
             least = max(token.parse(amount.strip()), 1) if amount.strip() else 1
         except AmountError as exc:
             raise ApiaryCliError(f"--min-price {text!r}: {exc}") from None
+        if token.address in prices:
+            raise ApiaryCliError(f"--min-price {text!r}: {token.address} has a minimum already")
         prices[token.address] = least
         words.append(f"{token.symbol} jobs paying " + ("more than nothing" if least == 1 else f"at least {token.format(least)}"))
     return prices, "; ".join(words)

@@ -53,6 +53,7 @@ class ProviderAgent(Agent):
         self.state.setdefault("inputs", {})
         self.state.setdefault("queued", [])  # proof-mode jobs naming us, waiting for a batch proof
         self.state.setdefault("reserve", {})  # queued job → its collateral (locked on chain when its batch lands)
+        self.state.setdefault("waiting", [])  # open jobs whose collateral the free stake did not cover yet
         self.max_open = max_open
         self.batch = {model_id: self._batch_circuit(ic) for model_id, (ic, _net) in served.items()}
         self._uris: dict[int, str] = {}
@@ -60,6 +61,7 @@ class ProviderAgent(Agent):
         self._event_block = int(client.from_block)  # Challenged/AuditDrawn scanned up to here (memory: a restart rescans)
         self._quiet_until: dict[int, int] = {}  # job → end of its challenge window (memory)
         self._draw_after: dict[int, int] = {}  # job → the block after which its audit can be drawn (memory)
+        self._told_waiting: set[int] = set()  # waiting jobs already logged (memory)
 
     # ---------------------------------------------------------------- helpers
 
@@ -131,8 +133,10 @@ class ProviderAgent(Agent):
         least = self.prices.get(token.lower())
         if least is None:
             return f"it pays in {token}, a token this agent does not take (--min-price TOKEN=AMOUNT)"
-        if price < least:
-            return f"it pays {price} base units of {token}, under this agent's minimum of {least}"
+        fee_bps = int(j.terms.feeBps)
+        net = price - (price * fee_bps + 9_999) // 10_000  # what reaches the provider: the fee is rounded up
+        if net < least:
+            return f"it pays {net} base units of {token} after the protocol fee, under this agent's minimum of {least}"
         return None
 
     def _skip(self, job_id: int, why: str) -> None:
@@ -166,7 +170,13 @@ class ProviderAgent(Agent):
         # Queued named jobs lock their collateral only when their batch is sent: count it as taken already.
         free = int(c.freeStake(self.account.address)) - self._reserved()
         if free < int(j.collateral):
-            return self._skip(job_id, f"collateral {int(j.collateral)} exceeds the free stake")
+            # not skipped for good: stake freed by settled jobs (or staked later) may cover it before its deadline
+            if job_id not in self.state["waiting"]:
+                self.state["waiting"].append(job_id)
+            if job_id not in self._told_waiting:
+                self._told_waiting.add(job_id)
+                self.log(f"{self.name}: job #{job_id} waits: its collateral {int(j.collateral)} exceeds the free stake")
+            return
         if len(self.state["mine"]) >= self.max_open:
             self.state["next_job"] = job_id  # come back to it when a held job settles
             raise _Full()
@@ -214,6 +224,17 @@ class ProviderAgent(Agent):
                 self._drop(job_id)
                 return self._skip(job_id, f"could not accept it ({exc})")
         self._submit(job_id, ic, net, x, proof)
+
+    def _reconsider(self, job_id: int) -> None:
+        """A job that waited for free stake, considered again: taken, still waiting, or gone (taken by another
+        provider, too close to its deadline)."""
+        self.state["waiting"].remove(job_id)
+        try:
+            self._consider(job_id)
+        except Exception:
+            if job_id not in self.state["waiting"]:
+                self.state["waiting"].append(job_id)
+            raise
 
     def _reserved(self) -> int:
         return sum(int(v) for v in self.state["reserve"].values())
@@ -399,9 +420,13 @@ class ProviderAgent(Agent):
                     self._draw_after.pop(j, None)
                     if job.audited:
                         self._quiet_until.pop(j, None)  # audited: prove on the next tick
-        # Then new jobs, up to max_open held at once.
+        # Then new jobs, up to max_open held at once: first those that waited for free stake, then the next ones.
         total = int(c.totalJobs())
         try:
+            for job_id in list(self.state["waiting"]):
+                if self.stopping or len(self.state["mine"]) >= self.max_open:
+                    break
+                self.attempt(f"waiting:{job_id}", f"job #{job_id}", lambda job_id=job_id: self._reconsider(job_id))
             while int(self.state["next_job"]) <= total and not self.stopping:
                 job_id = int(self.state["next_job"])
                 self._consider(job_id)
@@ -415,5 +440,5 @@ class ProviderAgent(Agent):
     def status(self) -> dict:
         submitted = sorted(int(k.split(":")[1]) for k in self.state["seen"] if k.startswith("submit:"))
         return {"next_job": self.state["next_job"], "holding": self.state["mine"], "submitted": submitted,
-                "skipped": self.state["skipped"], "queued": self.state["queued"],
+                "skipped": self.state["skipped"], "queued": self.state["queued"], "waiting": self.state["waiting"],
                 "prove_seconds": round(float(self.state["prove_seconds"]), 2)}

@@ -483,44 +483,62 @@ def check_shared_commitment(ic: InferenceCircuit, model, srs_path: Path | None =
     return registered
 
 
-MAX_INPUT_BYTES = 16 << 20  # one input of a few thousand numbers is kilobytes; this bounds what a job can make us read
+def input_limit(ic: InferenceCircuit) -> int:
+    """The most bytes an input file of this circuit may have: 256 per feature (a number, or a header name) and
+    64 KiB over. One input is kilobytes; the bound keeps what a job can make an agent read and parse small."""
+    return (64 << 10) + 256 * ic.spec.num_features
 
 
-def _check_input_file(path: Path) -> None:
-    """A job's URI is the requester's choice and a provider's agent reads it: only a regular file of at most
-    MAX_INPUT_BYTES, so a URI naming a device, a FIFO or a huge file on the provider's machine cannot block the
-    agent or fill its memory."""
+def _read_input_bytes(path: Path, limit: int) -> bytes:
+    """A job's URI is the requester's choice, and providers' agents and watchdogs read it: the file is opened once
+    without blocking, checked on the open descriptor (a regular, non-empty file of at most `limit` bytes: no
+    device, FIFO, directory or procfs file, and no swap between the check and the read) and read from it."""
     import stat
 
     try:
-        info = path.stat()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise DataError(f"input file {path} does not exist") from None
     except OSError as exc:
+        raise DataError(f"input file {path} cannot be opened ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"{path} is not a regular file")
+        if info.st_size == 0:
+            raise DataError(f"{path} is empty")
+        if info.st_size > limit:
+            raise DataError(f"{path} is {info.st_size:,} bytes, more than one input of this circuit can be ({limit:,})")
+        data = b""
+        while len(data) <= limit and (chunk := os.read(fd, limit + 1 - len(data))):
+            data += chunk
+    except OSError as exc:
         raise DataError(f"input file {path} cannot be read ({exc.strerror})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise DataError(f"{path} is not a regular file")
-    if info.st_size > MAX_INPUT_BYTES:
-        raise DataError(f"{path} is {info.st_size:,} bytes, more than one input can be ({MAX_INPUT_BYTES:,})")
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise DataError(f"{path} grew past {limit:,} bytes while it was read")
+    return data
 
 
 def read_input(ic: InferenceCircuit, path: Path) -> np.ndarray:
     """One raw input from a file — .npy, .json (a list of numbers) or .csv (the first row of numbers; a header
     is skipped) — encoded at the circuit's input scale and checked against its bound (1 × features)."""
+    import io
+
     from .tasks import encode_features
 
     path = Path(path)
-    _check_input_file(path)
+    if path.suffix not in (".npy", ".json", ".csv"):
+        raise DataError(f"{path}: an input is a .npy, .json or .csv file")
+    data = _read_input_bytes(path, input_limit(ic))
     try:
         if path.suffix == ".npy":
-            raw = np.load(path, allow_pickle=False, mmap_mode="r")
-            if raw.size > 1_000_000:
-                raise DataError(f"{path} holds {raw.size:,} values: one input, please")
-            raw = np.asarray(raw, dtype=np.float64)
+            raw = np.asarray(np.load(io.BytesIO(data), allow_pickle=False), dtype=np.float64)
         elif path.suffix == ".json":
-            raw = np.asarray(json.loads(path.read_text()), dtype=np.float64)
-        elif path.suffix == ".csv":
-            rows = [line for line in path.read_text().splitlines() if line.strip()]
+            raw = np.asarray(json.loads(data), dtype=np.float64)
+        else:
+            rows = [line for line in data.decode().splitlines() if line.strip()]
             values = None
             for line in rows[:2]:
                 try:
@@ -531,12 +549,8 @@ def read_input(ic: InferenceCircuit, path: Path) -> np.ndarray:
             if values is None:
                 raise DataError(f"{path} has no row of numbers in its first two lines")
             raw = np.asarray(values, dtype=np.float64)
-        else:
-            raise DataError(f"{path}: an input is a .npy, .json or .csv file")
-    except FileNotFoundError:
-        raise DataError(f"input file {path} does not exist") from None
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"{path} is not one numeric input ({exc})") from None
+    except (ValueError, TypeError, RecursionError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path} is not one numeric input ({type(exc).__name__}: {str(exc)[:120]})") from None
     if raw.size != ic.spec.num_features:
         raise DataError(f"{path} holds {raw.size} values; circuit {ic.spec.circuit_id} takes {ic.spec.num_features}")
     if not np.all(np.isfinite(raw)):

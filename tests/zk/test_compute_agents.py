@@ -150,15 +150,31 @@ def test_agent__price_policy__jobs_paid_in_other_tokens_or_below_the_minimum_are
         return sdk.post_job(client, alice, ic, model_id, x, token=token, price=price, collateral="20", hours=1,
                             mode="optimistic", provider=providers[0].address)
 
-    in_junk, too_cheap, paid = post(junk.address, "500"), post("ApiaryToken", "0.5"), post("ApiaryToken", "1")
+    # the minimum is what reaches the provider: 1 token less the 1% fee is under it, 1.02 tokens is not
+    in_junk, too_cheap, after_fee, paid = (post(junk.address, "500"), post("ApiaryToken", "0.5"),
+                                           post("ApiaryToken", "1"), post("ApiaryToken", "1.02"))
     nonce = providers[0].nonce
     step(agent, 1)
-    assert [sdk.STATUS[int(c.job(j).status)] for j in (in_junk, too_cheap, paid)] == ["open", "open", "submitted"]
+    assert [sdk.STATUS[int(c.job(j).status)] for j in (in_junk, too_cheap, after_fee, paid)] == \
+        ["open", "open", "open", "submitted"]
     assert providers[0].nonce == nonce + 1  # one transaction: accept-and-post of the paying job
     assert any(f"skipping job #{in_junk}: it pays in {junk.address}, a token this agent does not take" in line
                for line in lines), lines
-    assert any(f"skipping job #{too_cheap}: it pays {ONE // 2} base units" in line for line in lines), lines
-    assert agent.status()["skipped"] == [in_junk, too_cheap]
+    assert any(f"skipping job #{too_cheap}: it pays {ONE // 2 - ONE // 200} base units" in line for line in lines)
+    assert any(f"skipping job #{after_fee}: it pays {ONE - ONE // 100} base units" in line for line in lines), lines
+    assert agent.status()["skipped"] == [in_junk, too_cheap, after_fee]
+
+    # a job whose collateral the free stake does not cover waits (not skipped for good) and is taken once it fits
+    free = int(c.freeStake(providers[0].address))
+    big = sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral=str(free // ONE + 1),
+                       hours=1, mode="optimistic", provider=providers[0].address)
+    step(agent, 2)
+    assert sdk.STATUS[int(c.job(big).status)] == "open" and agent.status()["waiting"] == [big]
+    assert sum(f"job #{big} waits" in line for line in lines) == 1  # told once
+    core.token.approve(c, 2**256 - 1, sender=providers[0])
+    c.stake(ONE, sender=providers[0])
+    step(agent, 1)
+    assert sdk.STATUS[int(c.job(big).status)] == "submitted" and agent.status()["waiting"] == []
 
 
 def test_agents__requester_tricks__provider_keeps_its_input_skips_unprovable_watchdog_never_challenges_blind(

@@ -73,3 +73,20 @@ def test_provider_agent__bad_min_price_is_one_line_before_anything_runs(cli_stac
                                                               "--min-price", spec, "--network", "ethereum:local:test",
                                                               "--account", "TEST::7", "--max-ticks", "0"])
     assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_provider_agent__default_price_policy_is_the_apiary_token_paying_more_than_nothing(cli_stack):
+    from apiary import paths
+    from apiary.sdk import compute as sdk
+    from apiary.sdk.errors import ApiaryCliError
+    from apiary.sdk.manifest import load_manifest
+
+    core, _market = cli_stack
+    client = sdk.ComputeClient.from_manifest(load_manifest("ethereum", "local", "test", int(core.token.chain_manager.chain_id),
+                                                           directory=paths.DEPLOYMENTS_DIR))
+    prices, words = COMPUTE._price_policy(client, ())
+    assert prices == {core.token.address: 1} and words.endswith("jobs paying more than nothing")
+    prices, words = COMPUTE._price_policy(client, ("ApiaryToken=2.5",))
+    assert prices == {core.token.address: 25 * 10**17} and words.endswith("jobs paying at least 2.5 APY")
+    with pytest.raises(ApiaryCliError, match="has a minimum already"):
+        COMPUTE._price_policy(client, (f"{core.token.address}=2.5", "ApiaryToken=3"))

@@ -103,20 +103,39 @@ def test_read_input__bad_files__one_clear_error(iris_ic, tmp_path, name, body, m
 
 
 def test_read_input__a_job_uri_cannot_block_or_flood_the_reader(iris_ic, tmp_path):
-    """SECURITY: a provider's agent reads the file a job's URI names. A FIFO (a read would block forever), a device
-    (/dev/zero never ends), a directory and a huge file are refused before anything is read."""
+    """SECURITY: providers' agents read the file a job's URI names. A FIFO (a blocking read would wait forever), a
+    device (/dev/zero never ends), a directory, an empty (procfs-like) file and a file larger than one input can be
+    are refused before anything is parsed; whatever happens, the read returns (a hang fails the test, not CI)."""
     import os
+    import threading
 
     os.mkfifo(tmp_path / "fifo.csv")
     (tmp_path / "zero.csv").symlink_to("/dev/zero")
     (tmp_path / "dir.csv").mkdir()
+    (tmp_path / "empty.csv").write_text("")
     with open(tmp_path / "huge.csv", "wb") as f:
-        f.truncate(inference.MAX_INPUT_BYTES + 1)  # sparse: no disk used
-    for name in ("fifo.csv", "zero.csv", "dir.csv"):
-        with pytest.raises(DataError, match="not a regular file"):
-            inference.read_input(iris_ic, tmp_path / name)
-    with pytest.raises(DataError, match="more than one input can be"):
-        inference.read_input(iris_ic, tmp_path / "huge.csv")
+        f.truncate(inference.input_limit(iris_ic) + 1)  # sparse: no disk used
+    (tmp_path / "nested.json").write_text("[" * 30_000 + "]" * 30_000)  # within the size bound, too deep to parse
+    (tmp_path / "pickle.npy").write_bytes(__import__("pickle").dumps([1, 2, 3, 4]))
+    cases = [("fifo.csv", "not a regular file"), ("zero.csv", "not a regular file"), ("dir.csv", "not a regular file"),
+             ("empty.csv", "is empty"), ("huge.csv", "more than one input of this circuit can be"),
+             ("nested.json", "not one numeric input"), ("pickle.npy", "not one numeric input")]
+    outcome: dict = {}
+
+    def read_all():
+        for name, _ in cases:
+            try:
+                inference.read_input(iris_ic, tmp_path / name)
+                outcome[name] = "read"
+            except DataError as exc:
+                outcome[name] = str(exc)
+
+    reader = threading.Thread(target=read_all, daemon=True)
+    reader.start()
+    reader.join(timeout=60)
+    assert not reader.is_alive(), f"the reader blocked after {sorted(outcome)}"
+    for name, message in cases:
+        assert message in outcome[name], (name, outcome[name])
 
 
 def test_cli_infer__commitment_outputs_and_proof(iris_ic, tmp_path):
