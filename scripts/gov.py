@@ -21,6 +21,7 @@ from ape.cli import account_option
 from apiary import paths
 from apiary.deploy import governance as gov
 from apiary.sdk.cli import ConnectedCommand, proposal_option
+from apiary.sdk.errors import ApiaryCliError
 from apiary.sdk.manifest import Manifest, load_manifest
 
 
@@ -41,6 +42,31 @@ def _proposal(manifest: Manifest, governor, proposal_id: int) -> gov.Proposal:
     return proposal
 
 
+def _forgeable_registrations(manifest: Manifest, proposal: gov.Proposal) -> list[str]:
+    """One line per action that registers a verifier whose SRS has the development secret (read on chain)."""
+    from ape import chain
+
+    from apiary.zk.deployed import key_data
+    from apiary.zk.srs import made_with_dev_srs
+
+    registry = manifest.addresses.get("VerifierRegistry")
+    found = []
+    for action in proposal.actions:
+        if registry is None or str(action.target).lower() != registry.lower():
+            continue
+        try:
+            method, args = manifest.contract("VerifierRegistry").decode_input(action.calldata)
+        except Exception:  # noqa: BLE001 - not a call the registry's ABI knows: nothing to check
+            continue
+        if method.split("(")[0] != "register":
+            continue
+        name, verifier = list(args.values())[:2]
+        if made_with_dev_srs(key_data(chain.provider.web3, str(verifier))):
+            found.append(f"it registers circuit {name} with verifier {verifier}, whose SRS has the development "
+                         "secret: anyone could forge the proofs it accepts")
+    return found
+
+
 @click.group()
 def cli():
     """Governor + timelock: propose, show, vote, queue, execute; advance a dev node."""
@@ -55,6 +81,8 @@ def show(ecosystem, network, provider, proposal_id):
     proposal = _proposal(manifest, governor, proposal_id)
     names = {address: name for name, address in manifest.addresses.items()}
     click.echo(gov.proposal_report(governor, proposal_id, proposal, names))
+    for line in _forgeable_registrations(manifest, proposal):
+        click.echo(f"WARNING: {line}", err=True)
 
 
 @cli.command(cls=ConnectedCommand)
@@ -66,6 +94,11 @@ def vote(ecosystem, network, provider, account, proposal_id, support, reason):
     """Vote on an active proposal with the account's votes at the proposal snapshot."""
     manifest = _manifest(ecosystem, network, provider)
     governor = manifest.contract("ApiaryGovernor")
+    forgeable = _forgeable_registrations(manifest, _proposal(manifest, governor, proposal_id)) if support == "for" else []
+    if forgeable and manifest.holds_value:
+        raise ApiaryCliError(f"not voting for proposal {proposal_id}: {forgeable[0]} (vote --support against)")
+    for line in forgeable:
+        click.echo(f"note: {line}; fine on a test deployment", err=True)
     gov.vote(governor, proposal_id, support, account, reason)
     from apiary.sdk.amounts import Token
 

@@ -97,3 +97,26 @@ def test_test_deployment__development_srs_circuit_deployed_with_a_note(cli_stack
     assert "development SRS" in result.stderr and "deployed at" in result.stdout
     address = result.stdout.split("deployed at ")[1].split()[0]
     assert ape.chain.provider.get_code(address)
+
+
+def test_governance__a_registration_of_a_dev_srs_verifier_is_flagged_and_not_voted_for_where_value_is_held(
+        cli_stack, accounts, whale):
+    from apiary.sdk.devnode import advance
+
+    gov_script = load_script("gov")
+    deployed = _run(MARKET, "deploy-verifier", "--circuit", "iris-logreg-n8")
+    assert deployed.exit_code == 0, deployed.stderr
+    voter = [a.address for a in accounts].index(whale.address)
+    proposed = _run(MARKET, "propose-circuit", "--circuit", "iris-logreg-n8", "--quiet", account_index=voter)
+    assert proposed.exit_code == 0, (proposed.stdout, proposed.stderr)
+    proposal = proposed.stdout.strip().splitlines()[-1]
+    advance(blocks=2)
+    _set_profile("mainnet")  # as if the proposal had been made on a deployment that holds value
+    shown = CliRunner(mix_stderr=False).invoke(gov_script.cli, ["show", "--proposal", proposal,
+                                                                "--network", "ethereum:local:test"])
+    assert shown.exit_code == 0 and "WARNING: it registers circuit iris-logreg-n8" in shown.stderr, shown.stderr
+    nonce = whale.nonce
+    refused = _run(gov_script, "vote", "--proposal", proposal, "--support", "for", account_index=voter)
+    assert refused.exit_code == 1 and "not voting for proposal" in refused.stderr and whale.nonce == nonce
+    against = _run(gov_script, "vote", "--proposal", proposal, "--support", "against", account_index=voter)
+    assert against.exit_code == 0, against.stderr
