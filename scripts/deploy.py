@@ -19,7 +19,9 @@ from apiary.deploy.config import PROFILES, DeployConfig
 from apiary.deploy.deploy import deploy_core
 from apiary.deploy.market import deploy_market
 from apiary.sdk.cli import ConnectedCommand
+from apiary.sdk.errors import ApiaryCliError
 from apiary.sdk.manifest import check_can_write, write_manifest
+from apiary.zk.srs import VALUE_CHAIN_IDS
 
 
 def parse_holder(value: str) -> tuple[str, int]:
@@ -40,9 +42,12 @@ def parse_holder(value: str) -> tuple[str, int]:
               help="Receives part of the non-treasury genesis supply (repeatable). Default: the deployer.")
 @click.option("--treasury-share", type=click.IntRange(0, 10_000), default=6_000, show_default=True,
               help="Basis points of the genesis supply kept by the timelock treasury.")
+@click.option("--test-chain", is_flag=True,
+              help="Declare that this chain's tokens are worth nothing (a private or unlisted testnet): circuits built "
+                   "with the development SRS may then be used. Never on a chain that holds value.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation before broadcasting.")
 @click.option("--force", is_flag=True, help="Replace the manifest of a deployment that is still live on the node.")
-def cli(ecosystem, network, provider, account, profile, holders, treasury_share, yes, force):
+def cli(ecosystem, network, provider, account, profile, holders, treasury_share, test_chain, yes, force):
     base = PROFILES[profile]
     parsed = tuple(parse_holder(h) for h in holders) or ((account.address, 1),)
     config = DeployConfig(governance=base.governance, fees=base.fees, market=base.market,
@@ -51,6 +56,9 @@ def cli(ecosystem, network, provider, account, profile, holders, treasury_share,
     chain_id = networks.provider.chain_id
     check_can_write(*names, chain_id, force=force)  # refuse before spending gas, not after
 
+    if test_chain and (profile == "mainnet" or chain_id in VALUE_CHAIN_IDS):
+        raise ApiaryCliError(f"--test-chain: chain {chain_id} with the {profile} profile holds value; it is not a "
+                             "test chain")
     target = ":".join(names)
     click.echo(f"Deploying Apiary to {target} (chain id {chain_id}) from {account.address} ({profile} profile)")
     click.echo(f"  governance: {config.governance}")
@@ -67,6 +75,7 @@ def cli(ecosystem, network, provider, account, profile, holders, treasury_share,
     contracts = {**core.contracts(), **market.contracts()}
     blocks = [chain.get_receipt(c.txn_hash).block_number for c in contracts.values() if c.txn_hash]
     manifest = write_manifest(*names, chain_id, account.address, min(blocks, default=first_block), contracts,
-                              {"profile": profile, **config.as_dict()}, force=force)
+                              {"profile": profile, **config.as_dict(), **({"test_chain": True} if test_chain else {})},
+                              force=force)
     click.secho(f"deployed; no EOA holds an admin role; manifest written to {manifest.path} "
                 f"(deployment {manifest.deployment_key})", fg="green")

@@ -47,7 +47,7 @@ def _forgeable_registrations(manifest: Manifest, proposal: gov.Proposal) -> list
     from ape import chain
 
     from apiary.zk.deployed import key_data
-    from apiary.zk.srs import made_with_dev_srs
+    from apiary.zk.srs import key_g2, made_with_dev_srs
 
     registry = manifest.addresses.get("VerifierRegistry")
     found = []
@@ -61,9 +61,13 @@ def _forgeable_registrations(manifest: Manifest, proposal: gov.Proposal) -> list
         if method.split("(")[0] != "register":
             continue
         name, verifier = list(args.values())[:2]
-        if made_with_dev_srs(key_data(chain.provider.web3, str(verifier))):
+        data = key_data(chain.provider.web3, str(verifier))
+        if made_with_dev_srs(data):
             found.append(f"it registers circuit {name} with verifier {verifier}, whose SRS has the development "
                          "secret: anyone could forge the proofs it accepts")
+        elif key_g2(data) is None and manifest.holds_value:
+            found.append(f"it registers circuit {name} with verifier {verifier}, whose verifying key cannot be read "
+                         "(no contract there yet, or not an ezkl verifier): nothing shows its proofs cannot be forged")
     return found
 
 

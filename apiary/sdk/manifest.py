@@ -113,30 +113,34 @@ class Manifest:
     @property
     def holds_value(self) -> bool:
         """Whether this deployment's tokens and bounties may be worth something: made with the mainnet profile, on
-        a known mainnet, or on a chain that is not a known local node or testnet (unless made with the local
-        profile: a private development chain)."""
+        a known mainnet, or on a chain that is neither a known local node or testnet nor declared a test chain at
+        deployment (`ape run deploy --test-chain`)."""
         from ..zk.srs import TEST_CHAIN_IDS, VALUE_CHAIN_IDS
 
-        profile = self.params.get("profile")
-        return (profile == "mainnet" or self.chain_id in VALUE_CHAIN_IDS
-                or (self.chain_id not in TEST_CHAIN_IDS and profile != "local"))
+        if self.params.get("profile") == "mainnet" or self.chain_id in VALUE_CHAIN_IDS:
+            return True
+        return self.chain_id not in TEST_CHAIN_IDS and not self.params.get("test_chain")
 
-    def check_srs(self, circuit_id: str, vk_data: bytes) -> str | None:
+    def check_srs(self, circuit_id: str, vk_data: bytes, *, where: str = "") -> str | None:
         """Refuse a verifier whose SRS has the development secret (`vk_data`: the key it verifies with, on chain
         where it is deployed: `apiary.zk.deployed.key_data`) on a deployment that holds value: the secret is
-        public, so anyone can forge proofs that pass it and take every bounty or payment it guards. Elsewhere
-        (local chains, testnets) returns a one-line note to print."""
-        from ..zk.srs import made_with_dev_srs
+        public, so anyone can forge proofs that pass it and take every bounty or payment it guards. Where value is
+        held, a verifier whose key cannot be read (no code, another layout) is refused too. Elsewhere (local
+        chains, testnets) returns a one-line note to print."""
+        from ..zk.srs import key_g2, made_with_dev_srs
 
-        if not made_with_dev_srs(vk_data):
-            return None
-        if self.holds_value:
-            raise ManifestError(f"{circuit_id}: its verifier's SRS has the development secret, which is public: "
-                                f"anyone could forge its proofs on this deployment (chain id {self.chain_id}, "
+        dev = made_with_dev_srs(vk_data)
+        if self.holds_value and (dev or key_g2(vk_data) is None):
+            why = ("its verifier's SRS has the development secret, which is public: anyone could forge its proofs"
+                   if dev else f"the verifying key of {where or 'its verifier'} cannot be read (no contract there, or "
+                   "not an ezkl verifier): nothing shows that its proofs cannot be forged")
+            raise ManifestError(f"{circuit_id}: {why}, on a deployment that holds value (chain id {self.chain_id}, "
                                 f"{self.params.get('profile', 'no')} profile). Use a circuit built with a ceremony "
-                                "SRS (--srs FILE)")
-        return (f"note: {circuit_id} uses the development SRS (its secret is public, proofs can be forged): fine "
-                f"for a test deployment, refused where value is held")
+                                "SRS (--srs FILE); on a chain whose tokens are worth nothing, deploy with --test-chain")
+        if dev:
+            return (f"note: {circuit_id} uses the development SRS (its secret is public, proofs can be forged): fine "
+                    f"for a test deployment, refused where value is held")
+        return None
 
     def check_verifiers_srs(self, circuit_id: str, verifiers: list[str], local_vk: bytes | None = None) -> str | None:
         """check_srs on what the deployed `verifiers` verify with (their keys, read on chain: a registry entry can
@@ -145,7 +149,8 @@ class Manifest:
 
         from ..zk.deployed import key_data
 
-        notes = {self.check_srs(circuit_id, key_data(chain.provider.web3, v)) for v in verifiers if v and int(v, 16)}
+        notes = {self.check_srs(circuit_id, key_data(chain.provider.web3, v), where=f"verifier {v}")
+                 for v in verifiers if v and int(v, 16)}
         if local_vk is not None:
             notes.add(self.check_srs(circuit_id, local_vk))
         return next((n for n in notes if n), None)

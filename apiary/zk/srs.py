@@ -50,7 +50,9 @@ TEST_CHAIN_IDS = frozenset({
     1337, 31337,  # local nodes (ape's test chain, anvil)
     5, 17000, 11155111, 560048,  # Ethereum Goerli, Holesky, Sepolia, Hoodi
     84532, 421614, 11155420, 80002, 59141, 534351,  # Base, Arbitrum, OP, Polygon Amoy, Linea, Scroll testnets
+    43113, 97, 10200, 300, 2442,  # Avalanche Fuji, BNB testnet, Gnosis Chiado, zkSync Sepolia, Polygon zkEVM Cardona
 })
+LOCAL_CHAIN_IDS = frozenset({1337, 31337})
 
 # Mainnets, whatever profile a deployment on them was made with.
 VALUE_CHAIN_IDS = frozenset({1, 10, 56, 100, 137, 324, 8453, 42161, 43114, 59144, 534352})
@@ -92,18 +94,28 @@ def key_g2(vk_data: bytes) -> tuple | None:
     return None
 
 
+@functools.cache
+def _neg_dev_s_g2():
+    from py_ecc.bn128 import G2, multiply
+
+    return multiply(G2, R - dev_tau())
+
+
+@functools.lru_cache(maxsize=64)
 def made_with_dev_srs(vk_data: bytes) -> bool:
     """Whether a verifying key's SRS has the development secret τ, so that anyone can forge proofs it accepts.
     Read from the key, not from a file name: its −[τ]₂ is −τ_dev·g2 whatever g2 the SRS chose. (A secret someone
     else knows cannot be seen in a key: compare [τ]₂, `apiary zk check-deployed`, with a ceremony's published one.)
-    Bytes that are not a key in ezkl's layout (a verifier with the key in its code) are searched for the
-    coordinates of ±τ_dev·G2."""
-    from py_ecc.bn128 import multiply
+    The bytes are also searched for the coordinates of ±τ_dev·G2 (a verifier with its key in its code, or a key
+    in another layout)."""
+    from py_ecc.bn128 import G2, multiply
 
     pair = key_g2(vk_data)
     if pair is not None:
         g2, neg_s_g2 = pair
-        return multiply(g2, R - dev_tau()) == neg_s_g2
+        expected = _neg_dev_s_g2() if g2 == G2 else multiply(g2, R - dev_tau())
+        if expected == neg_s_g2:
+            return True
     words = _dev_secret_words()
     return any(vk_data[i:i + 32] in words for i in range(len(vk_data) - 31))
 

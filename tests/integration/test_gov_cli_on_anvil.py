@@ -73,9 +73,13 @@ def _one_line_error(result: subprocess.CompletedProcess) -> str:
 @pytest.mark.anvil
 def test_gov_cli__fee_proposal_round_trip__failures_send_nothing(node, tmp_path):
     process, url = node
-    _ok(_ape(url, tmp_path, "deploy", "--profile", "local", "--yes"))
+    refused = _one_line_error(_ape(url, tmp_path, "deploy", "--profile", "mainnet", "--test-chain", "--yes"))
+    assert "holds value; it is not a test chain" in refused  # nothing deployed, no manifest
+    assert not (tmp_path / "deployments" / "ethereum-local-node.json").exists()
+    _ok(_ape(url, tmp_path, "deploy", "--profile", "local", "--test-chain", "--yes"))
     manifest = json.loads((tmp_path / "deployments" / "ethereum-local-node.json").read_text())
     assert manifest["chain_id"] == 1337 and manifest["contracts"]["FeeVault"]["abi"]
+    assert manifest["params"]["test_chain"] is True
 
     redeploy = _one_line_error(_ape(url, tmp_path, "deploy", "--profile", "local", "--yes"))
     assert "pass --force" in redeploy

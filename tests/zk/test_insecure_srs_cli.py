@@ -37,11 +37,11 @@ def _set_profile(profile: str) -> None:
     path.write_text(json.dumps(data))
 
 
-def _refused(script, *args, accounts):
+def _refused(script, *args, accounts, why="development secret"):
     nonce = accounts[0].nonce
     result = _run(script, *args)
     assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
-    assert "development secret" in result.stderr and "--srs" in result.stderr and "Traceback" not in result.stderr
+    assert why in result.stderr and "--srs" in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert accounts[0].nonce == nonce  # nothing sent
     return result
 
@@ -68,6 +68,10 @@ def test_mainnet__every_command_that_puts_value_behind_a_dev_srs_verifier_is_ref
     _refused(MARKET, "create", "--circuit", "iris-logreg-n8", "--token", "ApiaryToken", "--reward", "1",
              "--threshold", "1", accounts=accounts)
     _refused(COMPUTE, "propose-inference", "--circuit", "iris-logreg-n8", "--slots", "4", accounts=accounts)
+    # fail closed: a verifier address whose key cannot be read (here: no code yet, as a CREATE2 address before its
+    # deployment) is not trusted where value is held
+    _refused(COMPUTE, "propose-inference", "--circuit", "iris-logreg-n8", "--slots", "4", "--verifier",
+             accounts[5].address, accounts=accounts, why="cannot be read")
     _refused(COMPUTE, "post", "--model-id", str(model_id), "--input", str(x), "--price", "1", "--collateral", "20",
              accounts=accounts)
 

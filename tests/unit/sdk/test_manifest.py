@@ -96,16 +96,30 @@ def test_check_srs__development_srs_refused_where_value_is_held_noted_elsewhere(
     from apiary.zk import pipeline
 
     dev = (pipeline.VERIFIERS_DIR / "iris-logreg-n8" / "vk.bin").read_bytes()
-    other = bytes(len(dev))  # a key without the development [τ]₂
 
-    def deployment(profile, chain_id):
-        return Manifest(tmp_path / "m.json", {"chain_id": chain_id, "params": {"profile": profile}})
+    from py_ecc.bn128 import G2, multiply
 
-    for profile, chain_id in (("mainnet", 8453), ("local", 1), ("testnet", 1), ("testnet", 8453), ("testnet", 9_999)):
-        with pytest.raises(ManifestError, match="development secret.*forge.*--srs"):
+    from apiary.zk import srs
+
+    point = multiply(G2, 12345)
+    other = dev[:544] + b"".join(int(v).to_bytes(32, "big") for c in point for v in reversed(c.coeffs)) + dev[672:]
+    assert srs.key_g2(other) is not None and not srs.made_with_dev_srs(other)
+
+    def deployment(profile, chain_id, **extra):
+        return Manifest(tmp_path / "m.json", {"chain_id": chain_id, "params": {"profile": profile, **extra}})
+
+    for profile, chain_id in (("mainnet", 8453), ("local", 1), ("testnet", 1), ("testnet", 8453), ("testnet", 9_999),
+                              ("local", 9_999), ("mainnet", 11155111)):
+        with pytest.raises(ManifestError, match="development secret.*forge.*--srs.*--test-chain"):
             deployment(profile, chain_id).check_srs("iris-logreg-n8", dev)
+        with pytest.raises(ManifestError, match="cannot be read"):  # fail closed: no key, no trust
+            deployment(profile, chain_id).check_srs("mine", b"", where="verifier 0xabc")
         assert deployment(profile, chain_id).check_srs("mine", other) is None
-    for profile, chain_id in (("local", 1337), ("testnet", 11155111), ("local", 9_999)):
-        assert "development SRS" in deployment(profile, chain_id).check_srs("iris-logreg-n8", dev)
-        assert deployment(profile, chain_id).check_srs("mine", other) is None
+    with pytest.raises(ManifestError, match="development secret"):
+        deployment("testnet", 1, test_chain=True).check_srs("iris-logreg-n8", dev)  # a mainnet is never a test chain
+    for profile, chain_id, extra in (("local", 1337, {}), ("testnet", 11155111, {}), ("testnet", 43113, {}),
+                                     ("testnet", 9_999, {"test_chain": True})):
+        assert "development SRS" in deployment(profile, chain_id, **extra).check_srs("iris-logreg-n8", dev)
+        assert deployment(profile, chain_id, **extra).check_srs("mine", other) is None
+        assert deployment(profile, chain_id, **extra).check_srs("mine", b"") is None
     assert Manifest(tmp_path / "m.json", {"chain_id": 1}).holds_value  # a manifest without a profile on mainnet
