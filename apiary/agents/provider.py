@@ -29,6 +29,9 @@ from ..sdk.tx import send
 from .base import Agent
 
 
+MAX_WAITING_PER_OPEN = 2  # jobs waiting for free stake, at most this many times max_open
+
+
 class _Full(Exception):
     """The agent holds max_open jobs: new ones wait."""
 
@@ -53,7 +56,9 @@ class ProviderAgent(Agent):
         self.state.setdefault("inputs", {})
         self.state.setdefault("queued", [])  # proof-mode jobs naming us, waiting for a batch proof
         self.state.setdefault("reserve", {})  # queued job → its collateral (locked on chain when its batch lands)
-        self.state.setdefault("waiting", [])  # open jobs whose collateral the free stake did not cover yet
+        # open jobs whose collateral the free stake did not cover yet: job → [collateral, deadline]
+        if not isinstance(self.state.setdefault("waiting", {}), dict):
+            self.state["waiting"] = {}
         self.max_open = max_open
         self.batch = {model_id: self._batch_circuit(ic) for model_id, (ic, _net) in served.items()}
         self._uris: dict[int, str] = {}
@@ -170,9 +175,16 @@ class ProviderAgent(Agent):
         # Queued named jobs lock their collateral only when their batch is sent: count it as taken already.
         free = int(c.freeStake(self.account.address)) - self._reserved()
         if free < int(j.collateral):
-            # not skipped for good: stake freed by settled jobs (or staked later) may cover it before its deadline
-            if job_id not in self.state["waiting"]:
-                self.state["waiting"].append(job_id)
+            # Not skipped for good: stake freed by settled jobs (or staked later) may cover it before its deadline.
+            # Unless it could never fit, or the list is full: anyone can post jobs asking for any collateral.
+            mine = c.providerOf(self.account.address)
+            if int(j.collateral) > int(mine.stake) - int(mine.unbonding):
+                return self._skip(job_id, f"its collateral {int(j.collateral)} exceeds the whole stake")
+            waiting = self.state["waiting"]
+            if str(job_id) not in waiting and len(waiting) >= MAX_WAITING_PER_OPEN * self.max_open:
+                return self._skip(job_id, f"its collateral {int(j.collateral)} exceeds the free stake and "
+                                          f"{len(waiting)} jobs wait already")
+            waiting[str(job_id)] = [int(j.collateral), int(j.deadline)]
             if job_id not in self._told_waiting:
                 self._told_waiting.add(job_id)
                 self.log(f"{self.name}: job #{job_id} waits: its collateral {int(j.collateral)} exceeds the free stake")
@@ -225,15 +237,29 @@ class ProviderAgent(Agent):
                 return self._skip(job_id, f"could not accept it ({exc})")
         self._submit(job_id, ic, net, x, proof)
 
+    def _take_waiting(self, now: int) -> None:
+        """Jobs that waited for free stake, oldest first: those past their margin leave the list; those whose
+        collateral now fits are considered again (one free-stake read per tick, no call for the others)."""
+        waiting = self.state["waiting"]
+        free = int(self.client.compute.freeStake(self.account.address)) - self._reserved()
+        for key, (collateral, deadline) in sorted(waiting.items(), key=lambda item: int(item[0])):
+            if self.stopping or len(self.state["mine"]) >= self.max_open:
+                return
+            if now + self.margin > deadline:
+                del waiting[key]
+                self._skip(int(key), "its deadline came while it waited for free stake")
+            elif collateral <= free:
+                self.attempt(f"waiting:{key}", f"job #{key}", lambda job_id=int(key): self._reconsider(job_id))
+                free = int(self.client.compute.freeStake(self.account.address)) - self._reserved()
+
     def _reconsider(self, job_id: int) -> None:
         """A job that waited for free stake, considered again: taken, still waiting, or gone (taken by another
         provider, too close to its deadline)."""
-        self.state["waiting"].remove(job_id)
+        entry = self.state["waiting"].pop(str(job_id))
         try:
             self._consider(job_id)
         except Exception:
-            if job_id not in self.state["waiting"]:
-                self.state["waiting"].append(job_id)
+            self.state["waiting"].setdefault(str(job_id), entry)
             raise
 
     def _reserved(self) -> int:
@@ -423,10 +449,7 @@ class ProviderAgent(Agent):
         # Then new jobs, up to max_open held at once: first those that waited for free stake, then the next ones.
         total = int(c.totalJobs())
         try:
-            for job_id in list(self.state["waiting"]):
-                if self.stopping or len(self.state["mine"]) >= self.max_open:
-                    break
-                self.attempt(f"waiting:{job_id}", f"job #{job_id}", lambda job_id=job_id: self._reconsider(job_id))
+            self._take_waiting(now)
             while int(self.state["next_job"]) <= total and not self.stopping:
                 job_id = int(self.state["next_job"])
                 self._consider(job_id)
@@ -440,5 +463,6 @@ class ProviderAgent(Agent):
     def status(self) -> dict:
         submitted = sorted(int(k.split(":")[1]) for k in self.state["seen"] if k.startswith("submit:"))
         return {"next_job": self.state["next_job"], "holding": self.state["mine"], "submitted": submitted,
-                "skipped": self.state["skipped"], "queued": self.state["queued"], "waiting": self.state["waiting"],
+                "skipped": self.state["skipped"], "queued": self.state["queued"],
+                "waiting": sorted(int(k) for k in self.state["waiting"]),
                 "prove_seconds": round(float(self.state["prove_seconds"]), 2)}

@@ -168,9 +168,13 @@ def test_agent__price_policy__jobs_paid_in_other_tokens_or_below_the_minimum_are
     free = int(c.freeStake(providers[0].address))
     big = sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral=str(free // ONE + 1),
                        hours=1, mode="optimistic", provider=providers[0].address)
+    stake = int(c.providerOf(providers[0].address).stake)
+    never = sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2",
+                         collateral=str(stake // ONE + 1), hours=1, mode="optimistic", provider=providers[0].address)
     step(agent, 2)
     assert sdk.STATUS[int(c.job(big).status)] == "open" and agent.status()["waiting"] == [big]
     assert sum(f"job #{big} waits" in line for line in lines) == 1  # told once
+    assert any(f"skipping job #{never}: its collateral" in line and "exceeds the whole stake" in line for line in lines)
     core.token.approve(c, 2**256 - 1, sender=providers[0])
     c.stake(ONE, sender=providers[0])
     step(agent, 1)
