@@ -495,7 +495,9 @@ def _read_input_bytes(path: Path, limit: int) -> bytes:
     device, FIFO, directory or procfs file, and no swap between the check and the read) and read from it."""
     import stat
 
-    try:
+    try:  # a device is not even opened (opening one can have effects); the descriptor is checked again below
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise DataError(f"{path} is not a regular file")
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise DataError(f"input file {path} does not exist") from None
@@ -521,6 +523,33 @@ def _read_input_bytes(path: Path, limit: int) -> bytes:
     return data
 
 
+def _npy_values(data: bytes, features: int, path: Path) -> np.ndarray:
+    """A .npy input: its header is read first, so a header that claims a huge shape allocates nothing."""
+    import io
+
+    buffer = io.BytesIO(data)
+    version = np.lib.format.read_magic(buffer)
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in readers:
+        raise DataError(f"{path} is a .npy file of format {version[0]}.{version[1]}; save it with numpy.save")
+    shape, _fortran, dtype = readers[version](buffer)
+    if dtype.hasobject or dtype.kind not in "biuf" or int(np.prod(shape, dtype=object)) != features:
+        raise DataError(f"{path} holds a {dtype} array of shape {shape}; one input is {features} numbers")
+    return np.asarray(np.load(io.BytesIO(data), allow_pickle=False), dtype=np.float64)
+
+
+def _json_numbers(value, path: Path):
+    """A .json input: numbers in (nested) lists; true/false, strings and objects are refused, not read as 1 or 0."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+            raise DataError(f"{path} holds {json.dumps(item)[:40]}: an input is a list of numbers")
+    return value
+
+
 def read_input(ic: InferenceCircuit, path: Path) -> np.ndarray:
     """One raw input from a file — .npy, .json (a list of numbers) or .csv (the first row of numbers; a header
     is skipped) — encoded at the circuit's input scale and checked against its bound (1 × features)."""
@@ -534,9 +563,9 @@ def read_input(ic: InferenceCircuit, path: Path) -> np.ndarray:
     data = _read_input_bytes(path, input_limit(ic))
     try:
         if path.suffix == ".npy":
-            raw = np.asarray(np.load(io.BytesIO(data), allow_pickle=False), dtype=np.float64)
+            raw = _npy_values(data, ic.spec.num_features, path)
         elif path.suffix == ".json":
-            raw = np.asarray(json.loads(data), dtype=np.float64)
+            raw = np.asarray(_json_numbers(json.loads(data), path), dtype=np.float64)
         else:
             rows = [line for line in data.decode().splitlines() if line.strip()]
             values = None
@@ -549,7 +578,7 @@ def read_input(ic: InferenceCircuit, path: Path) -> np.ndarray:
             if values is None:
                 raise DataError(f"{path} has no row of numbers in its first two lines")
             raw = np.asarray(values, dtype=np.float64)
-    except (ValueError, TypeError, RecursionError, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, RecursionError, OverflowError, MemoryError) as exc:
         raise DataError(f"{path} is not one numeric input ({type(exc).__name__}: {str(exc)[:120]})") from None
     if raw.size != ic.spec.num_features:
         raise DataError(f"{path} holds {raw.size} values; circuit {ic.spec.circuit_id} takes {ic.spec.num_features}")

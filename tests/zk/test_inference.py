@@ -117,9 +117,16 @@ def test_read_input__a_job_uri_cannot_block_or_flood_the_reader(iris_ic, tmp_pat
         f.truncate(inference.input_limit(iris_ic) + 1)  # sparse: no disk used
     (tmp_path / "nested.json").write_text("[" * 30_000 + "]" * 30_000)  # within the size bound, too deep to parse
     (tmp_path / "pickle.npy").write_bytes(__import__("pickle").dumps([1, 2, 3, 4]))
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (10000000000,), }"
+    (tmp_path / "claims_huge.npy").write_bytes(b"\x93NUMPY\x01\x00" + len(header + "\n").to_bytes(2, "little")
+                                               + (header + "\n").encode())
+    (tmp_path / "bools.json").write_text("[true, false, true, true]")
+    (tmp_path / "big_int.json").write_text("[" + "9" * 400 + ", 1, 2, 3]")
     cases = [("fifo.csv", "not a regular file"), ("zero.csv", "not a regular file"), ("dir.csv", "not a regular file"),
              ("empty.csv", "is empty"), ("huge.csv", "more than one input of this circuit can be"),
-             ("nested.json", "not one numeric input"), ("pickle.npy", "not one numeric input")]
+             ("nested.json", "not one numeric input"), ("pickle.npy", "not one numeric input"),
+             ("claims_huge.npy", "one input is 4 numbers"), ("bools.json", "an input is a list of numbers"),
+             ("big_int.json", "not one numeric input")]
     outcome: dict = {}
 
     def read_all():
