@@ -173,22 +173,9 @@ class ProviderAgent(Agent):
         if int(chain.pending_timestamp) + self.margin > int(j.deadline):
             return self._skip(job_id, "too close to its deadline")
         # Queued named jobs lock their collateral only when their batch is sent: count it as taken already.
-        free = int(c.freeStake(self.account.address)) - self._reserved()
+        free = self._free()
         if free < int(j.collateral):
-            # Not skipped for good: stake freed by settled jobs (or staked later) may cover it before its deadline.
-            # Unless it could never fit, or the list is full: anyone can post jobs asking for any collateral.
-            mine = c.providerOf(self.account.address)
-            if int(j.collateral) > int(mine.stake) - int(mine.unbonding):
-                return self._skip(job_id, f"its collateral {int(j.collateral)} exceeds the whole stake")
-            waiting = self.state["waiting"]
-            if str(job_id) not in waiting and len(waiting) >= MAX_WAITING_PER_OPEN * self.max_open:
-                return self._skip(job_id, f"its collateral {int(j.collateral)} exceeds the free stake and "
-                                          f"{len(waiting)} jobs wait already")
-            waiting[str(job_id)] = [int(j.collateral), int(j.deadline)]
-            if job_id not in self._told_waiting:
-                self._told_waiting.add(job_id)
-                self.log(f"{self.name}: job #{job_id} waits: its collateral {int(j.collateral)} exceeds the free stake")
-            return
+            return self._wait(job_id, int(j.collateral), int(j.deadline))
         if len(self.state["mine"]) >= self.max_open:
             self.state["next_job"] = job_id  # come back to it when a held job settles
             raise _Full()
@@ -237,11 +224,26 @@ class ProviderAgent(Agent):
                 return self._skip(job_id, f"could not accept it ({exc})")
         self._submit(job_id, ic, net, x, proof)
 
+    def _wait(self, job_id: int, collateral: int, deadline: int) -> None:
+        """A job whose collateral the free stake does not cover: not skipped for good, since stake freed by settled
+        jobs (or staked later) may cover it before its deadline. Unless it could never fit, or the list is full:
+        anyone can post jobs asking for any collateral."""
+        if collateral > int(self.client.compute.providerOf(self.account.address).stake):
+            return self._skip(job_id, f"its collateral {collateral} exceeds the whole stake")
+        waiting = self.state["waiting"]
+        if str(job_id) not in waiting and len(waiting) >= MAX_WAITING_PER_OPEN * self.max_open:
+            return self._skip(job_id, f"its collateral {collateral} exceeds the free stake and {len(waiting)} jobs "
+                                      "wait already")
+        waiting[str(job_id)] = [collateral, deadline]
+        if job_id not in self._told_waiting:
+            self._told_waiting.add(job_id)
+            self.log(f"{self.name}: job #{job_id} waits: its collateral {collateral} exceeds the free stake")
+
     def _take_waiting(self, now: int) -> None:
         """Jobs that waited for free stake, oldest first: those past their margin leave the list; those whose
         collateral now fits are considered again (one free-stake read per tick, no call for the others)."""
         waiting = self.state["waiting"]
-        free = int(self.client.compute.freeStake(self.account.address)) - self._reserved()
+        free = self._free()
         for key, (collateral, deadline) in sorted(waiting.items(), key=lambda item: int(item[0])):
             if self.stopping or len(self.state["mine"]) >= self.max_open:
                 return
@@ -250,7 +252,7 @@ class ProviderAgent(Agent):
                 self._skip(int(key), "its deadline came while it waited for free stake")
             elif collateral <= free:
                 self.attempt(f"waiting:{key}", f"job #{key}", lambda job_id=int(key): self._reconsider(job_id))
-                free = int(self.client.compute.freeStake(self.account.address)) - self._reserved()
+                free = self._free()
 
     def _reconsider(self, job_id: int) -> None:
         """A job that waited for free stake, considered again: taken, still waiting, or gone (taken by another
@@ -261,6 +263,15 @@ class ProviderAgent(Agent):
         except Exception:
             self.state["waiting"].setdefault(str(job_id), entry)
             raise
+
+    def _free(self, *, reserved: bool = True) -> int:
+        """What the agent can still lock: the free stake, less the collateral of queued jobs (`reserved`); nothing
+        while the active stake (unbonding excluded) is under the market's minimum, which `accept` requires."""
+        c, me = self.client.compute, self.account.address
+        mine = c.providerOf(me)
+        if int(mine.stake) - int(mine.unbonding) < int(c.params()[0]):  # Params.minStake
+            return 0
+        return int(c.freeStake(me)) - (self._reserved() if reserved else 0)
 
     def _reserved(self) -> int:
         return sum(int(v) for v in self.state["reserve"].values())
@@ -329,12 +340,16 @@ class ProviderAgent(Agent):
         from ape import chain
 
         c = self.client.compute
-        free, now, fitting = int(c.freeStake(self.account.address)), int(chain.pending_timestamp), []
+        free, now, fitting = self._free(reserved=False), int(chain.pending_timestamp), []
         for job_id in group:
             j = c.job(job_id)
-            if now + self.margin > int(j.deadline) or int(j.collateral) > free:
+            if now + self.margin > int(j.deadline):
                 self._drop(job_id)  # never taken: it expires to its requester, nothing of ours is locked
-                self._skip(job_id, "its deadline is too close or its collateral no longer fits the free stake")
+                self._skip(job_id, "its deadline is too close")
+                continue
+            if int(j.collateral) > free:  # the stake shrank since it was queued (unbonding, a slash): it waits
+                self._drop(job_id)
+                self._wait(job_id, int(j.collateral), int(j.deadline))
                 continue
             free -= int(j.collateral)
             fitting.append(job_id)

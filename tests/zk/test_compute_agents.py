@@ -270,6 +270,25 @@ def test_agent__batch_circuit__proof_jobs_proven_k_at_a_time__crash_between_proo
     assert len(batches) == 1 and f"job #{jobs[4]} proven and paid" in "\n".join(lines), lines  # 4 + the one left
     assert restarted.state["queued"] == [] and restarted.status()["queued"] == []
 
+    # the stake shrinks (unbonding, under the market's minimum) while jobs are queued: they wait instead of being
+    # skipped for good (or failing to be accepted), and are proven in one batch once the stake is back
+    more = [sdk.post_job(client, alice, ic, model_id, inputs[i], token="ApiaryToken", price="2", collateral="20",
+                         hours=1, mode="proof", provider=providers[0].address) for i in range(2)]
+    crashed = agent()
+    crashed._prove_queued = lambda: None
+    step(crashed, 1)
+    assert sorted(crashed.state["queued"]) == more
+    c.requestUnstake(int(c.freeStake(providers[0])) - 10 * ONE, sender=providers[0])
+    again = agent()
+    step(again, 1)
+    assert again.status()["waiting"] == more and again.status()["queued"] == []
+    assert [sdk.STATUS[int(c.job(j).status)] for j in more] == ["open", "open"]
+    c.stake(1_000 * ONE, sender=providers[0])  # the market's minimum active stake, and room for the collateral
+    step(again, 1)
+    assert [sdk.STATUS[int(c.job(j).status)] for j in more] == ["paid", "paid"], lines[-6:]
+    assert again.status()["waiting"] == [] and len([ln for ln in lines if "proven in one batch proof" in ln]) == 2
+    assert not any("InsufficientStake" in ln for ln in lines), lines  # never tried to take what the stake lacked
+
 
 def test_agent__batch_review__over_reserved_collateral_a_competitor_and_a_disabled_batch__never_stop_it(
         stack, tmp_path, alice, whale, deployer, chain, accounts):
