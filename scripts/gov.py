@@ -22,7 +22,7 @@ from apiary import paths
 from apiary.deploy import governance as gov
 from apiary.sdk.cli import ConnectedCommand, proposal_option
 from apiary.sdk.errors import ApiaryCliError
-from apiary.sdk.manifest import Manifest, load_manifest
+from apiary.sdk.manifest import Manifest, ManifestError, load_manifest
 
 
 def _manifest(ecosystem, network, provider) -> Manifest:
@@ -42,13 +42,9 @@ def _proposal(manifest: Manifest, governor, proposal_id: int) -> gov.Proposal:
     return proposal
 
 
-def _forgeable_registrations(manifest: Manifest, proposal: gov.Proposal) -> list[str]:
-    """One line per action that registers a verifier whose SRS has the development secret (read on chain)."""
-    from ape import chain
-
-    from apiary.zk.deployed import key_data
-    from apiary.zk.srs import key_g2, made_with_dev_srs
-
+def _registration_notes(manifest: Manifest, proposal: gov.Proposal) -> list[tuple[str, bool]]:
+    """For each action that registers a verifier: what `Manifest.check_verifiers_srs` says of its key (read on
+    chain), and whether that is a refusal (a deployment that holds value) rather than a note."""
     registry = manifest.addresses.get("VerifierRegistry")
     found = []
     for action in proposal.actions:
@@ -61,13 +57,12 @@ def _forgeable_registrations(manifest: Manifest, proposal: gov.Proposal) -> list
         if method.split("(")[0] != "register":
             continue
         name, verifier = list(args.values())[:2]
-        data = key_data(chain.provider.web3, str(verifier))
-        if made_with_dev_srs(data):
-            found.append(f"it registers circuit {name} with verifier {verifier}, whose SRS has the development "
-                         "secret: anyone could forge the proofs it accepts")
-        elif key_g2(data) is None and manifest.holds_value:
-            found.append(f"it registers circuit {name} with verifier {verifier}, whose verifying key cannot be read "
-                         "(no contract there yet, or not an ezkl verifier): nothing shows its proofs cannot be forged")
+        try:
+            note, refused = manifest.check_verifiers_srs(str(name), [str(verifier)]), False
+        except ManifestError as exc:
+            note, refused = str(exc), True
+        if note:
+            found.append((f"it registers circuit {name} with verifier {verifier}: {note}", refused))
     return found
 
 
@@ -85,7 +80,7 @@ def show(ecosystem, network, provider, proposal_id):
     proposal = _proposal(manifest, governor, proposal_id)
     names = {address: name for name, address in manifest.addresses.items()}
     click.echo(gov.proposal_report(governor, proposal_id, proposal, names))
-    for line in _forgeable_registrations(manifest, proposal):
+    for line, _refused in _registration_notes(manifest, proposal):
         click.echo(f"WARNING: {line}", err=True)
 
 
@@ -98,11 +93,12 @@ def vote(ecosystem, network, provider, account, proposal_id, support, reason):
     """Vote on an active proposal with the account's votes at the proposal snapshot."""
     manifest = _manifest(ecosystem, network, provider)
     governor = manifest.contract("ApiaryGovernor")
-    forgeable = _forgeable_registrations(manifest, _proposal(manifest, governor, proposal_id)) if support == "for" else []
-    if forgeable and manifest.holds_value:
-        raise ApiaryCliError(f"not voting for proposal {proposal_id}: {forgeable[0]} (vote --support against)")
-    for line in forgeable:
-        click.echo(f"note: {line}; fine on a test deployment", err=True)
+    notes = _registration_notes(manifest, _proposal(manifest, governor, proposal_id)) if support == "for" else []
+    for line, refused in notes:
+        if refused:
+            raise ApiaryCliError(f"not voting for proposal {proposal_id}: {line} (vote --support against)")
+    for line, _refused in notes:
+        click.echo(line, err=True)
     gov.vote(governor, proposal_id, support, account, reason)
     from apiary.sdk.amounts import Token
 

@@ -217,10 +217,9 @@ def create(ecosystem, network, provider, account, circuit, token_text, reward, t
     except AmountError as exc:
         raise click.BadParameter(str(exc), param_hint="--reward") from None
     c = _open_circuit(circuit)
-    market.check_circuit_folder(c)  # before computing commitments: the cheap check first
+    record = market.check_circuit_folder(c)  # before computing commitments: the cheap check first
     # the key the bounty's proofs will meet: the registered verifier's, read on chain
-    registered = market.active_circuit(c.circuit_id).verifier
-    echo_warning(manifest.check_verifiers_srs(c.circuit_id, [str(registered)], c.path("vk.bin").read_bytes()), quiet)
+    echo_warning(manifest.check_verifiers_srs(c.circuit_id, [str(record.verifier)], c.path("vk.bin").read_bytes()), quiet)
     commitments, data = sdk.test_set_of(c, chunks, data_path, label)
     terms = sdk.CreateTerms(c.circuit_id, token, amount, threshold, commitments, data, sealed,
                             commit_hours * sdk.HOUR, reveal_hours * sdk.HOUR, prove_days * sdk.DAY)

@@ -67,6 +67,7 @@ class ProviderAgent(Agent):
         self._quiet_until: dict[int, int] = {}  # job → end of its challenge window (memory)
         self._draw_after: dict[int, int] = {}  # job → the block after which its audit can be drawn (memory)
         self._told_waiting: set[int] = set()  # waiting jobs already logged (memory)
+        self._min_stake = int(client.compute.params()[0])  # Params.minStake, read again every tick
 
     # ---------------------------------------------------------------- helpers
 
@@ -266,12 +267,13 @@ class ProviderAgent(Agent):
 
     def _free(self, *, reserved: bool = True) -> int:
         """What the agent can still lock: the free stake, less the collateral of queued jobs (`reserved`); nothing
-        while the active stake (unbonding excluded) is under the market's minimum, which `accept` requires."""
-        c, me = self.client.compute, self.account.address
-        mine = c.providerOf(me)
-        if int(mine.stake) - int(mine.unbonding) < int(c.params()[0]):  # Params.minStake
+        while the active stake (unbonding excluded) is under the market's minimum (read once a tick), which
+        `accept` requires. One call: the provider record, from which the contract's freeStake is derived."""
+        mine = self.client.compute.providerOf(self.account.address)
+        active = int(mine.stake) - int(mine.unbonding)
+        if active < self._min_stake:
             return 0
-        return int(c.freeStake(me)) - (self._reserved() if reserved else 0)
+        return active - int(mine.locked) - (self._reserved() if reserved else 0)  # freeStake: stake − locked − unbonding
 
     def _reserved(self) -> int:
         return sum(int(v) for v in self.state["reserve"].values())
@@ -437,6 +439,7 @@ class ProviderAgent(Agent):
 
         c = self.client.compute
         now, head = int(chain.pending_timestamp), int(chain.blocks.head.number)
+        self._min_stake = int(c.params()[0])  # Params.minStake: governance may change it
         # First what is due: challenges and audits of our jobs need a proof now, whatever the window says.
         urgent = set()
         if head >= self._event_block:

@@ -535,7 +535,8 @@ def _npy_values(data: bytes, features: int, path: Path) -> np.ndarray:
     shape, _fortran, dtype = readers[version](buffer)
     if dtype.hasobject or dtype.kind not in "biuf" or int(np.prod(shape, dtype=object)) != features:
         raise DataError(f"{path} holds a {dtype} array of shape {shape}; one input is {features} numbers")
-    return np.asarray(np.load(io.BytesIO(data), allow_pickle=False), dtype=np.float64)
+    buffer.seek(0)
+    return np.asarray(np.load(buffer, allow_pickle=False), dtype=np.float64)
 
 
 def _json_numbers(value, path: Path):
@@ -553,8 +554,6 @@ def _json_numbers(value, path: Path):
 def read_input(ic: InferenceCircuit, path: Path) -> np.ndarray:
     """One raw input from a file — .npy, .json (a list of numbers) or .csv (the first row of numbers; a header
     is skipped) — encoded at the circuit's input scale and checked against its bound (1 × features)."""
-    import io
-
     from .tasks import encode_features
 
     path = Path(path)

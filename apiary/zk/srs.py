@@ -52,7 +52,6 @@ TEST_CHAIN_IDS = frozenset({
     84532, 421614, 11155420, 80002, 59141, 534351,  # Base, Arbitrum, OP, Polygon Amoy, Linea, Scroll testnets
     43113, 97, 10200, 300, 2442,  # Avalanche Fuji, BNB testnet, Gnosis Chiado, zkSync Sepolia, Polygon zkEVM Cardona
 })
-LOCAL_CHAIN_IDS = frozenset({1337, 31337})
 
 # Mainnets, whatever profile a deployment on them was made with.
 VALUE_CHAIN_IDS = frozenset({1, 10, 56, 100, 137, 324, 8453, 42161, 43114, 59144, 534352})

@@ -52,6 +52,16 @@ def stack(project, deployer, core, whale, alice, accounts, tmp_path, chain):
     return core, market, client, ic, net, model_id, providers, x
 
 
+@pytest.fixture
+def batch_stack(stack, deployer, whale, alice):
+    """`stack` with iris's batch circuit of 4 inputs deployed, registered and enabled through governance."""
+    core, market = stack[0], stack[1]
+    batch = inference.open_inference("iris-logreg-n8", 4)
+    verifier = evm.deploy_with_ape(batch, deployer, name="Halo2Verifier_iris_logreg_n8_infer_x4")
+    register_inference_by_governance(core, market, batch, verifier.address, whale, [whale, alice])
+    return stack
+
+
 def test_agents__proof_optimistic_liar_crash_vanish_audit(stack, tmp_path, alice, carol, accounts, chain):
     core, market, client, ic, net, model_id, providers, x = stack
     c, apy = market.compute, core.token
@@ -227,16 +237,13 @@ def test_agents__requester_tricks__provider_keeps_its_input_skips_unprovable_wat
     assert sdk.STATUS[int(c.job(job).status)] == "open" and any("circuit's range" in line for line in lines)
 
 
-def test_agent__batch_circuit__proof_jobs_proven_k_at_a_time__crash_between_proof_and_batch(stack, tmp_path, alice,
-                                                                                           whale, deployer, chain):
+def test_agent__batch_circuit__proof_jobs_proven_k_at_a_time__crash_between_proof_and_batch(batch_stack, tmp_path,
+                                                                                           alice, chain):
     """With the batch circuit enabled (iris, 4 slots), five proof-mode jobs naming the provider cost one batch proof
     of four and one single proof for the one left over; each is paid once. An agent that crashed with jobs queued proves them after
     restart; an open job is proven, accepted and submitted on its own (nothing locked before a proof exists)."""
-    core, market, client, ic, net, model_id, providers, x = stack
+    core, market, client, ic, net, model_id, providers, x = batch_stack
     c = market.compute
-    batch = inference.open_inference("iris-logreg-n8", 4)
-    verifier = evm.deploy_with_ape(batch, deployer, name="Halo2Verifier_iris_logreg_n8_infer_x4")
-    register_inference_by_governance(core, market, batch, verifier.address, whale, [whale, alice])
     lines: list[str] = []
 
     def agent():
@@ -291,16 +298,13 @@ def test_agent__batch_circuit__proof_jobs_proven_k_at_a_time__crash_between_proo
 
 
 def test_agent__batch_review__over_reserved_collateral_a_competitor_and_a_disabled_batch__never_stop_it(
-        stack, tmp_path, alice, whale, deployer, chain, accounts):
+        batch_stack, tmp_path, alice, whale, chain, accounts):
     """Second compute review: H-1, named jobs whose collateral together exceeds the free stake are not all queued
     (the rest wait until stake frees up), so the batch never reverts for stake; H-2, an open job a competitor accepted first is
     dropped, not submitted on; M-1, with the batch circuit disabled by governance the queue is proven one job at a
     time. The agent never stops."""
-    core, market, client, ic, net, model_id, providers, x = stack
+    core, market, client, ic, net, model_id, providers, x = batch_stack
     c = market.compute
-    batch = inference.open_inference("iris-logreg-n8", 4)
-    verifier = evm.deploy_with_ape(batch, deployer, name="Halo2Verifier_iris_logreg_n8_infer_x4")
-    register_inference_by_governance(core, market, batch, verifier.address, whale, [whale, alice])
     lines: list[str] = []
     me, rival = providers[0], providers[1]
     agent = ProviderAgent(client, me, {model_id: (ic, net)}, tmp_path / "p.json", poll_interval=0, log=lines.append)
