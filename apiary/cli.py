@@ -450,7 +450,7 @@ def bench(explore, goal, out_dir):
 @zk.command()
 @click.option("--logrows", type=click.IntRange(1, 24), required=True)
 def srs(logrows):
-    """Build the reproducible, INSECURE development SRS for 2^LOGROWS rows (cached under build/srs)."""
+    """Build the reproducible, INSECURE development SRS for 2^LOGROWS rows (cached under .cache/srs)."""
     from .zk import pipeline
 
     path = pipeline.resolve_srs(logrows, None, progress=_echo)

@@ -14,6 +14,9 @@ NODE_BIN = PROJECT_ROOT / "node_modules" / ".bin"
 # point them elsewhere (tests against a node they start must not touch a developer's own deployments).
 DEPLOYMENTS_DIR = Path(os.environ.get("APIARY_DEPLOYMENTS_DIR") or PROJECT_ROOT / "deployments")
 STATE_DIR = Path(os.environ.get("APIARY_STATE_DIR") or PROJECT_ROOT / "build")
+# What can be rebuilt from committed files at any time (proving keys, the development SRS): shared by every
+# process of a checkout, each entry keyed by what it was built from (apiary/zk/keycache.py).
+CACHE_DIR = Path(os.environ.get("APIARY_CACHE_DIR") or PROJECT_ROOT / ".cache")
 
 
 def write_atomic(path: Path, data: bytes | str) -> Path:

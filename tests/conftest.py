@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["tests.timing"]
+
 from apiary.paths import use_project_toolchain
 
 use_project_toolchain()

@@ -1,7 +1,7 @@
 """Compile a circuit's Solidity verifier with the project's pinned solc, and run it on an in-process py-evm chain.
 
 Verifiers are not part of the ape project (every circuit's contract is called `Halo2Verifier`); they are compiled
-here with the same solc-js stand-in and cached by source hash under build/zk/<circuit-id>/.
+here with the same solc-js stand-in and cached by source hash in the circuit's build folder (`Circuit.build`).
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ Layout:
       Verifier.sol             ezkl's verifier with the VK moved to code storage (see verifier.py)
       vk.bin                   the VK bytes its constructor takes
       manifest.json            sha256 of each file, the SRS it was built with, tool versions
-  build/zk/<circuit-id>/       build outputs, never committed: reference.compiled, pk.key, ezkl's raw verifier
-  build/srs/                   development SRS files (insecure, reproducible; see srs.py)
+  .cache/zk/<id>-<manifest>/   build outputs of a committed circuit, never committed: reference.compiled, pk.key,
+                               ezkl's raw verifier, keys.json; keyed by the manifest's sha256 (keycache.py)
+  .cache/srs/                  development SRS files (insecure, reproducible; see srs.py)
 
 Public statement of one proof (digits/iris circuits): proof bytes [0, 64) are the KZG commitment of the chunk's
 features X, [64, 128) of its one-hot labels Y, [128, 192) of the model's weights; instance 0 is the number of
@@ -41,8 +42,9 @@ import ezkl  # noqa: E402
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 
-from ..paths import PROJECT_ROOT, SOLC_VERSION, write_atomic  # noqa: E402
+from ..paths import CACHE_DIR, PROJECT_ROOT, SOLC_VERSION, write_atomic  # noqa: E402
 from . import evm  # noqa: E402
+from . import keycache  # noqa: E402
 from . import srs as srs_mod  # noqa: E402
 from .circuits import CircuitSpec  # noqa: E402
 from .encoding import (  # noqa: E402
@@ -61,6 +63,7 @@ from .verifier import externalise_vk  # noqa: E402
 
 VERIFIERS_DIR = PROJECT_ROOT / "verifiers"
 BUILD_DIR = PROJECT_ROOT / "build"
+DEV_SRS_DIR = CACHE_DIR / "srs"
 ARTEFACTS = ("spec.json", "model.onnx", "settings.json", "vk.key", "Verifier.sol", "vk.bin")
 
 # ezkl run arguments shared by every evaluation circuit. Scale 0: all values are integers (exact metric).
@@ -174,10 +177,11 @@ class Circuit:
 
     @property
     def build(self) -> Path:
-        # Committed circuits keep build outputs (proving key, compiled circuit) under build/zk/; a circuit folder
-        # made by `apiary zk import` keeps them inside itself, in .build/ (not part of its manifest).
+        # Committed circuits keep build outputs (proving key, compiled circuit) in the shared cache, keyed by their
+        # manifest; a circuit folder made by `apiary zk import` keeps them inside itself, in .build/ (not part of
+        # its manifest), so they move with it.
         if self.committed:
-            return BUILD_DIR / "zk" / self.root.name
+            return CACHE_DIR / "zk" / f"{self.root.name}-{self.manifest_sha256.hex()[:16]}"
         return self.root / ".build"
 
     @property
@@ -251,10 +255,10 @@ def resolve_srs(logrows: int, srs_path: Path | None, progress: Progress = _quiet
     if srs_path is not None:
         srs_mod.check_srs(Path(srs_path), logrows)
         return Path(srs_path)
-    path = srs_mod.dev_srs_path(BUILD_DIR / "srs", logrows)
+    path = srs_mod.dev_srs_path(DEV_SRS_DIR, logrows)
     if not path.is_file():
         progress(f"building the INSECURE development SRS for 2^{logrows} rows (once; ~{max(1, 2 ** logrows // 2000)} s)")
-        srs_mod.ensure_dev_srs(BUILD_DIR / "srs", logrows)
+        srs_mod.ensure_dev_srs(DEV_SRS_DIR, logrows)
     return path
 
 
@@ -267,6 +271,11 @@ def srs_for(circuit: Circuit, srs_path: Path | None, progress: Progress = _quiet
     """The SRS a circuit was built with; refuses a different one (keys would not match the verifier)."""
     path = resolve_srs(circuit.logrows, srs_path, progress)
     expected = circuit.manifest["srs"]
+    if srs_path is None and expected["kind"] == "dev-insecure" and srs_mod.sha256_file(path) != expected["sha256"]:
+        # The cached development SRS is rebuilt from its seed when it does not hash as the manifest says (a
+        # corrupted or truncated cache file); a circuit built with another one still fails below.
+        progress(f"the cached development SRS {path} does not match {circuit.circuit_id}'s manifest: rebuilding it")
+        write_atomic(path, srs_mod.build_dev_srs(circuit.logrows))
     if srs_mod.sha256_file(path) != expected["sha256"]:
         hint = "omit --srs to use the development SRS" if expected["kind"] == "dev-insecure" else f"pass the SRS file {expected['file']}"
         raise SrsError(f"{path} is not the SRS circuit {circuit.circuit_id} was built with ({expected['kind']}, sha256 {expected['sha256'][:12]}…): {hint}")
@@ -370,8 +379,7 @@ def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], s
     root = (out_dir or VERIFIERS_DIR) / spec.circuit_id if root_dir is None else Path(root_dir)
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}."))
-    target = Circuit(root)
-    build = target.build if target.committed else staging / ".build"  # an import folder's .build moves with it
+    build = staging / ".build"  # moves with the folder; a committed circuit's then moves to the shared cache
     build.mkdir(parents=True, exist_ok=True)
     try:
         (staging / "spec.json").write_text(json.dumps(spec.as_dict(), indent=2, sort_keys=True) + "\n")
@@ -406,6 +414,14 @@ def build_circuit(spec: CircuitSpec, *, sample: tuple[np.ndarray, np.ndarray], s
         root.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging, root)
         root.chmod(0o755)  # mkdtemp made it private
+        built = Circuit(root)
+        if built.committed:  # its keys go where ensure_keys looks for them: the cache entry of its new manifest
+            with keycache.exclusive(built.build):
+                keycache.discard(built.build)
+                for item in (root / ".build").iterdir():
+                    if item.name != ".lock":  # the cache entry's own lock file is the one held
+                        shutil.move(str(item), str(built.build / item.name))
+            shutil.rmtree(root / ".build")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Circuit(root)
@@ -425,13 +441,17 @@ def canonical_settings(settings: dict) -> dict:
 
 
 def _keys_and_verifier(artefacts: Path, build: Path, srs: Path, progress: Progress) -> None:
-    with _step(progress, "compile circuit"), _silenced_stdout():
-        ezkl.compile_circuit(str(artefacts / "model.onnx"), str(build / "reference.compiled"), str(artefacts / "settings.json"))
-    with _step(progress, "key generation (setup)"):
-        tmp_pk = build / ".pk.key.tmp"
-        ezkl.setup(str(build / "reference.compiled"), str(artefacts / "vk.key"), str(tmp_pk), srs_path=str(srs))
-        os.replace(tmp_pk, build / "pk.key")
-        (build / "pk.vk-sha256").write_text(srs_mod.sha256_file(artefacts / "vk.key"))
+    with keycache.exclusive(build):
+        keycache.discard(build)
+        with _step(progress, "compile circuit"), _silenced_stdout():
+            tmp_compiled = keycache.temporary(build, "reference.compiled")
+            ezkl.compile_circuit(str(artefacts / "model.onnx"), str(tmp_compiled), str(artefacts / "settings.json"))
+            os.replace(tmp_compiled, build / "reference.compiled")
+        with _step(progress, "key generation (setup)"):
+            tmp_pk = keycache.temporary(build, "pk.key")
+            ezkl.setup(str(build / "reference.compiled"), str(artefacts / "vk.key"), str(tmp_pk), srs_path=str(srs))
+            os.replace(tmp_pk, build / "pk.key")
+        keycache.record(build, srs_mod.sha256_file(artefacts / "vk.key"))
     with _step(progress, "Solidity verifier"):
         raw = _generate_verifier(artefacts / "vk.key", artefacts / "settings.json", srs, build / "Verifier.ezkl.sol")
         source, vk_bytes = externalise_vk(raw)
@@ -466,23 +486,32 @@ def ensure_keys(circuit: Circuit, srs_path: Path | None = None, progress: Progre
     circuit.check_files()
     if srs_path is not None:
         srs_for(circuit, srs_path)  # an explicit SRS is always checked, even when keys are cached
-    stamp = circuit.build / "pk.vk-sha256"  # which verifying key the cached proving key was made for
-    vk_sha = srs_mod.sha256_file(circuit.path("vk.key"))
-    if circuit.pk.is_file() and circuit.compiled.is_file() and stamp.is_file() and stamp.read_text() == vk_sha:
-        return circuit.pk
-    srs = srs_for(circuit, srs_path, progress)
-    circuit.build.mkdir(parents=True, exist_ok=True)
-    with _step(progress, f"proving key for {circuit.circuit_id}"):
-        with _silenced_stdout():
-            ezkl.compile_circuit(str(circuit.path("model.onnx")), str(circuit.compiled), str(circuit.path("settings.json")))
-        vk_tmp = circuit.build / "vk.regenerated"
-        pk_tmp = circuit.build / ".pk.key.tmp"
-        ezkl.setup(str(circuit.compiled), str(vk_tmp), str(pk_tmp), srs_path=str(srs))
-        if vk_tmp.read_bytes() != circuit.path("vk.key").read_bytes():
-            pk_tmp.unlink(missing_ok=True)
-            raise ArtefactError(f"regenerated verifying key differs from {circuit.path('vk.key')}: artefacts and SRS do not belong together")
-        os.replace(pk_tmp, circuit.pk)
-        stamp.write_text(vk_sha)
+    vk_sha = srs_mod.sha256_file(circuit.path("vk.key"))  # which verifying key the cached proving key belongs to
+    build = circuit.build
+    with keycache.exclusive(build):  # a second process waits here and then finds the keys the first one built
+        state = keycache.state(build, vk_sha)
+        if state == "valid":
+            return circuit.pk
+        if state != "missing":
+            progress(f"cached keys of {circuit.circuit_id} in {build} are {state}: rebuilding them")
+        keycache.discard(build)
+        srs = srs_for(circuit, srs_path, progress)
+        with _step(progress, f"proving key for {circuit.circuit_id}"):
+            compiled_tmp = keycache.temporary(build, "reference.compiled")
+            with _silenced_stdout():
+                ezkl.compile_circuit(str(circuit.path("model.onnx")), str(compiled_tmp), str(circuit.path("settings.json")))
+            vk_tmp, pk_tmp = keycache.temporary(build, "vk"), keycache.temporary(build, "pk.key")
+            try:
+                ezkl.setup(str(compiled_tmp), str(vk_tmp), str(pk_tmp), srs_path=str(srs))
+                if vk_tmp.read_bytes() != circuit.path("vk.key").read_bytes():
+                    raise ArtefactError(f"regenerated verifying key differs from {circuit.path('vk.key')}: artefacts and "
+                                        "SRS do not belong together")
+                os.replace(compiled_tmp, circuit.compiled)
+                os.replace(pk_tmp, circuit.pk)
+            finally:
+                for tmp in (compiled_tmp, vk_tmp, pk_tmp):
+                    tmp.unlink(missing_ok=True)
+            keycache.record(build, vk_sha)
     return circuit.pk
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -15,14 +14,10 @@ import urllib.request
 import pytest
 
 from apiary.paths import PROJECT_ROOT
+from tests.ports import free_port
 
 ACCOUNT = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # TEST::0, anvil's first account
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rpc(url: str, method: str, params: list):
@@ -36,7 +31,7 @@ def _rpc(url: str, method: str, params: list):
 def node(tmp_path):
     anvil = shutil.which("anvil")
     assert anvil, "anvil not on PATH: run the tests through ./dev test (npm ci installs it)"
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([anvil, "--port", str(port), "--chain-id", "1337", "--silent"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -19,6 +19,7 @@ from decimal import Decimal
 import pytest
 
 from apiary.paths import PROJECT_ROOT
+from tests.ports import free_port
 
 MODEL_OWNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1
 TIMEOUT = 420
@@ -39,11 +40,6 @@ def readme_block() -> str:
     return readme_bash_block("market-flow")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _port_open(port: int) -> bool:
     with socket.socket() as s:
@@ -57,7 +53,7 @@ def anvil_node():
     import time
 
     assert shutil.which("anvil"), "anvil not on PATH: run the tests through ./dev test"
-    port = _free_port()
+    port = free_port()
     node = subprocess.Popen(["anvil", "--port", str(port), "--chain-id", "1337", "--silent"], start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -74,7 +70,7 @@ def run_block(script: str, tmp_path, timeout: float) -> tuple[int, str]:
     """Run a README block with bash in the repository root on a free node port, with its own deployments and
     state folders; whatever happens, stop its whole process group (the node included). Returns (port, output)
     after asserting the block succeeded."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "APIARY_NODE_PORT": str(port), "APIARY_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
            "APIARY_STATE_DIR": str(tmp_path / "build")}
     process = subprocess.Popen(["bash", "-c", "set -euo pipefail\n" + script], cwd=PROJECT_ROOT, env=env,
