@@ -7,6 +7,8 @@ directly. The integration tests deploy the real stack with `deploy_core`, exactl
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest_plugins = ["tests.timing"]
@@ -14,6 +16,21 @@ pytest_plugins = ["tests.timing"]
 from apiary.paths import use_project_toolchain
 
 use_project_toolchain()
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `ape test` sets its log level (WARNING unless -v) in the process it starts; pytest-xdist's workers are new
+    # processes where ape logs at INFO, and "Confirmed 0x…" lines would land in the output of CLI commands run in
+    # process. The controller passes its level on through the environment.
+    from ape.logging import logger
+
+    logger.set_level(int(os.environ.get("APIARY_APE_LOG_LEVEL", "30")))
+
+
+def pytest_configure(config):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # the controller (or the only process): workers inherit this
+        from ape.logging import logger
+
+        os.environ["APIARY_APE_LOG_LEVEL"] = str(logger.level)
 
 from apiary.deploy.config import ONE_TOKEN, PROFILES, DeployConfig  # noqa: E402
 from apiary.deploy.deploy import deploy_core  # noqa: E402
@@ -67,13 +84,13 @@ def local_config(alice, bob, carol, whale) -> DeployConfig:
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def core(project, deployer, local_config):
     """The real governance core, deployed and handed over exactly as `ape run deploy` does."""
     return deploy_core(project, deployer, local_config)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def create_token(project, deployer):
     def create(holders, amounts):
         return project.ApiaryToken.deploy([h.address if hasattr(h, "address") else h for h in holders], amounts, sender=deployer)
@@ -81,12 +98,12 @@ def create_token(project, deployer):
     return create
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def token(create_token, alice, bob, carol, whale):
     return create_token([whale, alice, bob, carol], [4_000 * ONE_TOKEN, 1_000 * ONE_TOKEN, 1_000 * ONE_TOKEN, 1_000 * ONE_TOKEN])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def create_vault(project, deployer, gov):
     def create(share_token, max_fee_bps=1_000, initial_fee_bps=100, owner=None):
         return project.FeeVault.deploy((owner or gov).address, share_token.address, max_fee_bps, initial_fee_bps, sender=deployer)
@@ -94,12 +111,12 @@ def create_vault(project, deployer, gov):
     return create
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def vault(create_vault, token):
     return create_vault(token)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def create_erc20(project, deployer):
     def create(kind="MockERC20", *args):
         if kind == "MockERC20" and not args:
@@ -109,7 +126,7 @@ def create_erc20(project, deployer):
     return create
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def usd(create_erc20):
     return create_erc20()
 

@@ -1,5 +1,12 @@
 """Where the test time goes: every run writes reports/test-times.md (wall time, busy time per worker, time by
-folder, the 30 slowest tests); `./dev test --durations` also prints it.
+folder, the 30 slowest tests) and reports/test-durations.json (seconds per file); `./dev test --durations` also
+prints the table.
+
+Files run longest first: `./dev test` gives each worker a whole file at a time (`--dist loadfile`: a file's
+module fixtures are built once and its tests run in order), so a long file started last would leave the other
+workers idle at the end. The order comes from tests/durations.json, a committed copy of a run's
+reports/test-durations.json (refresh it when files are added or change much); a file it does not know counts as
+a medium one.
 
 Durations are what pytest measures for each test's setup, call and teardown, summed; under pytest-xdist the
 controller receives every worker's reports, so the folders add up to the workers' busy time, not to the wall time.
@@ -8,6 +15,7 @@ Nothing here asserts on time: it is a report.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import defaultdict
@@ -16,12 +24,30 @@ from pathlib import Path
 import pytest
 
 SLOWEST = 30
-REPORT = Path(__file__).resolve().parent.parent / "reports" / "test-times.md"
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "reports" / "test-times.md"
+FILE_TIMES = ROOT / "reports" / "test-durations.json"
+KNOWN_TIMES = ROOT / "tests" / "durations.json"
+UNKNOWN_FILE_SECONDS = 20.0
+
+
+def file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest files first (every xdist worker sorts its collection the same way: the order is a pure function of
+    the collected items and the committed file)."""
+    try:
+        known = json.loads(KNOWN_TIMES.read_text())
+    except (OSError, ValueError):
+        return
+    items.sort(key=lambda item: -float(known.get(file_of(item.nodeid), UNKNOWN_FILE_SECONDS)))
 
 
 def folder_of(nodeid: str) -> str:
     """tests/unit/market/test_bounties.py::test_x → tests/unit/market"""
-    path = nodeid.split("::", 1)[0]
+    path = file_of(nodeid)
     return path.rsplit("/", 1)[0] if "/" in path else "."
 
 
@@ -83,6 +109,11 @@ class TimingReport:
         tmp = REPORT.with_suffix(".tmp")
         tmp.write_text(text)
         os.replace(tmp, REPORT)
+        per_file: dict[str, float] = defaultdict(float)
+        for nodeid, seconds in self.tests.items():
+            per_file[file_of(nodeid)] += seconds
+        ordered = {f: round(s, 1) for f, s in sorted(per_file.items(), key=lambda kv: -kv[1])}
+        FILE_TIMES.write_text(json.dumps(ordered, indent=1) + "\n")
         if os.environ.get("APIARY_TEST_DURATIONS"):
             terminalreporter.write_line("")
             for line in text.splitlines():

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..paths import PROJECT_ROOT, write_atomic
+from ..paths import PROJECT_ROOT, locked, write_atomic
 from .amounts import Token, format_duration, format_time
 from .errors import ApiaryCliError
 from .market import BountyView, Direction, Metric, Mode, Phase, Status, circuit_id, label
@@ -412,15 +412,16 @@ def cached_or_new_proof(circuit: Any, model: Any, features: Any, labels: Any, mo
     from ..zk.errors import ArtefactError
 
     path = proof_cache_path(circuit, model_commitment, chunk_commitment, root)
-    if path.is_file():
-        try:
-            bundle = pipeline.load_proof(path)
-            if (bundle.model_commitment, bundle.chunk_commitment) == (bytes(model_commitment), bytes(chunk_commitment)):
-                return bundle, True
-            log(f"cached proof {path.name} is for another model or chunk: proving again")
-        except ArtefactError as exc:
-            log(f"cached proof unusable ({exc}): proving again")
-    return pipeline.prove(circuit, model, features, labels, path, progress=log), False
+    with locked(path.parent / f".{path.name}.lock"):  # two provers of one chunk: the second waits and reuses it
+        if path.is_file():
+            try:
+                bundle = pipeline.load_proof(path)
+                if (bundle.model_commitment, bundle.chunk_commitment) == (bytes(model_commitment), bytes(chunk_commitment)):
+                    return bundle, True
+                log(f"cached proof {path.name} is for another model or chunk: proving again")
+            except ArtefactError as exc:
+                log(f"cached proof unusable ({exc}): proving again")
+        return pipeline.prove(circuit, model, features, labels, path, progress=log), False
 
 
 @dataclass

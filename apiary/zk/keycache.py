@@ -14,7 +14,6 @@ in its own `.build/` (they move with the folder); both are managed the same way:
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -22,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..paths import write_atomic
+from ..paths import locked, write_atomic
 
 RECORD = "keys.json"
 FILES = ("pk.key", "reference.compiled")
@@ -47,13 +46,8 @@ def _identity(path: Path) -> tuple[str, int, int]:
 @contextmanager
 def exclusive(build: Path) -> Iterator[None]:
     """Hold the build folder's lock: one process builds its keys while the others wait for them."""
-    build.mkdir(parents=True, exist_ok=True)
-    with open(build / ".lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with locked(build / ".lock"):
+        yield
 
 
 def record(build: Path, vk_sha: str) -> None:

@@ -42,12 +42,12 @@ def input_commitment(seed: bytes) -> bytes:
     return keccak(input_point(seed))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def infer_verifier(project, deployer):
     return project.MockHalo2Verifier.deploy(sender=deployer)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def verifiers(project, deployer, gov, infer_verifier):
     registry = project.VerifierRegistry.deploy(gov, sender=deployer)
     registry.register(EVAL, project.MockHalo2Verifier.deploy(sender=deployer), b"\x11" * 32, 8, 0, sender=gov)
@@ -55,7 +55,7 @@ def verifiers(project, deployer, gov, infer_verifier):
     return registry
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def models(project, deployer, verifiers):
     return project.ModelRegistry.deploy(verifiers, SEAL_WINDOW, sender=deployer)
 
@@ -65,24 +65,24 @@ def model_id(models, verifiers, alice):
     return register_model(models, alice, verifiers.circuitId(EVAL), keccak(weights_point(b"m")))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def apy(project, deployer):
     return project.MockERC20.deploy("Stake", "APY", sender=deployer)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def compute(project, deployer, gov, vault, verifiers, models, apy):
     market = project.ComputeMarket.deploy(gov, vault, verifiers, models, apy, MAX_AMOUNT, PARAMS, sender=deployer)
     market.setInferenceCircuit(verifiers.circuitId(EVAL), verifiers.circuitId(INFER), sender=gov)
     return market
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def requester(accounts):
     return accounts[7]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def providers(accounts):
     return [accounts[8], accounts[9]]
 

@@ -21,12 +21,12 @@ def table(values: range | list, width: int = 3) -> merkle.Commitment:
     return merkle.commit_rows(iter(data), rows.Schema(["a", "b", "c"][:width], "test"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def devices(project, deployer, gov):
     return project.DeviceRegistry.deploy(gov, sender=deployer)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def registry(project, deployer, gov, vault, usd, devices):
     return project.DatasetRegistry.deploy(gov, vault, usd, devices, SEAL_WINDOW, STAKE, MAX_STAKE, DAY,
                                           MIN_DUPLICATE_ROWS, sender=deployer)

@@ -33,34 +33,34 @@ class FakeProof:
         return keccak(self.points[128:192])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def mock_verifier(project, deployer):
     return project.MockHalo2Verifier.deploy(sender=deployer)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def verifiers(project, deployer, gov, mock_verifier):
     registry = project.VerifierRegistry.deploy(gov, sender=deployer)
     registry.register(CIRCUIT, mock_verifier, b"\x11" * 32, SAMPLES, 0, sender=gov)
     return registry
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def circuit(verifiers):
     return verifiers.circuitId(CIRCUIT)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def models(project, deployer, verifiers):
     return project.ModelRegistry.deploy(verifiers, SEAL_WINDOW, sender=deployer)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def bounties(project, deployer, verifiers, models, vault):
     return project.ModelBounties.deploy(verifiers, models, vault, "0x0000000000000000000000000000000000000000", sender=deployer)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def sponsor(accounts):
     return accounts[7]
 
@@ -72,7 +72,7 @@ def reward_token(usd, sponsor, bounties):
     return usd
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def sponsor_token(project, sponsor, bounties):
     """A (possibly hostile) test token of `kind`, `amount` minted to the sponsor and approved to the bounties."""
 
@@ -85,7 +85,7 @@ def sponsor_token(project, sponsor, bounties):
     return create
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def proofs():
     def make(chunk: int, model: str, score: int) -> FakeProof:
         return FakeProof(f"chunk{chunk}".encode(), model.encode(), score)
@@ -93,7 +93,7 @@ def proofs():
     return make
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def chunks(proofs):
     return [proofs(i, "any", 0).chunk for i in range(2)]
 
