@@ -60,7 +60,7 @@ def models(project, deployer, verifiers):
     return project.ModelRegistry.deploy(verifiers, SEAL_WINDOW, sender=deployer)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def model_id(models, verifiers, alice):
     return register_model(models, alice, verifiers.circuitId(EVAL), keccak(weights_point(b"m")))
 
@@ -87,7 +87,7 @@ def providers(accounts):
     return [accounts[8], accounts[9]]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def funded(compute, apy, usd, requester, providers, carol, attacker, bob):
     """Everyone holds both tokens and has approved the market; each provider staked 500."""
     for who in (requester, *providers, carol, attacker, bob):
@@ -99,7 +99,7 @@ def funded(compute, apy, usd, requester, providers, carol, attacker, bob):
     return compute
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def post(funded, usd, model_id, chain, requester):
     def do(mode=0, *, seed=b"in", price=PRICE, collateral=COLLATERAL, deadline=None, provider=None, sender=None,
            model=None):

@@ -32,7 +32,7 @@ def registry(project, deployer, gov, vault, usd, devices):
                                           MIN_DUPLICATE_ROWS, sender=deployer)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def funded(usd, registry, alice, bob, carol, attacker):
     for who in (alice, bob, carol, attacker):
         usd.mint(who, 10_000 * 10**18, sender=who)
@@ -40,7 +40,7 @@ def funded(usd, registry, alice, bob, carol, attacker):
     return usd
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def register(registry, funded, chain):
     """commit → next block → register; returns the dataset id."""
 
@@ -61,7 +61,7 @@ def register(registry, funded, chain):
     return do
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def challenge(registry):
     """commit a duplicate challenge, then reveal it a block later with proofs from both commitments."""
 
