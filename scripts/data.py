@@ -288,7 +288,7 @@ def settle(ecosystem, network, provider, account, sale_id):
 @account_option()
 @click.option("--sale", "sale_id", type=int, required=True)
 def refund(ecosystem, network, provider, account, sale_id):
-    """Refund a sale that was not delivered in time (or whose package was proven bad)."""
+    """Refund a sale that was not delivered in time, or whose package or dataset was proven bad (a duplicate)."""
     from apiary.sdk.tx import send
 
     _, client, _ = _ctx(ecosystem, network, provider)

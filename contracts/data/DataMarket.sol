@@ -184,6 +184,8 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
         if (buyerKeyId != keyId) revert DataMarketWrongBuyerKey(saleId, keyId, buyerKeyId);
         _expect(saleId, SaleState.Paid);
         if (l.fraud == Fraud.BadPackage) revert DataMarketListingClosed(s.listingId);
+        // Proven a copy since it was bought: the sale is refunded, never paid, so there is nothing to deliver.
+        if (registry.isDuplicate(l.datasetId)) revert DataMarketDatasetNotSellable(l.datasetId);
         if (!FairExchange.usableKey(ephemeralX, ephemeralY)) revert DataMarketBadKey(ephemeralX, ephemeralY);
         s.ephemeralX = ephemeralX;
         s.ephemeralY = ephemeralY;
@@ -220,6 +222,8 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
         Listing storage l = _listings[s.listingId];
         // A package proven bad is bad for every buyer: its sales refund, they never settle.
         if (l.fraud == Fraud.BadPackage) revert DataMarketListingClosed(s.listingId);
+        // So does a dataset proven a duplicate after the purchase: a copier is never paid for a sale not yet settled.
+        if (registry.isDuplicate(l.datasetId)) revert DataMarketDatasetNotSellable(l.datasetId);
         s.settled = true;
         l.openSales -= 1;
         _licensed[l.datasetId][s.buyer] = true;
@@ -232,8 +236,10 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
         Sale storage s = _sale(saleId);
         Listing storage l = _listings[s.listingId];
         SaleState state = saleState(saleId);
-        bool badPackage = l.fraud == Fraud.BadPackage && state != SaleState.Settled && state != SaleState.Refunded;
-        if (state != SaleState.Expired && !badPackage) revert DataMarketUnexpectedSaleState(saleId, state);
+        // A bad package or a proven duplicate: every sale not yet settled or refunded refunds at once.
+        bool badItem = state != SaleState.Settled && state != SaleState.Refunded
+            && (l.fraud == Fraud.BadPackage || registry.isDuplicate(l.datasetId));
+        if (state != SaleState.Expired && !badItem) revert DataMarketUnexpectedSaleState(saleId, state);
         _refundSale(saleId, s, l);
     }
 

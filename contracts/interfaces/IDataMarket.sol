@@ -22,8 +22,10 @@ import {IDatasetRegistry} from "./IDatasetRegistry.sol";
 ///
 /// and is refunded in full; the seller's listing bond is slashed once (half to the buyer who proved it, half to
 /// the fee vault) and the listing closes. A package proven wrong is wrong for every buyer: each open sale of that
-/// listing is then refundable. No delivery by the deadline: the buyer is refunded. A dispute of a correct
-/// delivery reverts: the buyer loses it and the seller is paid after the window.
+/// listing is then refundable. So is every open sale of a dataset proven a duplicate (DatasetRegistry) after it
+/// was bought: an item proven bad is never paid for a sale not yet settled, and is neither delivered nor settled
+/// any more. No delivery by the deadline: the buyer is refunded. A dispute of a correct delivery reverts: the
+/// buyer loses it and the seller is paid after the window.
 ///
 /// Ledger invariant (Settlement): for every token, `locked == Σ open sales' payments + Σ unreleased bonds`.
 interface IDataMarket {
@@ -92,7 +94,8 @@ interface IDataMarket {
     /// @notice Thrown when the caller does not own the dataset (or no longer does) or is not the listing's seller.
     error DataMarketNotSeller(uint256 datasetId, address caller);
     error DataMarketNotBuyer(uint256 saleId, address caller);
-    /// @notice Thrown when listing a dataset that can still be taken over, or is flagged duplicate, or has no price.
+    /// @notice Thrown when listing a dataset that can still be taken over, or is flagged duplicate, or has no price;
+    /// and when delivering or settling a sale of a dataset flagged duplicate since it was bought (refund it).
     error DataMarketDatasetNotSellable(uint256 datasetId);
     error DataMarketListingClosed(uint256 listingId);
     /// @notice Thrown when a purchase names another package than the listing holds (a reorg re-ordered listings).

@@ -303,6 +303,43 @@ def test_list__dataset_flagged_duplicate__not_sellable(tmp_path, market, offer, 
         market.list(copy_id, b"\x01" * 32, b"\x02" * 32, HOUR, DAY, "u", sender=bob)
 
 
+def test_sale__dataset_proven_duplicate_after_the_purchase__refunded_never_paid(tmp_path, market, offer, register,
+                                                                                 registry, challenge, chain, alice,
+                                                                                 bob, carol, attacker, usd):
+    """SECURITY.md: an item proven bad after it was sold (a duplicate dataset) is never paid for sales not yet
+    settled. Found by the whole-protocol state machine (tests/invariants/test_protocol_stateful.py): a copier's
+    sale settled and paid the copier after its dataset was proven a duplicate, and the buyer could not refund."""
+    lines = offer["csv"].read_text().splitlines()
+    copy_csv = tmp_path / "copy.csv"
+    copy_csv.write_text("\n".join(lines[:8]) + "\n")  # the header and seven of alice's rows, priced by bob
+    copied = merkle.commit_file(copy_csv)
+    copy_id = register(bob, copied, price_token=usd.address, price=PRICE)
+    chain.mine(SEAL_WINDOW + 1)
+    pkg, key = exchange.build_package(copy_csv, tmp_path / "copy.apkg")
+    market.list(copy_id, pkg.cipher_root, keccak(key), HOUR, DAY, "u", sender=bob)
+    copy_offer = {"listing": 2}
+    delivered_key, delivered = buy(market, copy_offer, carol)
+    deliver(market, chain, delivered, delivered_key.public, key, bob)
+    waiting_key, waiting = buy(market, copy_offer, alice)
+    challenge(attacker, copy_id, offer["dataset"], copied, offer["commitment"])
+    assert registry.isDuplicate(copy_id)
+
+    with ape.reverts(market.DataMarketDatasetNotSellable, datasetId=copy_id):
+        deliver(market, chain, waiting, waiting_key.public, key, bob)
+    chain.pending_timestamp += DAY + 1  # both windows over: the delivered sale would be settleable
+    with ape.reverts(market.DataMarketDatasetNotSellable, datasetId=copy_id):
+        market.settle(delivered, sender=bob)
+    market.refund(delivered, sender=attacker)  # anyone may: the buyers are credited
+    market.refund(waiting, sender=attacker)
+    assert market.owed(carol, usd) == PRICE and market.owed(alice, usd) == PRICE
+    assert market.owed(bob, usd) == 0 and market.feesPending(usd) == 0
+    assert market.saleState(delivered) == market.saleState(waiting) == 6
+    assert not market.isLicensed(copy_id, carol)
+    assert market.locked(usd) == 2 * BOND  # the two listings' bonds, nothing of the sales
+    with ape.reverts(market.DataMarketUnexpectedSaleState, saleId=delivered, current=6):
+        market.refund(delivered, sender=carol)
+
+
 # x = N is on secp256k1 (about 2^128 points have N ≤ x < P): ecrecover cannot take such a key, so a delivery
 # with one could never be disputed (outside review, C-1). Both the market and the tooling refuse them.
 HIGH_X = exchange.N
