@@ -6,7 +6,8 @@ For every token, after every step:
   * owed(a, token)     == the model's credit of every known account a, and totalOwed == Σ of all credits;
   * feesPending(token) == fees accrued and not yet flushed, and the vault received exactly the flushed fees;
   * burned(token)      == penalties burned;
-  * escrowed(token)    == locked + totalOwed + feesPending + burned == token.balanceOf(market)  (no stray wei).
+  * escrowed(token)    == locked + totalOwed + feesPending + burned == token.balanceOf(market) − surplus, where
+                          surplus is what was sent to the market directly (it changes no ledger; no stray wei).
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ class SettlementLedger:
     fees_pending: int = 0
     fees_flushed: int = 0
     burned: int = 0
+    surplus: int = 0  # tokens sent to the market directly: held, accounted for by no ledger
+
+    @property
+    def fees_charged(self) -> int:
+        """Every fee and forfeited share the market ever accrued for the vault, flushed or not."""
+        return self.fees_pending + self.fees_flushed
 
     def lock(self, amount: int) -> None:
         self.locked += amount
@@ -57,6 +64,10 @@ class SettlementLedger:
         self.locked -= amount
         self.burned += amount
 
+    def donate(self, amount: int) -> None:
+        """A plain transfer to the market: no ledger moves."""
+        self.surplus += amount
+
     def withdraw(self, account: str) -> int:
         return self.credits.pop(account, 0)
 
@@ -74,7 +85,7 @@ class SettlementLedger:
         assert market.burned(token) == self.burned, "burned differs"
         escrowed = market.escrowed(token)
         assert escrowed == self.locked + sum(self.credits.values()) + self.fees_pending + self.burned
-        assert escrowed == token.balanceOf(market), "escrowed != balance held"
+        assert escrowed + self.surplus == token.balanceOf(market), "escrowed != balance held − surplus"
         if vault_received is not None:
             assert vault_received == self.fees_flushed, "the vault did not receive exactly the flushed fees"
 
