@@ -8,13 +8,12 @@ in its own `.build/` (they move with the folder); both are managed the same way:
   * one builder at a time: `exclusive(build)` holds an advisory lock on `build/.lock`, so parallel test workers
     or two commands started together build a key once and the second one waits and reuses it;
   * a record of what was built: `keys.json` holds the size and sha256 of `pk.key` and `reference.compiled` and
-    the sha256 of the verifying key they belong to; `valid(build, vk_sha)` checks it (sizes always, contents once
+    the sha256 of the verifying key they belong to; `state(build, vk_sha)` checks it (sizes always, contents once
     per process), so a truncated or corrupted file is detected and rebuilt instead of failing inside a proof.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -22,20 +21,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..paths import locked, write_atomic
+from .srs import sha256_file
 
 RECORD = "keys.json"
 FILES = ("pk.key", "reference.compiled")
 
 # (path, size, mtime_ns) of files whose sha256 this process has checked: a 600 MB proving key is hashed once.
 _checked: set[tuple[str, int, int]] = set()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _identity(path: Path) -> tuple[str, int, int]:
@@ -55,7 +47,7 @@ def record(build: Path, vk_sha: str) -> None:
     entries = {}
     for name in FILES:
         path = build / name
-        entries[name] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+        entries[name] = {"size": path.stat().st_size, "sha256": sha256_file(path)}
         _checked.add(_identity(path))
     write_atomic(build / RECORD, json.dumps({"vk_sha256": vk_sha, "files": entries}, indent=2, sort_keys=True) + "\n")
 
@@ -78,7 +70,7 @@ def state(build: Path, vk_sha: str) -> str:
         if identity[1] != expected.get("size"):
             return f"corrupt: {name} has {identity[1]:,} bytes, {expected.get('size')} were written"
         if identity not in _checked:
-            if _sha256(path) != expected.get("sha256"):
+            if sha256_file(path) != expected.get("sha256"):
                 return f"corrupt: {name} does not match its recorded sha256"
             _checked.add(identity)
     return "valid"

@@ -1,13 +1,14 @@
 """Python tooling: genesis allocation arithmetic, manifests, the solc stand-in."""
 
 import json
+import os
 import subprocess
 
 import pytest
 
 from apiary.deploy.config import GENESIS_SUPPLY, PROFILES, DeployConfig, genesis_allocation
 from apiary.sdk.manifest import ManifestError, read_manifest_file, write_manifest
-from apiary.paths import SOLC_DIR, SOLC_VERSION
+from apiary.paths import PROJECT_ROOT, SOLC_DIR, SOLC_VERSION
 
 TREASURY = "0x" + "11" * 20
 
@@ -64,3 +65,39 @@ def test_solc_stand_in__missing_import__reports_not_found(tmp_path):
                             capture_output=True, text=True, check=True)
     errors = json.loads(result.stdout)["errors"]
     assert any("Nope.sol" in e["message"] for e in errors)
+
+
+def _dev_test(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(PROJECT_ROOT / "dev"), "test", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "APIARY_TEST_REPORTS": str(tmp_path), **env})
+
+
+def test_dev_test__durations__prints_and_writes_where_the_time_went(tmp_path):
+    result = _dev_test(tmp_path, "--durations", "tests/unit/token/test_token.py", "-q")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    report = (tmp_path / "test-times.md").read_text()
+    assert "## Time by folder" in report and "| `tests/unit/token` |" in report and "slowest tests" in report
+    assert "## Time by folder" in result.stdout  # --durations prints it too
+    assert "tests/unit/token/test_token.py" in json.loads((tmp_path / "test-durations.json").read_text())
+
+
+def test_dev_test__deep__selects_the_protocol_machine_at_ten_thousand_steps(tmp_path):
+    result = _dev_test(tmp_path, "--deep", "--collect-only", "-q")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    collected = [line for line in result.stdout.splitlines() if "::" in line]
+    assert collected and all(line.startswith("tests/invariants/test_protocol_stateful.py::") for line in collected)
+
+
+def test_machine_depth__ci_by_default__at_least_the_steps_asked_for_when_deep(monkeypatch):
+    from tests.invariants.depth import machine_settings
+
+    monkeypatch.delenv("APIARY_DEEP", raising=False)
+    ci = machine_settings(5, 35)
+    assert (ci.max_examples, ci.stateful_step_count) == (5, 35)
+    for asked, total in (("1", 10_000), ("10000", 10_000), ("250", 250)):
+        monkeypatch.setenv("APIARY_DEEP", asked)
+        deep = machine_settings(5, 35)
+        assert deep.max_examples * (deep.stateful_step_count - 1) >= total  # one step a run is the initialize rule
+    monkeypatch.setenv("APIARY_DEEP", "many")
+    with pytest.raises(ValueError, match="whole number"):
+        machine_settings(5, 35)
