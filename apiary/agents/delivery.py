@@ -62,6 +62,13 @@ class DeliveryAgent(Agent):
 
         m = self.client.market
         state = sdk.SALE_STATES[int(m.saleState(sale_id))]
+        if state in ("paid", "settleable"):
+            dataset_id = int(m.listing(int(m.sale(sale_id).listingId)).datasetId)
+            if self.client.datasets.isDuplicate(dataset_id):  # neither delivered nor settled: the buyer refunds
+                self._close(sale_id)
+                self.log(f"{self.name}: dataset #{dataset_id} was proven a duplicate: sale #{sale_id} is refunded to its "
+                         "buyer, not delivered")
+                return
         if state == "paid":
             head = int(chain.blocks.head.number)
             sent = self.state["sent_at"].get(str(sale_id))

@@ -1,5 +1,5 @@
 """The seller's delivery agent: delivers each sale once, survives restarts and a lost state file, settles after
-the dispute window, ignores other sellers' sales."""
+the dispute window, ignores other sellers' sales, leaves the sales of a dataset proven a duplicate alone."""
 
 from __future__ import annotations
 
@@ -101,3 +101,30 @@ def test_agent__dropped_delivery_resent__one_failing_sale_never_stops_the_others
     assert sdk.SALE_STATES[int(market.saleState(lost))] == "paid"
     assert sum("no package key for listing" in line for line in log) == 1, log  # reported once, not every tick
     assert not any("tick failed" in line for line in log), log  # the failing sale never failed a tick
+
+
+def test_agent__sale_of_a_dataset_proven_a_duplicate__closed_without_a_transaction(tmp_path, project, deployer, gov,
+                                                                                   vault, registry, usd, register,
+                                                                                   challenge, chain, alice, bob, carol):
+    market = project.DataMarket.deploy(gov, vault, registry, usd, 0, 10**24, sender=deployer)
+    client = sdk.DataClient(registry, market, None)
+    original, copy = tmp_path / "original.csv", tmp_path / "copy.csv"
+    original.write_text("x\n" + "".join(f"{i}\n" for i in range(20)))
+    copy.write_text("x\n" + "".join(f"{i}\n" for i in range(8)) + "copied\n")
+    earlier = register(alice, merkle.commit_file(original))
+    later = register(bob, merkle.commit_file(copy), price_token=usd.address, price=PRICE)
+    chain.mine(SEAL_WINDOW + 1)
+    usd.approve(market, 2**256 - 1, sender=carol)
+    listing = sdk.list_dataset(client, bob, later, copy, tmp_path / "c.apkg", tmp_path / "keys")
+    sale = sdk.buy_licence(client, carol, listing, tmp_path / "c.apkg", "1", tmp_path / "carol")
+    challenge(alice, later, earlier, merkle.commit_file(copy), merkle.commit_file(original))
+    assert registry.isDuplicate(later)
+
+    log: list[str] = []
+    nonce = bob.nonce
+    agent = DeliveryAgent(client, bob, tmp_path / "keys", tmp_path / "agent.json", poll_interval=0, log=log.append)
+    agent.run(max_ticks=2)
+    assert bob.nonce == nonce, "the agent sent a delivery the market refuses"
+    assert agent.state["open"] == [] and sdk.SALE_STATES[int(market.saleState(sale))] == "paid"
+    assert sum(f"sale #{sale} is refunded to its buyer" in line for line in log) == 1, log
+    market.refund(sale, sender=carol)
