@@ -440,18 +440,27 @@ def canonical_settings(settings: dict) -> dict:
     return settings
 
 
+def _setup_keys(artefacts: Path, vk_out: Path, build: Path, srs: Path, progress: Progress = _quiet) -> None:
+    """Compile the graph and run ezkl's setup into `build` (the caller holds its lock): through temporaries renamed
+    into place, so a failure or a second process never leaves half a key, then recorded for `vk_out`'s key."""
+    compiled_tmp, pk_tmp = keycache.temporary(build, "reference.compiled"), keycache.temporary(build, "pk.key")
+    keycache.discard(build)
+    try:
+        with _step(progress, "compile circuit"), _silenced_stdout():
+            ezkl.compile_circuit(str(artefacts / "model.onnx"), str(compiled_tmp), str(artefacts / "settings.json"))
+        with _step(progress, "key generation (setup)"):
+            ezkl.setup(str(compiled_tmp), str(vk_out), str(pk_tmp), srs_path=str(srs))
+        os.replace(compiled_tmp, build / "reference.compiled")
+        os.replace(pk_tmp, build / "pk.key")
+    finally:
+        for tmp in (compiled_tmp, pk_tmp):
+            tmp.unlink(missing_ok=True)
+    keycache.record(build, srs_mod.sha256_file(vk_out))
+
+
 def _keys_and_verifier(artefacts: Path, build: Path, srs: Path, progress: Progress) -> None:
     with keycache.exclusive(build):
-        keycache.discard(build)
-        with _step(progress, "compile circuit"), _silenced_stdout():
-            tmp_compiled = keycache.temporary(build, "reference.compiled")
-            ezkl.compile_circuit(str(artefacts / "model.onnx"), str(tmp_compiled), str(artefacts / "settings.json"))
-            os.replace(tmp_compiled, build / "reference.compiled")
-        with _step(progress, "key generation (setup)"):
-            tmp_pk = keycache.temporary(build, "pk.key")
-            ezkl.setup(str(build / "reference.compiled"), str(artefacts / "vk.key"), str(tmp_pk), srs_path=str(srs))
-            os.replace(tmp_pk, build / "pk.key")
-        keycache.record(build, srs_mod.sha256_file(artefacts / "vk.key"))
+        _setup_keys(artefacts, artefacts / "vk.key", build, srs, progress)
     with _step(progress, "Solidity verifier"):
         raw = _generate_verifier(artefacts / "vk.key", artefacts / "settings.json", srs, build / "Verifier.ezkl.sol")
         source, vk_bytes = externalise_vk(raw)
@@ -494,24 +503,17 @@ def ensure_keys(circuit: Circuit, srs_path: Path | None = None, progress: Progre
             return circuit.pk
         if state != "missing":
             progress(f"cached keys of {circuit.circuit_id} in {build} are {state}: rebuilding them")
-        keycache.discard(build)
         srs = srs_for(circuit, srs_path, progress)
         with _step(progress, f"proving key for {circuit.circuit_id}"):
-            compiled_tmp = keycache.temporary(build, "reference.compiled")
-            with _silenced_stdout():
-                ezkl.compile_circuit(str(circuit.path("model.onnx")), str(compiled_tmp), str(circuit.path("settings.json")))
-            vk_tmp, pk_tmp = keycache.temporary(build, "vk"), keycache.temporary(build, "pk.key")
+            vk_tmp = keycache.temporary(build, "vk")
             try:
-                ezkl.setup(str(compiled_tmp), str(vk_tmp), str(pk_tmp), srs_path=str(srs))
+                _setup_keys(circuit.root, vk_tmp, build, srs)
                 if vk_tmp.read_bytes() != circuit.path("vk.key").read_bytes():
+                    keycache.discard(build)  # keys for another verifying key are no cache entry of this one
                     raise ArtefactError(f"regenerated verifying key differs from {circuit.path('vk.key')}: artefacts and "
                                         "SRS do not belong together")
-                os.replace(compiled_tmp, circuit.compiled)
-                os.replace(pk_tmp, circuit.pk)
             finally:
-                for tmp in (compiled_tmp, vk_tmp, pk_tmp):
-                    tmp.unlink(missing_ok=True)
-            keycache.record(build, vk_sha)
+                vk_tmp.unlink(missing_ok=True)
     return circuit.pk
 
 
