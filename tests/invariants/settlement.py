@@ -99,3 +99,16 @@ class SettlementInvariants:
         if getattr(self, "ledger", None) is None:
             return
         self.ledger.check(self.market, self.token, self.accounts, self.vault.unallocated(self.token))
+
+
+class ChainMachine:
+    """Mixin for a RuleBasedStateMachine on a chain: set `self.chain` and `self.snap = chain.snapshot()` in the
+    initialize rule; every run is undone at teardown, and `now` is the timestamp the next transaction lands at."""
+
+    def teardown(self):
+        if hasattr(self, "snap"):
+            self.chain.restore(self.snap)
+
+    @property
+    def now(self) -> int:
+        return int(self.chain.pending_timestamp)

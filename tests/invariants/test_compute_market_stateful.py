@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
 from apiary.sdk.market import register_model
-from tests.invariants.settlement import SettlementLedger
+from tests.invariants.settlement import ChainMachine, SettlementLedger
 from tests.unit.compute.conftest import FakeProof, input_commitment, weights_point
 
 HOUR, DAY = 3_600, 86_400
@@ -51,7 +51,7 @@ class Job:
     audited: bool = False
 
 
-class ComputeMachine(RuleBasedStateMachine):
+class ComputeMachine(ChainMachine, RuleBasedStateMachine):
     env: dict = {}
 
     @initialize()
@@ -87,15 +87,7 @@ class ComputeMachine(RuleBasedStateMachine):
         for p in self.providers[:2]:
             self._stake(p, 300)
 
-    def teardown(self):
-        if hasattr(self, "snap"):
-            self.chain.restore(self.snap)
-
     # ------------------------------------------------------------ helpers
-
-    @property
-    def now(self) -> int:
-        return int(self.chain.pending_timestamp)
 
     def _stake(self, p, amount):
         self.mk.stake(amount, sender=p)

@@ -74,7 +74,7 @@ from apiary.sdk.data import SALE_STATES
 from apiary.sdk.devnode import advance
 from apiary.sdk.market import Phase, Status, circuit_id, register_model
 from tests.invariants.depth import machine_settings
-from tests.invariants.settlement import BPS, SettlementLedger
+from tests.invariants.settlement import BPS, ChainMachine, SettlementLedger
 from tests.invariants.test_bounties_stateful import B
 from tests.invariants.test_compute_market_stateful import ACCEPTED, PAID, REFUNDED, SETTLED, SLASHED, SUBMITTED, Job
 from tests.invariants.test_data_market_stateful import Sale
@@ -245,7 +245,7 @@ class Distribution:
 # ---------------------------------------------------------------- the machine
 
 
-class ProtocolMachine(RuleBasedStateMachine):
+class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
     env: dict = {}  # the deployment and the actors, set by the test before the machine runs
     packages: dict = {}  # (row values, honest) → (package, key, bad index): built once, reused by every run
     template: dict = {}  # the model of the protocol in use that every run starts from (`prepare`)
@@ -360,16 +360,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         self._queue(queued[1])
         self._vote(self._propose(whale, "royalty", 800), alice, FOR)
 
-    def teardown(self):
-        if hasattr(self, "snap"):
-            self.chain.restore(self.snap)
-
     # ------------------------------------------------------------ helpers
-
-    @property
-    def now(self) -> int:
-        """The timestamp the next transaction lands at."""
-        return int(self.chain.pending_timestamp)
 
     @property
     def height(self) -> int:
