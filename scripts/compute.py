@@ -275,13 +275,23 @@ def post(ecosystem, network, provider, account, model_id, input_file, uri, token
 @click.option("--input", "input_file", type=CallerPathType(), default=None,
               help="Your input file: re-run the model locally and compare (needs --model).")
 @click.option("--model", "model_file", type=CallerPathType(), default=None)
-@click.option("--timeout", type=click.FloatRange(min=0), default=0.0, help="Seconds to wait for the job to settle.")
-def wait(ecosystem, network, provider, account, job_id, input_file, model_file, timeout):
-    """Wait for a job to settle; print its outputs, how they were settled, and what it cost."""
+@click.option("--timeout", type=click.FloatRange(min=0), default=0.0,
+              help="Seconds to wait; the command fails if the job has not got there by then (0: look once).")
+@click.option("--until", type=click.Choice(list(sdk.UNTIL)), default="settled", show_default=True,
+              help="What to wait for: a posted result, a challenge (or a settlement), or the settlement.")
+def wait(ecosystem, network, provider, account, job_id, input_file, model_file, timeout, until):
+    """Wait for a job to settle (or to get a result, or a challenge); print its outputs, how they were settled,
+    and what it cost."""
     from apiary.sdk.amounts import Token
 
     _, client, _ = _ctx(ecosystem, network, provider)
-    status, outputs = sdk.wait_result(client, job_id, timeout)
+    status, outputs, reached = sdk.wait_result(client, job_id, timeout, until=until)
+    if timeout and not reached:
+        raise ApiaryCliError(f"job #{job_id} is not {'settled' if until == 'settled' else 'at ' + until} after "
+                             f"{timeout:g} s: {sdk.describe(client, job_id)}")
+    if until != "settled":
+        click.echo(sdk.describe(client, job_id))
+        return
     j = client.compute.job(job_id)
     t = Token.at(str(j.token))
     fee = -(-int(j.price) * int(j.terms.feeBps) // 10_000)

@@ -9,7 +9,7 @@ fetched from the job's URI: `file://…` or a plain path (relative to where the 
     ic = client.inference_circuit(model_id)                       # the model's inference twin, checked
     job_id = post_job(client, requester, ic, model_id, Path("x.csv"), token="ApiaryToken", price="2",
                       collateral="20", hours=1, mode="optimistic")
-    outputs = wait_result(client, job_id)                          # the outputs, once final (or proven)
+    _, outputs, _ = wait_result(client, job_id, 600)                # the outputs, once final (or proven)
 """
 
 from __future__ import annotations
@@ -154,13 +154,25 @@ def outputs_of(client: ComputeClient, job_id: int) -> list[int] | None:
     return None
 
 
-def wait_result(client: ComputeClient, job_id: int, timeout: float = 0.0, poll: float = 1.0) -> tuple[str, list[int] | None]:
-    """Wait until the job is settled (paid, slashed, refunded) or `timeout` passes; returns (status, outputs)."""
+SETTLED = ("paid", "slashed", "refunded")
+UNTIL = {
+    "result": lambda j: STATUS[int(j.status)] in ("submitted", *SETTLED),   # a result is posted (or the job settled)
+    "challenged": lambda j: j.challenger != ZERO or STATUS[int(j.status)] in SETTLED,
+    "settled": lambda j: STATUS[int(j.status)] in SETTLED,
+}
+
+
+def wait_result(client: ComputeClient, job_id: int, timeout: float = 0.0, poll: float = 1.0,
+                until: str = "settled") -> tuple[str, list[int] | None, bool]:
+    """Wait until the job reaches `until` (see UNTIL: a result posted, challenged, or settled: paid, slashed,
+    refunded) or `timeout` seconds pass; returns (status, outputs, whether `until` was reached)."""
+    reached = UNTIL[until]
     deadline = time.monotonic() + timeout
     while True:
-        status = STATUS[int(client.compute.job(job_id).status)]
-        if status in ("paid", "slashed", "refunded") or time.monotonic() >= deadline:
-            return status, outputs_of(client, job_id)
+        j = client.compute.job(job_id)
+        done = reached(j)
+        if done or time.monotonic() >= deadline:
+            return STATUS[int(j.status)], outputs_of(client, job_id), done
         time.sleep(poll)
 
 
