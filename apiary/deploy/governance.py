@@ -63,6 +63,19 @@ class Proposal:
         return self.targets, self.values, self.calldatas, self.description_hash
 
 
+PROPOSER_MARKER = "#proposer="
+
+
+def with_proposer(description: str, proposer: str) -> str:
+    """`description` ending in `#proposer=<proposer>`, the suffix the Governor requires (a copy of a pending
+    proposal sent by anyone else is refused, so nobody can take it over and cancel it). A suffix naming another
+    account (say, a proposal drafted by someone else) is replaced."""
+    head = description
+    if len(head) >= 52 and head[-52:-42] == PROPOSER_MARKER:
+        head = head[:-52]
+    return f"{head}{PROPOSER_MARKER}{proposer.lower()}"
+
+
 def proposal_state(governor: Any, proposal_id: int) -> str:
     return PROPOSAL_STATES[governor.state(proposal_id)]
 
@@ -76,6 +89,7 @@ class LocalProposalRunner:
         self.log = log
 
     def propose(self, proposer: Any, proposal: Proposal) -> int:
+        proposal.description = with_proposer(proposal.description, proposer.address)
         targets, values, calldatas, description_hash = proposal.args()
         self.governor.propose(targets, values, calldatas, proposal.description, sender=proposer)
         proposal.proposal_id = self.governor.hashProposal(targets, values, calldatas, description_hash)
@@ -166,6 +180,7 @@ def propose(governor: Any, proposal: Proposal, sender: Any, store_dir: Path | No
     """
     from ..sdk.tx import send
 
+    proposal.description = with_proposer(proposal.description, sender.address)
     targets, values, calldatas, description_hash = proposal.args()
     proposal_id = int(governor.hashProposal(targets, values, calldatas, description_hash))
     receipt = send(governor.propose, targets, values, calldatas, proposal.description, sender=sender)

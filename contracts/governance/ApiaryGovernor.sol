@@ -11,6 +11,7 @@ import {GovernorPreventLateQuorum} from "@openzeppelin/contracts/governance/exte
 import {GovernorTimelockControl} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
 /// @title Apiary Governor
 /// @notice OpenZeppelin Governor composed of: adjustable settings (delay, period, threshold — changed only by
@@ -27,6 +28,9 @@ contract ApiaryGovernor is
     GovernorPreventLateQuorum,
     GovernorTimelockControl
 {
+    /// @dev "#proposer=" and a 0x-prefixed address: the suffix every description ends in.
+    uint256 private constant _SUFFIX_BYTES = 52;
+
     struct Params {
         uint48 votingDelay; // clock units (blocks) between proposal and snapshot
         uint32 votingPeriod; // clock units the vote stays open
@@ -43,6 +47,29 @@ contract ApiaryGovernor is
         GovernorPreventLateQuorum(params.lateQuorumExtension)
         GovernorTimelockControl(timelock)
     {}
+
+    /// @dev OpenZeppelin's opt-in `#proposer=<address>` suffix, made mandatory: every description ends in its
+    /// proposer's address (any letter case), so a copy of a pending `propose` sent from another account is
+    /// refused (`GovernorRestrictedProposer`) instead of becoming the proposal — whose proposer could cancel it
+    /// and kill its id for good. A copier can only file its own proposal, under its own suffix and id.
+    function _isValidDescriptionForProposer(address proposer, string memory description)
+        internal
+        view
+        override
+        returns (bool)
+    {
+        bytes memory text = bytes(description);
+        uint256 length = text.length;
+        if (length < _SUFFIX_BYTES) return false;
+        bytes10 marker;
+        assembly ("memory-safe") {
+            // the 10 bytes at length - 52 (bytes10 keeps the high-order ones of the word read there)
+            marker := mload(add(add(text, 0x20), sub(length, _SUFFIX_BYTES)))
+        }
+        if (marker != bytes10("#proposer=")) return false;
+        (bool parsed, address named) = Strings.tryParseAddress(description, length - 42, length);
+        return parsed && named == proposer;
+    }
 
     // The overrides below only resolve the diamond between the modules; none adds behaviour.
 

@@ -6,7 +6,7 @@ from eth_abi import encode
 
 from apiary.deploy.config import ONE_TOKEN
 from apiary.deploy.deploy import HandoverError, check_handover, role_holders
-from apiary.deploy.governance import AGAINST, FOR, LocalProposalRunner, Proposal, call, proposal_state
+from apiary.deploy.governance import AGAINST, FOR, LocalProposalRunner, Proposal, call, proposal_state, with_proposer
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -98,8 +98,45 @@ def test_governance_only__every_function_called_directly__reverts(core, attacker
 
 def test_propose__below_threshold__reverts(core, attacker):
     p = fee_proposal(core, 200)
+    described = with_proposer(p.description, attacker.address)
     with ape.reverts(core.governor.GovernorInsufficientProposerVotes, proposer=attacker.address, votes=0, threshold=1_000 * ONE_TOKEN):
-        core.governor.propose(p.targets, p.values, p.calldatas, p.description, sender=attacker)
+        core.governor.propose(p.targets, p.values, p.calldatas, described, sender=attacker)
+
+
+def test_copied_proposal__cannot_be_taken_over_and_cancelled(core, runner, alice, attacker, chain):
+    """Attack: copy a pending `propose` (or file the CLI's fixed description first), become its proposer and
+    cancel it, killing its id. The description names its proposer; the copy sent by another account is refused
+    and the author's proposal opens as written."""
+    core.token.transfer(attacker, 1_000 * ONE_TOKEN, sender=alice)  # the proposal threshold, held (self-delegating)
+    chain.mine()
+    p = fee_proposal(core, 200)
+    described = with_proposer(p.description, alice.address)
+    for copy in (p.description, described):  # the fixed text filed in advance, or the pending call copied
+        with ape.reverts(core.governor.GovernorRestrictedProposer, proposer=attacker.address):
+            core.governor.propose(p.targets, p.values, p.calldatas, copy, sender=attacker)
+    runner.propose(alice, p)
+    assert p.description == described
+    assert core.governor.proposalProposer(p.proposal_id) == alice.address
+    with ape.reverts(core.governor.GovernorUnableToCancel):
+        core.governor.cancel(*p.args(), sender=attacker)
+    # the attacker's own copy is another proposal (its id differs): the author's stands
+    runner.propose(attacker, Proposal(p.actions, "set fee 200"))
+    assert proposal_state(core.governor, p.proposal_id) in ("Pending", "Active")
+
+
+@pytest.mark.parametrize("suffix", ["", "#proposer=", "#proposer=0x" + "zz" * 20, "#proposer={other}",
+                                    "#proposer={self} trailing"])
+def test_propose__description_without_its_proposer_suffix__reverts(core, alice, bob, suffix):
+    p = fee_proposal(core, 200)
+    text = p.description + suffix.format(self=alice.address, other=bob.address)
+    with ape.reverts(core.governor.GovernorRestrictedProposer, proposer=alice.address):
+        core.governor.propose(p.targets, p.values, p.calldatas, text, sender=alice)
+
+
+def test_propose__suffix_in_any_letter_case__accepted(core, alice):
+    p = fee_proposal(core, 200)
+    core.governor.propose(p.targets, p.values, p.calldatas, f"{p.description}#proposer={alice.address}", sender=alice)
+    assert with_proposer("x#proposer=" + "0x" + "ab" * 20, alice.address) == f"x#proposer={alice.address.lower()}"
 
 
 def test_execute__without_queue__reverts(core, runner, alice, whale):
