@@ -276,11 +276,22 @@ def fetch(ecosystem, network, provider, account, sale_id, package_file, out, wai
 @account_option()
 @click.option("--sale", "sale_id", type=int, required=True)
 def settle(ecosystem, network, provider, account, sale_id):
-    """After the dispute window: pay the seller (anyone may call it)."""
+    """After the dispute window, once the dataset can no longer be proven a duplicate: pay the seller (anyone may)."""
+    from ape import chain
+
+    from apiary.sdk.amounts import format_time
     from apiary.sdk.tx import send
 
     _, client, _ = _ctx(ecosystem, network, provider)
-    send(client.market.settle, sale_id, sender=account)
+    m = client.market
+    state = sdk.SALE_STATES[int(m.saleState(sale_id))]
+    if state == "settleable":
+        dataset_id = int(m.listing(int(m.sale(sale_id).listingId)).datasetId)
+        payable_at = int(client.datasets.releasableAt(dataset_id))
+        if int(chain.pending_timestamp) < payable_at:
+            raise ApiaryCliError(f"sale #{sale_id} settles from {format_time(payable_at)}: until then dataset "
+                                 f"#{dataset_id} can still be proven a duplicate (and its buyers refunded)")
+    send(m.settle, sale_id, sender=account)
     click.echo(f"sale #{sale_id} settled")
 
 

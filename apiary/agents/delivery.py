@@ -89,8 +89,18 @@ class DeliveryAgent(Agent):
             if not self.seen(f"deliver:{sale_id}"):
                 self.mark(f"deliver:{sale_id}", note="found delivered on chain")
         elif state == "settleable" and self.settle:
+            from ..sdk.amounts import format_time
             from ..sdk.tx import send
 
+            dataset_id = int(m.listing(int(m.sale(sale_id).listingId)).datasetId)
+            payable_at = int(self.client.datasets.releasableAt(dataset_id))
+            if int(chain.blocks.head.timestamp) < payable_at:
+                # No sale settles while the dataset can still be proven a duplicate (DataMarketDatasetContestable).
+                if not self.seen(f"wait:{sale_id}"):
+                    self.mark(f"wait:{sale_id}")
+                    self.log(f"{self.name}: sale #{sale_id} settles from {format_time(payable_at)}, when dataset "
+                             f"#{dataset_id}'s duplicate challenges close")
+                return
             send(m.settle, sale_id, sender=self.seller)
             self.mark(f"settle:{sale_id}")
             self.log(f"{self.name}: settled sale #{sale_id}")

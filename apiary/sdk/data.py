@@ -184,18 +184,26 @@ def challenge_duplicate(client: DataClient, challenger: Any, later_id: int, late
     _challengeable(reg, later_id, earlier_id, resuming=bool(record and record.get("owner") == challenger.address
                                                             and record.get("block")))
     need = min(int(reg.minDuplicateRows()), later.rows)
-    shared = merkle.shared_rows(later, earlier, limit=min(need, 32))
-    if len(shared) < need:
-        raise ApiaryCliError(f"the datasets share {len(shared)} row(s); a challenge needs {need}: no duplicate to prove")
+    common = merkle.shared_rows(later, earlier)
+    if len(common) < need:
+        raise ApiaryCliError(f"the datasets share {len(common)} row(s); a challenge needs {need}: no duplicate to prove")
+    ours = record and record.get("owner") == challenger.address
+    if ours and record.get("rows"):
+        shared = [_unhex(h) for h in record["rows"]]  # resuming: the rows committed to
+    else:
+        # Exactly `need` rows drawn at random from the overlap: a copier's Sybil cannot pre-commit the evidence
+        # this challenge will show (the registry credits evidence to its earliest commitment).
+        shared = sorted(_secrets.SystemRandom().sample(common, need))
     state_dir.mkdir(parents=True, exist_ok=True)
-    salt = _unhex(record["salt"]) if record and record.get("owner") == challenger.address else _secrets.token_bytes(32)
+    salt = _unhex(record["salt"]) if ours else _secrets.token_bytes(32)
     commitment = bytes(reg.challengeCommitment(challenger.address, later_id, earlier_id, shared, salt))
     if record and record.get("owner") == challenger.address and record.get("block"):
         landed = int(record["block"])
     else:
-        _secret(record_path, {"owner": challenger.address, "salt": _hex(salt)})
+        rows = [_hex(h) for h in shared]
+        _secret(record_path, {"owner": challenger.address, "salt": _hex(salt), "rows": rows})
         landed = commit_seal(reg, commitment, sender=challenger, commit=reg.commitChallenge)
-        _secret(record_path, {"owner": challenger.address, "salt": _hex(salt), "block": landed})
+        _secret(record_path, {"owner": challenger.address, "salt": _hex(salt), "rows": rows, "block": landed})
         log(f"challenge committed in block {landed}")
     wait_for_block(landed + 1, log=log)
     send(reg.challengeDuplicate, later_id, earlier_id, shared, [later.proof(h) for h in shared],

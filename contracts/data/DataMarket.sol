@@ -224,6 +224,9 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
         if (l.fraud == Fraud.BadPackage) revert DataMarketListingClosed(s.listingId);
         // So does a dataset proven a duplicate after the purchase: a copier is never paid for a sale not yet settled.
         if (registry.isDuplicate(l.datasetId)) revert DataMarketDatasetNotSellable(l.datasetId);
+        // Nor is a dataset that can still be proven one: its seller is paid once no challenge can land.
+        uint256 payableAt = registry.releasableAt(l.datasetId);
+        if (block.timestamp < payableAt) revert DataMarketDatasetContestable(l.datasetId, payableAt);
         s.settled = true;
         l.openSales -= 1;
         _licensed[l.datasetId][s.buyer] = true;

@@ -214,6 +214,7 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
         _checkEvidence(laterId, earlierId, rowHashes, proofsLater, proofsEarlier);
         Dataset storage later = _datasets[laterId];
         Claim storage c = _claims[laterId];
+        bytes32 evidence = keccak256(abi.encodePacked(rowHashes));
         if (c.endsAt == 0) {
             // The first proof: the dataset is a duplicate from now on, and its stake leaves the registrant for
             // good. Who receives it waits CLAIM_PERIOD: a challenge committed earlier, whose reveal was delayed,
@@ -221,11 +222,16 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
             c.amount = later.stake;
             c.endsAt = uint64(block.timestamp + CLAIM_PERIOD);
             c.prover = msg.sender;
+            c.evidence = evidence;
             later.duplicate = true;
             later.stakeReleased = true;
             later.stake = 0;
         } else if (number >= c.number) {
             revert DatasetRegistryNotFirstChallenge(laterId, number, c.number);
+        } else if (evidence == c.evidence) {
+            // The first proof showed these very rows under a later commitment: it copied this reveal from the
+            // mempool (or came second to the same work). The credit for the evidence is the earliest commitment's.
+            c.prover = msg.sender;
         }
         c.challenger = msg.sender;
         c.number = number;
@@ -273,7 +279,7 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
         return rec.number;
     }
 
-    /// @dev Every row hash is in both datasets, rows are distinct (strictly increasing) and there are enough.
+    /// @dev Every row hash is in both datasets, rows are distinct (strictly increasing), exactly as many as required.
     function _checkEvidence(
         uint256 laterId,
         uint256 earlierId,
@@ -285,7 +291,8 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
         uint64 rows = _datasets[laterId].rows;
         // A dataset smaller than the threshold is a duplicate when all its rows are.
         uint256 required = rows < minDuplicateRows ? rows : minDuplicateRows;
-        if (n < required || n > MAX_EVIDENCE_ROWS || proofsLater.length != n || proofsEarlier.length != n) {
+        // Exactly `required` rows: no subset of someone's evidence is other evidence (a copy is always a copy).
+        if (n != required || proofsLater.length != n || proofsEarlier.length != n) {
             revert DatasetRegistryBadEvidence(n, required);
         }
         bytes32 laterRoot = _datasets[laterId].root;

@@ -24,7 +24,9 @@ import {IDatasetRegistry} from "./IDatasetRegistry.sol";
 /// the fee vault) and the listing closes. A package proven wrong is wrong for every buyer: each open sale of that
 /// listing is then refundable. So is every open sale of a dataset proven a duplicate (DatasetRegistry) after it
 /// was bought: an item proven bad is never paid for a sale not yet settled, and is neither delivered nor settled
-/// any more. No delivery by the deadline: the buyer is refunded. A dispute of a correct delivery reverts: the
+/// any more. No sale settles before the dataset's duplicate challenges close (`DatasetRegistry.releasableAt`):
+/// a copy is never paid for anything, in whatever order its sales, deliveries and the proof come, so copying
+/// loses at least the vault's half of the registration stake. No delivery by the deadline: the buyer is refunded. A dispute of a correct delivery reverts: the
 /// buyer loses it and the seller is paid after the window.
 ///
 /// Ledger invariant (Settlement): for every token, `locked == Σ open sales' payments + Σ unreleased bonds`.
@@ -33,7 +35,7 @@ interface IDataMarket {
         None,
         Paid, // waiting for the key
         Delivered, // key delivered, dispute window open
-        Settleable, // dispute window over: anyone may settle
+        Settleable, // dispute window over: anyone may settle (once the dataset's challenges close)
         Expired, // not delivered by the deadline: the buyer may refund
         Settled,
         Refunded
@@ -98,6 +100,9 @@ interface IDataMarket {
     /// and when delivering or settling a sale of a dataset flagged duplicate since it was bought (refund it).
     error DataMarketDatasetNotSellable(uint256 datasetId);
     error DataMarketListingClosed(uint256 listingId);
+    /// @notice Thrown when settling a sale of a dataset that can still be proven a duplicate: it settles from
+    /// `payableAt` (the end of the dataset's challenge window and reveal period).
+    error DataMarketDatasetContestable(uint256 datasetId, uint256 payableAt);
     /// @notice Thrown when a purchase names another package than the listing holds (a reorg re-ordered listings).
     error DataMarketWrongListing(uint256 listingId, bytes32 cipherRoot, bytes32 expectedCipherRoot);
     /// @notice Thrown when the current terms are not the ones the buyer accepted.

@@ -27,7 +27,9 @@ import {ISealBook} from "./ISealBook.sol";
 ///   later and at most `REVEAL_PERIOD` after the window). The first valid proof flags the dataset and takes its
 ///   stake; the reward waits `CLAIM_PERIOD`, during which a proof whose commitment came *earlier* (a reveal that
 ///   was delayed) takes it over — evidence copied from a pending reveal and committed later never wins — and
-///   then `claimChallengeReward` pays it. After the window and its reveal period, and once the registration is
+///   then `claimChallengeReward` pays it. Evidence is exactly `minDuplicateRows` rows (or all of a smaller
+///   dataset), so a copy of someone's evidence is that evidence: credit for it follows its earliest commitment,
+///   whoever reveals first. A first proof by someone else's later commitment of the same rows earns nothing. After the window and its reveal period, and once the registration is
 ///   final, the staker withdraws the stake.
 /// * **Camera-signed data.** Anyone may submit a registered device's signature over the dataset's EIP-712
 ///   digest `DatasetAttestation(root, rows, schemaHash)` (domain: this contract on this chain): the dataset is
@@ -40,8 +42,10 @@ interface IDatasetRegistry is IERC721, ISealBook {
         address challenger; // the earliest-committed proof so far
         uint64 number; // commit number of its challenge: the smallest proven so far
         uint64 endsAt;
-        address prover; // the first proof landed (shares the reward with `challenger` when they differ)
+        address prover; // the earliest commitment of the first proof's evidence (shares the reward with
+        // `challenger` when they differ)
         uint256 amount; // zero once paid
+        bytes32 evidence; // keccak256 of the first proof's row hashes: whoever committed it earliest is `prover`
     }
 
     struct Dataset {

@@ -6,8 +6,8 @@ pragma solidity ^0.8.24;
 /// licence for (DataMarket). The royalty share in force at that moment (`royaltyBps`, set by governance under the
 /// immutable `maxRoyaltyBps`) is fixed with the citation. ModelBounties then pays that share of every reward
 /// the model wins to the current owners of the cited datasets, in equal parts, through the settlement base
-/// (pull payouts, fee as for the winner); a dataset since flagged duplicate earns nothing and its part stays
-/// with the winner.
+/// (pull payouts, fee as for the winner); a dataset flagged duplicate, or that can still be proven one (its
+/// challenges close at `DatasetRegistry.releasableAt`), earns nothing and its part stays with the winner.
 interface IProvenance {
     struct Citation {
         uint16 royaltyBps;
@@ -39,7 +39,7 @@ interface IProvenance {
     function citation(uint256 modelId) external view returns (Citation memory);
 
     /// @notice What a win of `modelId` owes: the share fixed at citation and the owners to pay (one per cited
-    /// dataset that is not flagged duplicate; an owner may appear more than once). `bps` is the citation's share
-    /// scaled by the part of the cited datasets that are not duplicates: each keeps the same part.
+    /// dataset neither flagged duplicate nor still open to a duplicate challenge; an owner may appear more than
+    /// once). `bps` is the citation's share scaled by the part of the cited datasets paid: each keeps the same part.
     function royaltiesOf(uint256 modelId) external view returns (uint16 bps, address[] memory owners);
 }

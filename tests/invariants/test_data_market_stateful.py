@@ -89,7 +89,7 @@ class DataMarketMachine(RuleBasedStateMachine):
             bad_index = exchange.open_package(pkg, key).bad_index
             assert (bad_index is not None) == (i == 1)
             self.listings.append({"seller": seller, "key": key, "bond": BOND, "fraud": 0, "bad": i == 1,
-                                  "bad_index": bad_index})
+                                  "bad_index": bad_index, "payable_at": int(self.reg.releasableAt(i + 1))})
             self.packages.append(pkg)
         self.copies: list[dict] = []  # registered partial copies of dataset 1
         self.sales: list[Sale] = []
@@ -125,10 +125,11 @@ class DataMarketMachine(RuleBasedStateMachine):
                             "ends": int(self.reg.dataset(dataset_id).challengeEnds)})
 
     @precondition(lambda self: self.copies)
-    @rule(pick=st.integers(0, 100), rows_shown=st.integers(1, 3))
-    def challenge(self, pick, rows_shown):
+    @rule(pick=st.integers(0, 100), row=st.integers(0, 100))
+    def challenge(self, pick, row):
         copy = self.copies[pick % len(self.copies)]
-        shared = merkle.shared_rows(copy["c"], self.originals[0], rows_shown)
+        common = merkle.shared_rows(copy["c"], self.originals[0])
+        shared = [common[row % len(common)]]  # evidence is exactly minDuplicateRows (1 here) rows: which one varies
         salt = os.urandom(32)
         evidence = (copy["id"], tuple(shared))
         self.reg.commitChallenge(self.reg.challengeCommitment(self.challenger, copy["id"], 1, shared, salt),
@@ -249,6 +250,10 @@ class DataMarketMachine(RuleBasedStateMachine):
             self.mk.refund(i + 1, sender=self.challenger)
             s.done = "refunded"
             self.mk_ledger.refund(s.buyer.address, PRICE)
+        elif not s.done and s.dispute_ends and self.now > s.dispute_ends and self.now < l["payable_at"]:
+            # the dataset can still be proven a duplicate: no sale of it is paid yet
+            with ape.reverts(self.mk.DataMarketDatasetContestable, datasetId=s.listing + 1, payableAt=l["payable_at"]):
+                self.mk.settle(i + 1, sender=self.challenger)
         elif not s.done and s.dispute_ends and self.now > s.dispute_ends:
             self.mk.settle(i + 1, sender=self.challenger)
             s.done = "settled"

@@ -801,18 +801,19 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         b = self.bounties[i]
         proof = EvaluationProof(b.chunks[chunk], model.seed, score)
         # relayed: who sends a proof never matters, the model's owner is paid
-        self.m.bounties.submitChunk(i, model.id, chunk, proof.proof, proof.instances, sender=self.challenger)
+        receipt = self.m.bounties.submitChunk(i, model.id, chunk, proof.proof, proof.instances, sender=self.challenger)
         b.proven.setdefault(model.id, {})[chunk] = score
         if len(b.proven[model.id]) == CHUNKS and sum(b.proven[model.id].values()) >= b.threshold:
             b.best = model.id
-            self._pay_winner(i, b, model)
+            self._pay_winner(i, b, model, int(receipt.timestamp))
 
-    def _pay_winner(self, i: int, b: Bounty, model: Model) -> None:
-        """The reward less the cited datasets' equal parts (duplicates skipped, at the share fixed at citation),
-        each part and the winner's charged the bounty's fee."""
+    def _pay_winner(self, i: int, b: Bounty, model: Model, at: int) -> None:
+        """The reward less the cited datasets' equal parts (duplicates, and datasets whose duplicate challenges
+        are still open at `at`, skipped; at the share fixed at citation), each part and the winner's charged the
+        bounty's fee."""
         ledger, royalties = self._ledger("bounties", b.token), 0
         bps, ids = self.citations.get(model.id, (0, []))
-        live = [d for d in self.datasets if d.id in ids and not d.duplicate]
+        live = [d for d in self.datasets if d.id in ids and not d.duplicate and at >= d.challenge_ends + DAY + 1]
         if live and bps * len(live) // len(ids):
             part = b.reward * (bps * len(live) // len(ids)) // BPS // len(live)
             for d in live:
@@ -1137,6 +1138,12 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
                 dm.settle(sale_id, sender=self.challenger)
         elif listing.dataset.duplicate:
             with ape.reverts(dm.DataMarketDatasetNotSellable, datasetId=listing.dataset.id):
+                dm.settle(sale_id, sender=self.challenger)
+        elif self._near(listing.dataset.challenge_ends + DAY + 1):
+            return
+        elif self.now < listing.dataset.challenge_ends + DAY + 1:  # it can still be proven a copy: not paid yet
+            with ape.reverts(dm.DataMarketDatasetContestable, datasetId=listing.dataset.id,
+                             payableAt=listing.dataset.challenge_ends + DAY + 1):
                 dm.settle(sale_id, sender=self.challenger)
         else:
             dm.settle(sale_id, sender=self.challenger)

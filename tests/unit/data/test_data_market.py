@@ -7,6 +7,7 @@ locked (SECURITY.md: the buyer gets exactly what was registered or the money bac
 from __future__ import annotations
 
 import json
+import os
 
 import ape
 import pytest
@@ -14,7 +15,7 @@ from eth_hash.auto import keccak
 
 from apiary.data import exchange, merkle
 
-from .conftest import DAY, SEAL_WINDOW
+from .conftest import DAY, SEAL_WINDOW, STAKE
 
 PRICE = 50 * 10**18
 BOND = 200 * 10**18
@@ -43,6 +44,11 @@ def offer(tmp_path, register, registry, market, chain, alice, usd):
     return {"csv": csv, "commitment": c, "package": pkg, "key": key, "dataset": dataset_id, "listing": listing_id}
 
 
+def past_challenges(chain, registry, dataset_id):
+    """Move time past the dataset's duplicate challenges (and its reveal period): its sales may settle."""
+    chain.pending_timestamp = max(int(chain.pending_timestamp), int(registry.releasableAt(dataset_id)))
+
+
 def buy(market, offer, who, *, max_price=PRICE):
     buyer_key = exchange.OneTimeKey.new()
     tx = market.buy(offer["listing"], market.listing(offer["listing"]).cipherRoot, market.bondToken(), max_price, *buyer_key.public, buyer_key.sign(market.buyerKeyDigest(who, offer["listing"], market.listing(offer["listing"]).cipherRoot)), sender=who)
@@ -58,7 +64,8 @@ def deliver(market, chain, sale_id, buyer_public, key, seller, *, tamper=False):
     return ephemeral
 
 
-def test_sale__honest_delivery__buyer_decrypts_the_original_and_seller_is_paid(market, offer, chain, vault, alice, bob, usd):
+def test_sale__honest_delivery__buyer_decrypts_the_original_and_seller_is_paid(market, offer, registry, chain, vault,
+                                                                                 alice, bob, usd):
     buyer_key, sale_id = buy(market, offer, bob)
     assert market.saleState(sale_id) == 1 and market.locked(usd) == PRICE + BOND
     ephemeral = deliver(market, chain, sale_id, buyer_key.public, offer["key"], alice)
@@ -69,6 +76,10 @@ def test_sale__honest_delivery__buyer_decrypts_the_original_and_seller_is_paid(m
     with ape.reverts(market.DataMarketUnexpectedSaleState):
         market.settle(sale_id, sender=bob)  # dispute window still open
     chain.pending_timestamp += DAY + 1
+    payable_at = registry.releasableAt(offer["dataset"])
+    with ape.reverts(market.DataMarketDatasetContestable, datasetId=offer["dataset"], payableAt=payable_at):
+        market.settle(sale_id, sender=bob)  # the dataset can still be proven a copy
+    past_challenges(chain, registry, offer["dataset"])
     market.settle(sale_id, sender=bob)  # anyone settles
     fee = -(-PRICE * vault.feeBps() // 10_000)
     assert market.owed(alice, usd) == PRICE - fee and market.feesPending(usd) == fee
@@ -120,7 +131,7 @@ def test_dispute__package_not_the_registered_rows__refunded_and_bond_slashed(tmp
     assert market.owed(carol, usd) == PRICE and market.locked(usd) == 0
 
 
-def test_dispute__correct_delivery__buyer_loses_and_seller_is_paid(market, offer, chain, alice, bob, usd):
+def test_dispute__correct_delivery__buyer_loses_and_seller_is_paid(market, offer, registry, chain, alice, bob, usd):
     buyer_key, sale_id = buy(market, offer, bob)
     ephemeral = deliver(market, chain, sale_id, buyer_key.public, offer["key"], alice)
     for index in (0, 17, offer["package"].rows - 1):
@@ -129,6 +140,7 @@ def test_dispute__correct_delivery__buyer_loses_and_seller_is_paid(market, offer
     with ape.reverts(market.DataMarketBadEvidence):  # a wrong-key claim about the right key: no piece, no case
         market.dispute(sale_id, exchange.evidence(offer["package"], buyer_key, ephemeral, None), sender=bob)
     chain.pending_timestamp += DAY + 1
+    past_challenges(chain, registry, offer["dataset"])
     market.settle(sale_id, sender=alice)
     assert market.owed(bob, usd) == 0 and market.owed(alice, usd) > 0
 
@@ -233,6 +245,7 @@ def test_listing__only_final_owned_datasets_and_bond_released_after_sales(tmp_pa
         market.releaseBond(1, sender=alice)  # a sale is open
     deliver(market, chain, sale_id, buyer_key.public, offer["key"], alice)
     chain.pending_timestamp += DAY + 1
+    past_challenges(chain, registry, offer["dataset"])
     market.settle(sale_id, sender=bob)
     market.releaseBond(1, sender=alice)
     with ape.reverts(market.DataMarketBondLocked):
@@ -338,6 +351,45 @@ def test_sale__dataset_proven_duplicate_after_the_purchase__refunded_never_paid(
     assert market.locked(usd) == 2 * BOND  # the two listings' bonds, nothing of the sales
     with ape.reverts(market.DataMarketUnexpectedSaleState, saleId=delivered, current=6):
         market.refund(delivered, sender=carol)
+
+
+def test_copy_sold_during_its_challenge_window__keeps_no_money(tmp_path, market, offer, register, registry, challenge,
+                                                               chain, alice, bob, carol, attacker, usd):
+    """Attack (issue 20, 4): a copier lists its copy once final and sells three licences, delivers them, and waits
+    out the dispute windows before anyone proves the copy (before: 148.5 paid, the 100 stake lost, the 200 bond
+    back, net +48.5). No sale settles while the dataset can still be proven a duplicate, so every buyer is
+    refunded once it is: the copier's net is minus its stake, the listing bond back, in whatever order."""
+    lines = offer["csv"].read_text().splitlines()
+    copy_csv = tmp_path / "copy.csv"
+    copy_csv.write_text("\n".join(lines[:8]) + "\n")  # seven of alice's rows
+    copied = merkle.commit_file(copy_csv)
+    before = usd.balanceOf(bob)
+    copy_id = register(bob, copied, price_token=usd.address, price=PRICE)
+    chain.mine(SEAL_WINDOW + 1)
+    pkg, key = exchange.build_package(copy_csv, tmp_path / "copy.apkg")
+    market.list(copy_id, pkg.cipher_root, keccak(key), HOUR, DAY, "u", sender=bob)
+    sales = []
+    for buyer in (carol, alice, attacker):
+        buyer_key, sale_id = buy(market, {"listing": 2}, buyer)
+        deliver(market, chain, sale_id, buyer_key.public, key, bob)
+        sales.append((buyer, sale_id))
+    salt = os.urandom(32)
+    challenge(carol, copy_id, offer["dataset"], copied, offer["commitment"], salt=salt, reveal=False)  # in the window
+    chain.pending_timestamp += DAY + 1  # every dispute window is over; the challenge's reveal period is not
+    for _, sale_id in sales:
+        assert market.saleState(sale_id) == 3
+        with ape.reverts(market.DataMarketDatasetContestable, datasetId=copy_id,
+                         payableAt=registry.releasableAt(copy_id)):
+            market.settle(sale_id, sender=bob)
+    challenge(carol, copy_id, offer["dataset"], copied, offer["commitment"], salt=salt, commit=False)  # proven late
+    for buyer, sale_id in sales:
+        market.refund(sale_id, sender=buyer)
+        assert market.owed(buyer, usd) == PRICE
+    market.closeListing(2, sender=bob)
+    market.releaseBond(2, sender=bob)
+    market.withdraw(usd, sender=bob)
+    assert market.owed(bob, usd) == 0 and not any(market.isLicensed(copy_id, b) for b, _ in sales)
+    assert usd.balanceOf(bob) == before - STAKE  # the listing bond came back; the stake did not
 
 
 # x = N is on secp256k1 (about 2^128 points have N ≤ x < P): ecrecover cannot take such a key, so a delivery

@@ -332,33 +332,46 @@ def test_direct_transfer__changes_no_accounting(registry, register, funded, alic
     assert registry.escrowed(usd) == STAKE == registry.locked(usd)
 
 
-def test_challenge__reveal_delayed__the_earliest_commitment_still_wins(registry, pair, challenge, carol, attacker, usd,
-                                                                      chain):
-    """Outside review M-1: carol commits first, her reveal is delayed; the attacker copies the evidence, commits
-    later and reveals first. The attacker's proof flags the copy, but carol's reveal within the claim period takes
-    the earliest commitment's part over; the stake is paid once. Second review M-2: the first prover keeps half of
-    the challenger's reward when it is someone else (a copier's pre-committed self-challenge cannot take all of an
-    honest prover's reward), so here each gets a quarter of the stake and the vault half."""
+def test_copying_a_hunters_pending_challenge__earns_the_copier_nothing(registry, pair, challenge, carol, attacker,
+                                                                        usd, chain):
+    """Attack (issue 20, 3): carol commits first, her reveal is pending; the attacker copies her evidence from the
+    mempool, commits it later and reveals first, becoming the first prover. Credit for evidence follows its
+    earliest commitment, whoever revealed first: carol's reveal within the claim period takes the whole
+    challenger's half (once), the copier gets nothing (before: a quarter each)."""
     earlier_id, later_id, a, b = pair
     hashes = merkle.shared_rows(b, a, MIN_DUPLICATE_ROWS)
     salt = os.urandom(32)
     challenge(carol, later_id, earlier_id, b, a, hashes, salt=salt, proofs_later=[], proofs_earlier=[], reveal=False)
     challenge(attacker, later_id, earlier_id, b, a, hashes)  # committed later, revealed first
-    assert registry.challengeClaim(later_id).challenger == attacker.address
+    claim = registry.challengeClaim(later_id)
+    assert (claim.challenger, claim.prover) == (attacker.address, attacker.address)
     challenge(carol, later_id, earlier_id, b, a, hashes, salt=salt, commit=False)  # the delayed reveal
-    assert registry.challengeClaim(later_id).challenger == carol.address
+    claim = registry.challengeClaim(later_id)
+    assert (claim.challenger, claim.prover) == (carol.address, carol.address)
     with ape.reverts(registry.DatasetRegistryNotFirstChallenge):  # a later commitment never takes it back
         challenge(attacker, later_id, earlier_id, b, a, hashes)
     chain.mine(1, deltatime=3601)
     with ape.reverts(registry.DatasetRegistryStakeGone):  # the claim period is over
         challenge(attacker, later_id, earlier_id, b, a, hashes)
     receipt = registry.claimChallengeReward(later_id, sender=attacker)
-    assert registry.owed(carol, usd) == STAKE // 4 and registry.owed(attacker, usd) == STAKE // 4
+    assert registry.owed(carol, usd) == STAKE // 2 and registry.owed(attacker, usd) == 0
+    assert registry.feesPending(usd) == STAKE // 2
     event = next(iter(receipt.events.filter(registry.DuplicateSlashed)))
-    assert (event.challenger, event.reward, event.prover, event.proverReward) == (carol.address, STAKE // 4,
-                                                                                  attacker.address, STAKE // 4)
+    assert (event.challenger, event.reward, event.prover, event.proverReward) == (carol.address, STAKE // 2,
+                                                                                  carol.address, 0)
     with ape.reverts(registry.DatasetRegistryNothingToClaim):
         registry.claimChallengeReward(later_id, sender=carol)
+
+
+def test_challenge__more_rows_than_required__bad_evidence(registry, pair, challenge, carol, usd):
+    """Evidence is exactly minDuplicateRows rows: a subset of someone's larger evidence cannot pass for other
+    evidence (and earn a prover's share)."""
+    earlier_id, later_id, a, b = pair
+    shared = merkle.shared_rows(b, a)
+    assert len(shared) > MIN_DUPLICATE_ROWS
+    with ape.reverts(registry.DatasetRegistryBadEvidence, rows=len(shared), required=MIN_DUPLICATE_ROWS):
+        challenge(carol, later_id, earlier_id, b, a, shared)
+    assert registry.locked(usd) == 2 * STAKE and not registry.isDuplicate(later_id)
 
 
 # ---------------------------------------------------------------- second outside review
@@ -401,19 +414,38 @@ def test_review2_h1__takeover_of_a_proven_duplicate__refused_the_copy_stays_flag
 def test_review2_m2__first_prover_shares_the_reward_with_a_precommitted_self_challenge(registry, pair, challenge, chain,
                                                                                        carol, attacker, usd):
     """The copier's Sybil commits a self-challenge right after registering and reveals only once an honest hunter
-    proved the copy: the honest prover still receives half of the challenger's part."""
+    proved the copy: the honest prover still receives half of the challenger's part. The hunter's rows are its
+    own draw from the overlap (the CLI samples them at random), so they are not the Sybil's evidence."""
     earlier_id, later_id, a, b = pair
     hashes = merkle.shared_rows(b, a, MIN_DUPLICATE_ROWS)
     salt = os.urandom(32)
     challenge(attacker, later_id, earlier_id, b, a, hashes, salt=salt, reveal=False)  # the Sybil's early commitment
     chain.mine(50)
-    challenge(carol, later_id, earlier_id, b, a, hashes)  # the honest hunter proves it first
+    challenge(carol, later_id, earlier_id, b, a, merkle.shared_rows(b, a)[-MIN_DUPLICATE_ROWS:])  # proven first
     challenge(attacker, later_id, earlier_id, b, a, hashes, salt=salt, commit=False)  # the Sybil takes over
     claim = registry.challengeClaim(later_id)
     assert (claim.challenger, claim.prover) == (attacker.address, carol.address)
     chain.mine(1, deltatime=3601)
     registry.claimChallengeReward(later_id, sender=carol)
     assert registry.owed(carol, usd) == STAKE // 4 == registry.owed(attacker, usd)
+    assert registry.feesPending(usd) == STAKE // 2
+
+
+def test_review2_m2__a_sybil_that_precommitted_the_hunters_very_rows__takes_the_reward_copying_still_loses(
+        registry, pair, challenge, chain, carol, attacker, usd):
+    """The limit of crediting evidence to its earliest commitment: a Sybil that guessed the exact rows a hunter
+    shows takes the challenger's half. The copier still loses the vault's half of its stake; the CLI draws its
+    rows at random from the overlap so a guess is unlikely unless the overlap is the minimum itself."""
+    earlier_id, later_id, a, b = pair
+    hashes = merkle.shared_rows(b, a, MIN_DUPLICATE_ROWS)
+    salt = os.urandom(32)
+    challenge(attacker, later_id, earlier_id, b, a, hashes, salt=salt, reveal=False)
+    chain.mine(5)
+    challenge(carol, later_id, earlier_id, b, a, hashes)
+    challenge(attacker, later_id, earlier_id, b, a, hashes, salt=salt, commit=False)
+    chain.mine(1, deltatime=3601)
+    registry.claimChallengeReward(later_id, sender=carol)
+    assert registry.owed(attacker, usd) == STAKE // 2 and registry.owed(carol, usd) == 0
     assert registry.feesPending(usd) == STAKE // 2
 
 

@@ -42,6 +42,11 @@ def test_agent__delivers_once_across_restarts_and_settles(tmp_path, project, dep
         assert fetched.outcome == "ok" and (tmp_path / f"out-{s}.csv").read_bytes() == csv.read_bytes()
 
     chain.mine(1, deltatime=DAY + 10)  # the agent reads the state at the head
+    nonce = alice.nonce
+    again.run(max_ticks=again.ticks + 2)  # settleable, but the dataset can still be proven a copy: it waits
+    assert [sdk.SALE_STATES[int(market.saleState(s))] for s in sales] == ["settleable", "settleable"], log
+    assert alice.nonce == nonce and sum(1 for line in log if "duplicate challenges close" in line) == 2, log
+    chain.mine(1, timestamp=int(registry.releasableAt(dataset_id)))
     again.run(max_ticks=again.ticks + 1)
     assert [sdk.SALE_STATES[int(market.saleState(s))] for s in sales] == ["settled", "settled"], log
     assert again.state["open"] == []
