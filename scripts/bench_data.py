@@ -97,7 +97,8 @@ def cli(ecosystem, network, rows):
     r_buy, s1, k1, e1, r_deliver = sale()
     gas("DataMarket.buy", r_buy)
     gas("DataMarket.deliver", r_deliver)
-    chain.mine(1, deltatime=DAY + 10)
+    # past the dispute window and the dataset's duplicate challenges (no sale settles before them)
+    chain.mine(1, timestamp=max(int(chain.blocks.head.timestamp) + DAY + 10, int(reg.releasableAt(a_id))))
     gas("DataMarket.settle", mk.settle(s1, sender=carol))
     # a wrong-key dispute inside the window of a fresh sale
     _, s3, k3, e3, _ = sale(honest=False)

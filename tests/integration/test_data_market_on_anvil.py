@@ -169,8 +169,12 @@ def _story(project, accounts, local_config, tmp_path, uri, deployer, alice, bob,
             result = sdk.fetch_licence(client, bob, sale_x, tmp_path / "x.apkg", tmp_path / "x-out.csv", state / "bob")
             assert result.outcome == "disputed: bad package" and client.market.listing(listing_x).fraud == 2
 
-            # ---- after the dispute window the agent settles alice's sale; the vault gets the fees
-            advance(blocks=1, seconds=DAY + 60)
+            # ---- after the dispute window, once alice's dataset can no longer be proven a copy, the agent settles
+            # her sale; the vault gets the fees
+            from ape import chain
+
+            payable_in = int(client.datasets.releasableAt(a_id)) - int(chain.blocks.head.timestamp)
+            advance(blocks=1, seconds=max(DAY, payable_in) + 60)
             deadline = time.monotonic() + 120
             while sdk.SALE_STATES[int(client.market.saleState(sale_ok))] != "settled" and time.monotonic() < deadline:
                 time.sleep(0.5)
