@@ -55,6 +55,16 @@ class Watchdog(Agent):
         if int(chain.pending_timestamp) > int(j.resultAt) + int(j.terms.challengeWindow):
             self.log(f"{self.name}: job #{job_id} has wrong outputs but its challenge window closed")
             return
+        if int(chain.blocks.head.number) > int(c.auditBlock(job_id)):
+            # The audit's block exists: the market refuses to challenge a result its audit catches (the proof is
+            # due anyway). Record the draw; an audited result is watched and slashed like a challenged one.
+            if not j.drawn:
+                send(c.drawAudit, job_id, sender=self.account)
+            if c.job(job_id).audited:
+                self.mark(f"audited:{job_id}")
+                self.state["watching"].append(job_id)
+                self.log(f"{self.name}: job #{job_id} has wrong outputs and its audit requires a proof: watching it")
+                return
         _approve(str(c.stakeToken()), self.account, c.address, int(j.terms.challengeBond), lambda _m: None)
         send(c.challenge, job_id, sender=self.account)
         self.mark(f"challenge:{job_id}")
@@ -73,7 +83,7 @@ class Watchdog(Agent):
                 if self.stopping:
                     return
                 job_id = int(log.jobId)
-                if not self.seen(f"challenge:{job_id}") and not self.seen(f"unchecked:{job_id}"):
+                if not any(self.seen(f"{k}:{job_id}") for k in ("challenge", "unchecked", "audited")):
                     self._check(job_id, inference.from_instances([int(v) for v in log.outputs]))
             self.state["next_block"] = head + 1
             self.save()

@@ -265,8 +265,10 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         if (j.challenger != address(0)) revert ComputeMarketAlreadyChallenged(jobId, j.challenger);
         if (msg.sender == j.provider) revert ComputeMarketSelfChallenge(jobId);
         // An audited result must be proven anyway: a challenge adds nothing but a share a provider's friend
-        // could take from the requester's compensation.
-        if (j.audited) revert ComputeMarketProofRequired(jobId, j.proofDue);
+        // could take from the requester's compensation. The draw is made here as soon as its block exists (not
+        // only when someone recorded it): nobody can pick exactly the results the audit will catch; before that
+        // block a challenge is blind to it.
+        if (block.number > auditBlock(jobId) && drawAudit(jobId)) revert ComputeMarketProofRequired(jobId, j.proofDue);
         j.challenger = msg.sender;
         uint256 received = _collect(stakeToken, msg.sender, j.terms.challengeBond);
         if (received < j.terms.challengeBond) revert ComputeMarketBadParam("bond received", received, j.terms.challengeBond, received);

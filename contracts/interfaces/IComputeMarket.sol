@@ -21,8 +21,11 @@ import {IHalo2Verifier} from "./IHalo2Verifier.sol";
 ///   refunded and the challenger's bond returned.
 ///
 /// Audit randomness: the provider fixes its result before the deciding block exists, and nobody can skip a
-/// draw by staying silent. Its limit: the producer of that one block could withhold it to redraw (forfeiting the
-/// block), and where one sequencer orders every block it could choose; a provider must be that producer to gain.
+/// draw by staying silent; `challenge` makes the draw itself once that block exists, so nobody picks the audited
+/// results to challenge. Its limit: whoever produces that one block can re-roll the draw at no cost (another
+/// transaction order, timestamp or extra data changes its hash), so a provider that is, or pays, that block's
+/// builder or a chain's single sequencer controls its own audits. Audits deter providers without that power;
+/// challenges by watchdogs do not depend on block producers.
 ///
 /// Providers should fetch the input and check its commitment *before* accepting: once a job is accepted, a
 /// missing input is the provider's risk, so a requester gains nothing by withholding it after acceptance.

@@ -462,6 +462,46 @@ def test_challenge__of_an_audited_result__refused(compute, post, providers, gov,
         compute.challenge(job_id, sender=attacker)
 
 
+def test_a_providers_friend_challenges_exactly_the_audited_results__refused(compute, post, providers, gov, chain,
+                                                                            attacker, requester, usd):
+    """Attack (issue 20, 5): the draw for a result is known one block after resultBlock + 1, but nobody recorded
+    it; the provider's friend challenges only the results the draw audits, taking half the collateral the
+    requester would have received. The challenge now makes the draw itself: it is refused for those results,
+    and the audited liar's collateral goes to the requester and the vault as the audit promised."""
+    _audit_all(compute, gov, providers)
+    p = providers[0]
+    for i in range(40):
+        job_id = _submitted(compute, post, p, seed=bytes([i]))
+        chain.mine(1)  # the deciding block exists; the draw is not recorded by anyone
+        target = compute.auditBlock(job_id)
+        if int.from_bytes(keccak(bytes(chain.blocks[target].hash) + job_id.to_bytes(32, "big")), "big") % 10_000 < 5_000:
+            break
+    else:
+        pytest.fail("no audit in 40 draws at 50%")
+    assert not compute.job(job_id).drawn
+    with ape.reverts(compute.ComputeMarketProofRequired, jobId=job_id):
+        compute.challenge(job_id, sender=attacker)
+    assert compute.job(job_id).challenger == "0x0000000000000000000000000000000000000000"
+    compute.drawAudit(job_id, sender=requester)
+    later(chain, HOUR + 1)
+    compute.slashUnproven(job_id, sender=requester)
+    assert compute.owed(attacker, usd) == 0 and compute.owed(requester, usd) == PRICE
+
+
+def test_challenge__once_the_draw_says_no_audit__records_it_and_goes_ahead(compute, post, providers, gov, chain, carol):
+    _audit_all(compute, gov, providers)
+    p = providers[0]
+    for i in range(40):
+        job_id = _submitted(compute, post, p, seed=bytes([i]))
+        chain.mine(1)
+        target = compute.auditBlock(job_id)
+        if int.from_bytes(keccak(bytes(chain.blocks[target].hash) + job_id.to_bytes(32, "big")), "big") % 10_000 >= 5_000:
+            break
+    compute.challenge(job_id, sender=carol)
+    j = compute.job(job_id)
+    assert j.drawn and not j.audited and j.challenger == carol.address
+
+
 def test_draw_audits__batch_draws_what_can_be_drawn(compute, post, providers, gov, chain, carol):
     _audit_all(compute, gov, providers)
     p = providers[0]
