@@ -197,8 +197,14 @@ def complete_unstake(ecosystem, network, provider, account):
 @click.option("--min-price", "min_prices", multiple=True, metavar="TOKEN=AMOUNT",
               help="Take jobs paid in TOKEN (address or deployment contract name) paying at least AMOUNT whole tokens "
                    "(repeatable; jobs in other tokens are skipped). Default: ApiaryToken, any positive price.")
+@click.option("--max-collateral-ratio", "collateral_ratio", type=click.FloatRange(min=0, min_open=True), default=100,
+              show_default=True, help="Most whole stake tokens of collateral a job may ask per whole token it pays "
+                                      "(after the fee), in any accepted token: a job paying 2 wei cannot lock the stake.")
+@click.option("--max-requester-share", "requester_share", type=click.FloatRange(min=0, max=100, min_open=True),
+              default=25, show_default=True, help="Most percent of the stake one requester's open jobs may keep locked.")
 @click.option("--status", "show_status", is_flag=True, help="Print what the agent has done and exit.")
-def provider_agent(ecosystem, network, provider, account, models, poll, max_ticks, lie, min_prices, show_status):
+def provider_agent(ecosystem, network, provider, account, models, poll, max_ticks, lie, min_prices, collateral_ratio,
+                   requester_share, show_status):
     """A provider's agent: takes jobs of the models it serves, proves or posts results, answers challenges."""
     import json
 
@@ -210,11 +216,21 @@ def provider_agent(ecosystem, network, provider, account, models, poll, max_tick
         agent = ProviderAgent(client, account, {}, state_path, log=click.echo)
         click.echo(json.dumps(agent.status()))
         return
+    from fractions import Fraction
+
+    from apiary.sdk.amounts import Token
+
     prices, policy = _price_policy(client, min_prices)
+    stake = Token.at(str(client.compute.stakeToken()))
+    ratio = Fraction(str(collateral_ratio))
+    # whole stake tokens per whole payment token → stake base units per payment base unit
+    per_price = {token: ratio * 10**stake.decimals / 10**Token.at(token).decimals for token in prices}
     agent = ProviderAgent(client, account, _served(client, models), state_path, poll_interval=poll, log=click.echo,
-                          lie=lie, prices=prices)
-    click.echo(f"provider agent for {account.address}: models {sorted(agent.served)}, takes {policy}, "
-               f"polling every {poll} s")
+                          lie=lie, prices=prices, collateral_per_price=per_price,
+                          requester_share=Fraction(str(requester_share)) / 100)
+    click.echo(f"provider agent for {account.address}: models {sorted(agent.served)}, takes {policy}, asking at most "
+               f"{collateral_ratio:g} {stake.symbol} of collateral per token paid and {requester_share:g}% of the "
+               f"stake per requester, polling every {poll} s")
     agent.run(max_ticks=max_ticks)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +43,19 @@ class ProviderAgent(Agent):
     def __init__(self, client: sdk.ComputeClient, account: Any, served: dict[int, tuple[Any, Any]], state_path: Path,
                  *, poll_interval: float = 2.0, log: Callable[[str], None] = print, lie: bool = False,
                  margin: int = 30, base_dir: Path | None = None, max_open: int = 200,
-                 prices: dict[str, int] | None = None):
+                 prices: dict[str, int] | None = None, collateral_per_price: dict[str, Fraction] | None = None,
+                 requester_share: Fraction | None = None):
         super().__init__(state_path, poll_interval=poll_interval, log=log)
         self.client, self.account, self.served, self.lie, self.margin = client, account, served, lie, margin
         # token address → the least payment taken, in its base units (None: any job; `ape run compute
         # provider-agent` always passes a policy, by default the deployment's ApiaryToken at any positive price)
         self.prices = None if prices is None else {str(token).lower(): int(least) for token, least in prices.items()}
+        # token address → the most collateral (stake base units) asked per base unit of net payment in that token:
+        # a job paying 2 wei cannot lock the whole stake for a challenge window (None: no bound)
+        self.collateral_per_price = None if collateral_per_price is None else {
+            str(token).lower(): Fraction(ratio) for token, ratio in collateral_per_price.items()}
+        # the most of the stake that one requester's jobs may hold locked at once (None: no bound)
+        self.requester_share = None if requester_share is None else Fraction(requester_share)
         self.base_dir = base_dir
         self.state.setdefault("next_job", 1)
         self.state.setdefault("mine", [])
@@ -143,6 +151,29 @@ class ProviderAgent(Agent):
         net = price - (price * fee_bps + 9_999) // 10_000  # what reaches the provider: the fee is rounded up
         if net < least:
             return f"it pays {net} base units of {token} after the protocol fee, under this agent's minimum of {least}"
+        if self.collateral_per_price is not None:
+            ratio = self.collateral_per_price.get(token.lower())
+            if ratio is not None and int(j.collateral) > net * ratio:
+                return (f"it asks {int(j.collateral)} base units of collateral for {net} of {token} after the fee: more "
+                        f"than this agent's {float(ratio):g} per unit of payment (--max-collateral-ratio)")
+        return None
+
+    def _over_requester_share(self, j: Any) -> str | None:
+        """Why taking the job would lock more of the stake for one requester than the policy allows; None if not.
+        Counts the collateral of this agent's open jobs of that requester (held or queued)."""
+        if self.requester_share is None:
+            return None
+        c = self.client.compute
+        requester = str(j.requester)
+        held = int(j.collateral)
+        for job_id in self.state["mine"]:
+            other = c.job(job_id)
+            if str(other.requester) == requester and sdk.STATUS[int(other.status)] in ("open", "accepted", "submitted"):
+                held += int(other.collateral)
+        stake = int(c.providerOf(self.account.address).stake)
+        if held > stake * self.requester_share:
+            return (f"its requester {requester} would hold {held} of the {stake} staked locked, more than this agent's "
+                    f"share of {float(self.requester_share):.0%} per requester (--max-requester-share)")
         return None
 
     def _skip(self, job_id: int, why: str) -> None:
@@ -171,6 +202,8 @@ class ProviderAgent(Agent):
             return
         if (unpaid := self._unpaid(j)) is not None:
             return self._skip(job_id, unpaid)
+        if (crowded := self._over_requester_share(j)) is not None:
+            return self._skip(job_id, crowded)
         if int(chain.pending_timestamp) + self.margin > int(j.deadline):
             return self._skip(job_id, "too close to its deadline")
         # Queued named jobs lock their collateral only when their batch is sent: count it as taken already.

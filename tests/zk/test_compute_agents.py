@@ -191,6 +191,42 @@ def test_agent__price_policy__jobs_paid_in_other_tokens_or_below_the_minimum_are
     assert sdk.STATUS[int(c.job(big).status)] == "submitted" and agent.status()["waiting"] == []
 
 
+def test_a_2_wei_job_locking_the_whole_stake__is_left_alone(stack, tmp_path, alice, carol):
+    """Attack (issue 20, 6): a job paying 2 wei and asking 2,000 APY of collateral was taken, locking the
+    provider's whole stake for a challenge window (and again every window) while real jobs waited. The agent's
+    collateral policy bounds the collateral per unit of payment and the stake one requester may keep locked."""
+    from fractions import Fraction
+
+    core, market, client, ic, net, model_id, providers, x = stack
+    c = market.compute
+    lines: list[str] = []
+    # as `ape run compute provider-agent` sets it by default: 100 APY of collateral per APY paid, 25% per requester
+    agent = ProviderAgent(client, providers[0], {model_id: (ic, net)}, tmp_path / "p.json", poll_interval=0,
+                          log=lines.append, prices={core.token.address: 1},
+                          collateral_per_price={core.token.address: Fraction(100)}, requester_share=Fraction(1, 4))
+    core.token.approve(c, 2**256 - 1, sender=carol)
+    core.token.transfer(carol, 100 * ONE, sender=alice)
+
+    def post(who, price, collateral):
+        return sdk.post_job(client, who, ic, model_id, x, token="ApiaryToken", price=price, collateral=collateral,
+                            hours=1, mode="optimistic", provider=providers[0].address)
+
+    grief = post(alice, "0.000000000000000002", "2000")  # 2 wei for the whole stake
+    greedy = post(alice, "1", "150")  # 0.99 APY after the fee: at most 99 APY of collateral
+    fair = post(alice, "5", "400")  # 4.95 APY paid, 400 asked: fits, and 20% of the 2,000 staked
+    crowding = post(alice, "5", "200")  # alice's jobs would then hold 600 of 2,000: over 25%
+    other = post(carol, "5", "200")  # another requester: its own 25%
+    step(agent, 1)
+    assert [sdk.STATUS[int(c.job(j).status)] for j in (grief, greedy, fair, crowding, other)] == \
+        ["open", "open", "submitted", "open", "submitted"]
+    assert any(f"skipping job #{grief}: it asks {2000 * ONE} base units of collateral for 1 of" in line
+               for line in lines), lines
+    assert any(f"skipping job #{greedy}: it asks {150 * ONE}" in line for line in lines), lines
+    assert any(f"skipping job #{crowding}: its requester {alice.address} would hold {600 * ONE}" in line
+               for line in lines), lines
+    assert int(c.freeStake(providers[0].address)) == 2_000 * ONE - 600 * ONE
+
+
 def test_agents__requester_tricks__provider_keeps_its_input_skips_unprovable_watchdog_never_challenges_blind(
         stack, tmp_path, alice, carol, chain):
     """Outside review of the compute market: a requester who swaps the input file after the result (then
