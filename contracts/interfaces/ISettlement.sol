@@ -14,7 +14,8 @@ import {IFeeVault} from "./IFeeVault.sol";
 ///   items), `owed` (credits payees have not withdrawn yet), `feesPending` (protocol fees not yet pushed to
 ///   the vault) and `burned` (penalties nobody may receive: kept by the market for good, no function moves
 ///   them). `escrowed(token) = locked + owed + feesPending + burned` is what the market accounts for; it never
-///   reads `balanceOf(this)` for accounting, so tokens sent directly change nothing.
+///   reads `balanceOf(this)` for accounting, so tokens sent directly change nothing — until anyone
+///   `sweepSurplus`es them (a donation, a positive rebase) to the fee vault as fees: nothing stays stuck.
 /// * **Pull payouts.** Settling an item only moves numbers between the ledgers; every transfer out is a
 ///   `withdraw` by the payee itself, so a payee that reverts, or that a token blocklists, blocks nobody else.
 /// * **Fees credited, pushed separately.** A fee is accrued to `feesPending`; anyone may `flushFees` it to the
@@ -39,6 +40,8 @@ interface ISettlement {
     error SettlementNothingToWithdraw(address account, IERC20 token);
     /// @notice Thrown when there are no pending fees in `token` to push to the vault.
     error SettlementNoFeesPending(IERC20 token);
+    /// @notice Thrown when sweeping a token whose balance holds nothing beyond what the market accounts for.
+    error SettlementNoSurplus(IERC20 token, uint256 balance, uint256 escrowed);
 
     /// @notice `amount` of `token` arrived from `from` and is locked for an item.
     event Collected(IERC20 indexed token, address indexed from, uint256 nominal, uint256 amount);
@@ -51,6 +54,8 @@ interface ISettlement {
     /// @notice Pending fees of `amount` were deposited into the fee vault, which credited `credited` (less for
     /// fee-on-transfer tokens).
     event FeesFlushed(IERC20 indexed token, uint256 amount, uint256 credited);
+    /// @notice Tokens the market held beyond its ledger (sent directly, or a positive rebase) became fees.
+    event SurplusSwept(IERC20 indexed token, uint256 amount);
     /// @notice `account` withdrew its credit of `amount` in `token`.
     event Withdrawn(address indexed account, IERC20 indexed token, uint256 amount);
 
@@ -63,6 +68,10 @@ interface ISettlement {
     /// @notice Pushes every pending fee in `token` to the vault. Anyone may call it; if the token refuses the
     /// transfer, the fees stay pending and nothing else is affected.
     function flushFees(IERC20 token) external returns (uint256 amount);
+
+    /// @notice Accrues `token.balanceOf(this) − escrowed(token)` (tokens nobody is owed: sent directly, or a
+    /// positive rebase) to the fees pending for the vault. Anyone may call it; it never touches what is escrowed.
+    function sweepSurplus(IERC20 token) external returns (uint256 amount);
 
     /// @notice What the market accounts for in `token`: locked + owed + feesPending + burned.
     function escrowed(IERC20 token) external view returns (uint256);

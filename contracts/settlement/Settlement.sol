@@ -69,12 +69,22 @@ abstract contract Settlement is ISettlement, ReentrancyGuard {
         emit FeesFlushed(token, amount, credited);
     }
 
+    /// @inheritdoc ISettlement
+    function sweepSurplus(IERC20 token) external nonReentrant returns (uint256 amount) {
+        uint256 balance = token.balanceOf(address(this));
+        uint256 accounted = escrowed(token);
+        if (balance <= accounted) revert SettlementNoSurplus(token, balance, accounted);
+        amount = balance - accounted;
+        _accrue(token, amount);
+        emit SurplusSwept(token, amount);
+    }
+
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc ISettlement
-    function escrowed(IERC20 token) external view returns (uint256) {
+    function escrowed(IERC20 token) public view returns (uint256) {
         return _locked[token] + _totalOwed[token] + _feesPending[token] + _burned[token];
     }
 

@@ -68,6 +68,12 @@ class SettlementLedger:
         """A plain transfer to the market: no ledger moves."""
         self.surplus += amount
 
+    def sweep(self) -> int:
+        """`sweepSurplus`: what was sent directly becomes fees pending for the vault."""
+        amount, self.surplus = self.surplus, 0
+        self.fees_pending += amount
+        return amount
+
     def withdraw(self, account: str) -> int:
         return self.credits.pop(account, 0)
 

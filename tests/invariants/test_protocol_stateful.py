@@ -26,13 +26,14 @@ time pass to an item's next window when none fits yet:
     challenges (commit, reveal; reversed, repeated, too late: refused), challenge rewards, stake releases;
   * licences: listings (honest and dishonest packages), purchases with one-time keys, honest and dishonest
     deliveries (the seller's agent answering at once, or later), disputes (of good and bad deliveries),
-    settlements, refunds (expired, bad package, dataset proven a duplicate), closing listings, bond releases;
+    settlements (refused while the dataset can still be proven a duplicate), refunds (expired, bad package,
+    dataset proven a duplicate), closing listings, bond releases;
   * compute: stakes, unbonding requested and completed, jobs posted (proof and optimistic, open or for a named
     provider, paid in USD or APY, priced at the fee rate of the moment), acceptances, proofs (valid or for
     another input), results, challenges, audit draws (predicted from the block hash), proofs of results,
     finalisations, slashes after a missed proof, expiries and cancellations;
   * money: withdrawals from every market, fee flushes from every market to the one vault, tokens sent to a
-    market or the vault directly, time and blocks passing.
+    market or the vault directly and swept from a market into its fees, time and blocks passing.
 
 Invariants, after every step (one that mined nothing changed nothing, and is not read again):
   * every market and token: escrowed == locked + owed + feesPending + burned == balanceOf(market) − surplus, each
@@ -1596,6 +1597,18 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
             self.vault_surplus[token.address] += amount
         else:
             self._ledger(where, token).donate(amount)
+
+    @rule(where=st.sampled_from(MARKETS), in_apy=st.booleans())
+    def sweep_surplus(self, where, in_apy):
+        """Anyone turns what a market holds beyond its ledger into fees for the vault; nothing escrowed moves."""
+        token = self.apy if in_apy else self.usd
+        ledger, market = self._ledger(where, token), self.contracts[where]
+        if not ledger.surplus:
+            with ape.reverts(market.SettlementNoSurplus, token=token.address):
+                market.sweepSurplus(token, sender=self.challenger)
+            return
+        receipt = market.sweepSurplus(token, sender=self.challenger)
+        assert market.SurplusSwept(token=token.address, amount=ledger.sweep()) in receipt.events
 
     @rule(seconds=st.sampled_from([30, 130, 700, HOUR + 30, DAY + 30]))
     def wait(self, seconds):
