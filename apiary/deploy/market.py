@@ -9,7 +9,7 @@ from typing import Any
 
 from ..sdk.market import METRIC, circuit_id
 from .config import PROFILES, MarketParams
-from .deploy import CoreDeployment, transactor
+from .deploy import CoreDeployment, HandoverError, transactor
 from .governance import LocalProposalRunner, Proposal, call
 
 
@@ -65,7 +65,36 @@ def deploy_market(project: Any, deployer: Any, core: CoreDeployment, log: Callab
     log(f"Provenance       {provenance.address}  (owner: timelock; royalty {p.royalty_bps} bps, cap {p.max_royalty_bps})")
     log(f"ModelBounties    {bounties.address}  (no admin; fees to {vault})")
     log(f"ComputeMarket    {compute.address}  (owner: timelock; min stake {p.compute_min_stake / 1e18:,.0f} APY)")
-    return MarketDeployment(verifiers, models, bounties, devices, datasets, data_market, provenance, compute)
+    market = MarketDeployment(verifiers, models, bounties, devices, datasets, data_market, provenance, compute)
+    check_market_handover(core, market)
+    return market
+
+
+# Contracts with an owner (every admin function behind it) and those that hold money (the settlement base, wired to
+# the one fee vault). ModelRegistry and ModelBounties have no admin at all.
+OWNED = ("VerifierRegistry", "DeviceRegistry", "DatasetRegistry", "DataMarket", "Provenance", "ComputeMarket")
+SETTLING = ("ModelBounties", "DatasetRegistry", "DataMarket", "ComputeMarket")
+
+
+def check_market_handover(core: CoreDeployment, market: MarketDeployment) -> None:
+    """Raise HandoverError unless every market contract with an owner is owned by the timelock (and none has an
+    ownership transfer pending), and every contract that holds money pays its fees to the deployment's vault."""
+    timelock, problems = core.timelock.address, []
+    contracts = market.contracts()
+    for name in OWNED:
+        contract = contracts.get(name)
+        if contract is None:
+            continue
+        if (owner := str(contract.owner())) != timelock:
+            problems.append(f"{name} owner is {owner}, not the timelock")
+        if hasattr(contract, "pendingOwner") and int(str(contract.pendingOwner()), 16):
+            problems.append(f"{name} has an ownership transfer to {contract.pendingOwner()} pending")
+    for name in SETTLING:
+        contract = contracts.get(name)
+        if contract is not None and (vault := str(contract.vault())) != core.vault.address:
+            problems.append(f"{name} pays fees to {vault}, not the deployment's FeeVault")
+    if problems:
+        raise HandoverError("market handover incomplete: " + "; ".join(problems))
 
 
 def register_circuit_by_governance(core: CoreDeployment, market: MarketDeployment, name: str, verifier: str,
