@@ -462,7 +462,7 @@ def data() -> None:
     """Data market tooling that needs no chain: dataset commitments, device keys, packages.
 
     \b
-      apiary data commit rows.csv                       # root, rows, schema hash (CSV, .npy, .npz, Parquet)
+      apiary data commit rows.csv                       # root, rows, schema hash (CSV, .npy, .npz, Parquet, .jsonl)
       apiary data device-key --type p256 --out cam.pem  # a test camera's key (ES256), for attestations
       apiary data check-package rows.apkg               # what a package holds (rows, roots)
     On chain: ape run data --help

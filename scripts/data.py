@@ -58,7 +58,8 @@ def cli():
 
 @cli.command(cls=ConnectedCommand)
 @account_option()
-@click.option("--data", "data_file", type=CallerPathType(), required=True, help="CSV, .npy, .npz or Parquet file.")
+@click.option("--data", "data_file", type=CallerPathType(), required=True,
+              help="CSV, .npy, .npz, Parquet or JSON-lines file.")
 @click.option("--uri", default="", help="Metadata URI of the dataset.")
 @click.option("--price", default=None, help="Licence price in whole tokens (exact decimals); omit: not for sale.")
 @click.option("--token", default=None, help="Token buyers pay in: address or a contract name (ApiaryToken).")

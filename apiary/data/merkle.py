@@ -207,4 +207,6 @@ def commit_file(path: str | Path, *, progress: bool = False) -> Commitment:
     def report(n: int) -> None:
         print(f"  {n:,} rows hashed ({n / max(time.monotonic() - started, 1e-9):,.0f} rows/s)", file=sys.stderr)
 
-    return commit_rows(source.rows, source.schema, what=str(path), progress=report if progress else None)
+    c = commit_rows(source.rows, source.schema, what=str(path), progress=report if progress else None)
+    c.rows_read = source.read  # the file's rows: one with constant columns yields two row forms each
+    return c
