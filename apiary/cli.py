@@ -27,6 +27,33 @@ def main() -> None:
     """Apiary protocol tooling."""
 
 
+@main.command()
+@click.option("--files", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path), required=True,
+              help="The folder to serve (packages to sell, job inputs): everything in it becomes public.")
+@click.option("--host", default="0.0.0.0", show_default=True,
+              help="Address to listen on: 0.0.0.0 every interface (others can reach it), 127.0.0.1 this machine only.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+def serve(folder, host, port):
+    """Serve a folder's files over HTTP so buyers and providers on other machines can fetch them; prints the URLs
+    to list (`data list --uri`, `compute post --uri`). Readers check every file against the chain."""
+    from .sdk.serve import file_urls, make_server, reachable_address
+
+    try:
+        server = make_server(folder, host, port, log=lambda line: click.echo(f"  {line}", err=True))
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    base = f"http://{reachable_address(host)}:{server.server_address[1]}/"
+    click.echo(f"serving {folder.resolve()} at {base} (Ctrl-C stops); everything in it is public")
+    for url in file_urls(folder, base):
+        click.echo(f"  {url}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 @main.group()
 def zk() -> None:
     """ZKML pipeline: train → build circuit → keys → prove → verify → calldata.

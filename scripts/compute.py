@@ -264,7 +264,7 @@ def watchdog(ecosystem, network, provider, account, models, poll, max_ticks, sho
 @account_option()
 @click.option("--model-id", type=int, required=True)
 @click.option("--input", "input_file", type=CallerPathType(), required=True, help="The input: .csv, .json or .npy.")
-@click.option("--uri", default=None, help="Where providers fetch the input (default: file://<absolute path>).")
+@click.option("--uri", default=None, help="The input's URL (https://, http://, ipfs://), checked before paying; on a dev chain the default is file://<absolute path>.")
 @click.option("--token", default="ApiaryToken", show_default=True, help="Payment token (address or contract name).")
 @click.option("--price", required=True, help="Payment in whole tokens.")
 @click.option("--collateral", required=True, help="Stake the provider locks for the job, in whole stake tokens.")

@@ -205,7 +205,8 @@ def transfer(ecosystem, network, provider, account, recipient, amount, token):
 @click.option("--data", "data_file", type=CallerPathType(), required=True, help="The dataset's file.")
 @click.option("--package", "package_out", type=CallerPathType(new=True), required=True,
               help="The encrypted package to write (an existing one of this dataset is reused).")
-@click.option("--uri", default="", help="Where buyers download the package (default: its path).")
+@click.option("--uri", default="", help="The package's URL buyers download it from (https://, http://, ipfs://), "
+                                        "checked before listing; on a dev chain the default is its path.")
 @click.option("--delivery-hours", type=click.FloatRange(min=0.17), default=1.0, show_default=True)
 @click.option("--dispute-hours", type=click.FloatRange(min=1.0), default=24.0, show_default=True)
 @quiet_option
@@ -244,7 +245,8 @@ def deliver_agent(ecosystem, network, provider, account, poll, max_ticks, show_s
 @cli.command(cls=ConnectedCommand)
 @account_option()
 @click.option("--listing", "listing_id", type=int, required=True)
-@click.option("--package", "package_file", type=CallerPathType(), required=True, help="The listing's package file.")
+@click.option("--package", "package_file", type=CallerPathType(), default=None,
+              help="The listing's package file (default: downloaded from the listing's URL).")
 @click.option("--max-price", required=True, help="The most you pay, in whole tokens.")
 @click.option("--min-dispute-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
               help="Refuse a listing that leaves less time than this to check a delivery (its dispute window).")
@@ -260,7 +262,8 @@ def buy(ecosystem, network, provider, account, listing_id, package_file, max_pri
 @cli.command(cls=ConnectedCommand)
 @account_option()
 @click.option("--sale", "sale_id", type=int, required=True)
-@click.option("--package", "package_file", type=CallerPathType(), required=True)
+@click.option("--package", "package_file", type=CallerPathType(), default=None,
+              help="The package (default: the one checked when buying, or downloaded from the listing's URL).")
 @click.option("--out", type=CallerPathType(new=True), required=True, help="Where to write the decrypted original file.")
 @click.option("--wait", type=click.FloatRange(min=0), default=0.0, help="Seconds to wait for the delivery.")
 def fetch(ecosystem, network, provider, account, sale_id, package_file, out, wait):

@@ -3,7 +3,8 @@ apiary/agents/watchdog.py).
 
 Every transaction goes through `tx.send` (simulated first: nothing is sent on a would-be revert). Inputs are
 named on chain by their commitment (keccak256 of the input's KZG point in the model's inference circuit) and
-fetched from the job's URI: `file://…` or a plain path (relative to where the command runs).
+fetched from the job's URI (`apiary/sdk/fetch.py`): an https://, http:// or ipfs:// URL, or on a dev chain a
+`file://…` or plain path (relative to where the command runs).
 
     client = ComputeClient.from_manifest(manifest)
     ic = client.inference_circuit(model_id)                       # the model's inference twin, checked
@@ -89,14 +90,26 @@ def _logs(event: Any, from_block: int, **topics: Any) -> Any:
     return event.range(int(from_block), int(chain.blocks.head.number) + 1, search_topics=topics or None)
 
 
-def fetch_input(ic: Any, uri: str, base: Path | None = None) -> np.ndarray:
-    """The input a job's URI names (file://path or a plain path), encoded for the circuit."""
-    from ..zk import inference
+def fetch_input(ic: Any, uri: str, base: Path | None = None, policy: Any = None) -> np.ndarray:
+    """The input a job's URI names, encoded for the circuit: an https://, http:// or ipfs:// URL ending in .csv,
+    .json or .npy (fetched within `policy`, by default the connected chain's: `fetch.FetchPolicy.for_chain`, at
+    most `inference.input_limit` bytes), or a local file on a dev chain. The caller checks it against the job's
+    input commitment."""
+    from urllib.parse import urlsplit
 
-    path = Path(uri.removeprefix("file://"))
-    if not path.is_absolute() and base is not None:
-        path = base / path
-    return inference.read_input(ic, path)
+    from ..zk import inference
+    from . import fetch
+
+    if policy is None:
+        from ape import chain
+
+        policy = fetch.FetchPolicy.for_chain(chain.chain_id, inference.input_limit(ic), timeout=30)
+    if fetch.is_local(uri):
+        return inference.read_input(ic, fetch.local_file(uri, policy, base))
+    suffix = Path(urlsplit(uri).path).suffix.lower()
+    if suffix not in inference.INPUT_SUFFIXES:
+        raise fetch.FetchError(f"cannot use {uri}: an input URL ends in .csv, .json or .npy (its format)")
+    return inference.parse_input(ic, fetch.fetch_bytes(uri, policy), suffix, uri)
 
 
 def job_verifiers(client: ComputeClient, ic: Any) -> list[str]:
@@ -134,15 +147,35 @@ def post_job(client: ComputeClient, requester: Any, ic: Any, model_id: int, inpu
 
     pay, stake = client.token(token), Token.at(str(client.compute.stakeToken()))
     amount, locked = pay.parse(price), stake.parse(collateral)
+    uri = _published_input(ic, input_file, commitment, uri, log)
 
     deadline = int(chain.pending_timestamp) + int(hours * 3600)
     _approve(pay.address, requester, client.compute.address, amount, log)
-    request = (model_id, commitment, uri or f"file://{Path(input_file).resolve()}", pay.address, amount, locked, deadline,
-               MODES[mode], provider or ZERO)
+    request = (model_id, commitment, uri, pay.address, amount, locked, deadline, MODES[mode], provider or ZERO)
     send(client.compute.postJob, request, sender=requester)
     job_id = int(client.compute.totalJobs())
     log(f"job #{job_id}: model #{model_id} on input {_hex(commitment)}, {mode}, due {format_time(deadline)}")
     return job_id
+
+
+def _published_input(ic: Any, input_file: Path, commitment: bytes, uri: str | None, log: Log) -> str:
+    """The URI to publish for the job's input, checked before anything is sent: providers elsewhere fetch it, so
+    off a dev chain it is a URL that serves exactly `input_file` (fetched here as a provider would)."""
+    from ape import chain
+
+    from ..zk import inference
+    from . import fetch
+
+    if uri is None:
+        if int(chain.chain_id) not in fetch.DEV_CHAIN_IDS:
+            raise ApiaryCliError("providers on other machines cannot read a local file: give the input's URL with "
+                                 "--uri https://…/x.csv (serve a folder with `apiary serve --files DIR`); nothing sent")
+        return f"file://{Path(input_file).resolve()}"
+    served = fetch_input(ic, uri)
+    if inference.input_commitment(ic, served) != commitment:
+        raise ApiaryCliError(f"{uri} does not serve the input in {input_file} (another input): nothing sent")
+    log(f"input checked at {uri}")
+    return uri
 
 
 def outputs_of(client: ComputeClient, job_id: int) -> list[int] | None:

@@ -31,6 +31,7 @@ from eth_hash.auto import keccak
 
 from ..data import attest, exchange, merkle
 from ..paths import write_atomic
+from . import fetch
 from .amounts import Token, format_time
 from .bounties import _hex, _quiet, _unhex, deployment_token
 from .errors import ApiaryCliError
@@ -255,10 +256,55 @@ def list_dataset(client: DataClient, seller: Any, dataset_id: int, data_file: Pa
     if not check.ok:
         raise ApiaryCliError(f"{data_file} is not dataset #{dataset_id}: {'; '.join(check.problems)}")
     log(f"package {package_out}: {package.rows:,} pieces, cipher root {_hex(package.cipher_root)}")
+    uri = _published_package(package, package_out, uri, log)
     _approve(client.market.bondToken(), seller, client.market.address, int(client.market.bondAmount()), log)
     receipt = send(client.market.list, dataset_id, package.cipher_root, keccak(key), delivery_window, dispute_window,
-                   uri or str(package_out), sender=seller)
+                   uri, sender=seller)
     return int(next(iter(receipt.events.filter(client.market.Listed))).listingId)
+
+
+MAX_PACKAGE_BYTES = int(os.environ.get("APIARY_MAX_PACKAGE_BYTES", 4 << 30))  # the most a buyer downloads
+
+
+def _published_package(package: Any, package_out: Path, uri: str, log: Log) -> str:
+    """The URI to list for the package, checked before anything is sent: buyers elsewhere download it, so off a dev
+    chain it is a URL that serves this very package (downloaded here as a buyer would, its cipher root compared)."""
+    import tempfile
+
+    from ape import chain
+
+    if not uri:
+        if int(chain.chain_id) not in fetch.DEV_CHAIN_IDS:
+            raise ApiaryCliError("buyers on other machines cannot read a local file: put the package where they can "
+                                 f"download it and give its URL with --uri https://…/{Path(package_out).name} (serve a "
+                                 "folder with `apiary serve --files DIR`); nothing sent")
+        return str(package_out)
+    policy = fetch.FetchPolicy.for_chain(chain.chain_id, Path(package_out).stat().st_size, timeout=3600)
+    with tempfile.TemporaryDirectory() as tmp:
+        served = bytes(exchange.read_package(fetch.fetch_to(uri, Path(tmp) / "package.apkg", policy)).cipher_root)
+    if served != bytes(package.cipher_root):
+        raise ApiaryCliError(f"{uri} serves another package than {package_out} (cipher root {_hex(served)}): "
+                             "nothing sent")
+    log(f"package checked at {uri}")
+    return uri
+
+
+def listing_package(client: DataClient, listing_id: int, state_dir: Path, package_file: Path | None = None,
+                    log: Log = _quiet) -> Path:
+    """The listing's package: `package_file` when given, else downloaded once from the listing's URL into
+    `state_dir/packages/` (within `MAX_PACKAGE_BYTES`; the caller checks it against the chain before use)."""
+    from ape import chain
+
+    if package_file is not None:
+        return Path(package_file)
+    listing = client.market.listing(listing_id)
+    uri = str(listing.packageUri)
+    dest = state_dir / "packages" / f"listing-{listing_id}-{bytes(listing.cipherRoot).hex()[:16]}.apkg"
+    if dest.is_file():
+        return dest
+    policy = fetch.FetchPolicy.for_chain(chain.chain_id, MAX_PACKAGE_BYTES, timeout=3600)
+    log(f"downloading listing #{listing_id}'s package from {uri}")
+    return fetch.fetch_to(uri, dest, policy, base=Path(os.environ.get("APIARY_CALLER_DIR", ".")))
 
 
 def listing_key(state_dir: Path, cipher_root: bytes) -> bytes | None:
@@ -269,8 +315,8 @@ def listing_key(state_dir: Path, cipher_root: bytes) -> bytes | None:
 MIN_DISPUTE_HOURS = 24.0  # buyers refuse listings that leave less time to check a delivery (unless told otherwise)
 
 
-def buy_licence(client: DataClient, buyer: Any, listing_id: int, package_file: Path, max_price: str, state_dir: Path,
-                log: Log = _quiet, *, min_dispute_hours: float = MIN_DISPUTE_HOURS) -> int:
+def buy_licence(client: DataClient, buyer: Any, listing_id: int, package_file: Path | None, max_price: str,
+                state_dir: Path, log: Log = _quiet, *, min_dispute_hours: float = MIN_DISPUTE_HOURS) -> int:
     """Check the published package against the chain, then pay with a fresh one-time key. Returns the sale id.
 
     The listing's dispute window is the time a buyer has to check a delivery (`ape run data fetch`), counted from
@@ -284,6 +330,7 @@ def buy_licence(client: DataClient, buyer: Any, listing_id: int, package_file: P
                              "(--min-dispute-hours): nothing paid")
     log(f"the seller delivers within {delivery_h:g} h; from then you have {dispute_h:g} h to fetch and check it")
     d = reg.dataset(int(listing.datasetId))
+    package_file = listing_package(client, listing_id, state_dir, package_file, log)
     package = exchange.read_package(package_file)
     check = exchange.check_package(package, root=bytes(d.root), rows=int(d.rows),
                                    cipher_root=bytes(listing.cipherRoot), key_hash=bytes(listing.keyHash))
@@ -334,7 +381,7 @@ class Fetched:
     rows: int
 
 
-def fetch_licence(client: DataClient, buyer: Any, sale_id: int, package_file: Path, out: Path, state_dir: Path, *,
+def fetch_licence(client: DataClient, buyer: Any, sale_id: int, package_file: Path | None, out: Path, state_dir: Path, *,
                   wait: float = 0.0, log: Log = _quiet) -> Fetched:
     """Decrypt a delivered licence: check the key and every row against the registered dataset, write the original
     file (byte for byte) to `out`; on a mismatch, dispute at once (refund) instead. `wait`: seconds to wait for
@@ -347,7 +394,11 @@ def fetch_licence(client: DataClient, buyer: Any, sale_id: int, package_file: Pa
     record_path = state_dir / f"sale-{sale_id}.json"
     if not record_path.is_file():
         raise ApiaryCliError(f"no one-time key for sale #{sale_id} in {state_dir}: only the buyer's machine has it")
-    buyer_key = exchange.OneTimeKey(int(json.loads(record_path.read_text())["secret"], 16))
+    record = json.loads(record_path.read_text())
+    buyer_key = exchange.OneTimeKey(int(record["secret"], 16))
+    if package_file is None:  # the package checked when buying
+        package_file = Path(record["package"]) if record.get("package") else listing_package(
+            client, int(m.sale(sale_id).listingId), state_dir, log=log)
     deadline = time.monotonic() + wait
     while True:
         state = SALE_STATES[int(m.saleState(sale_id))]

@@ -523,7 +523,7 @@ def _read_input_bytes(path: Path, limit: int) -> bytes:
     return data
 
 
-def _npy_values(data: bytes, features: int, path: Path) -> np.ndarray:
+def _npy_values(data: bytes, features: int, path: Path | str) -> np.ndarray:
     """A .npy input: its header is read first, so a header that claims a huge shape allocates nothing."""
     import io
 
@@ -539,7 +539,7 @@ def _npy_values(data: bytes, features: int, path: Path) -> np.ndarray:
     return np.asarray(np.load(buffer, allow_pickle=False), dtype=np.float64)
 
 
-def _json_numbers(value, path: Path):
+def _json_numbers(value, path: Path | str):
     """A .json input: numbers in (nested) lists; true/false, strings and objects are refused, not read as 1 or 0."""
     stack = [value]
     while stack:
@@ -554,16 +554,23 @@ def _json_numbers(value, path: Path):
 def read_input(ic: InferenceCircuit, path: Path) -> np.ndarray:
     """One raw input from a file — .npy, .json (a list of numbers) or .csv (the first row of numbers; a header
     is skipped) — encoded at the circuit's input scale and checked against its bound (1 × features)."""
+    path = Path(path)
+    if path.suffix not in INPUT_SUFFIXES:
+        raise DataError(f"{path}: an input is a .npy, .json or .csv file")
+    return parse_input(ic, _read_input_bytes(path, input_limit(ic)), path.suffix, str(path))
+
+
+INPUT_SUFFIXES = (".npy", ".json", ".csv")
+
+
+def parse_input(ic: InferenceCircuit, data: bytes, suffix: str, path: str) -> np.ndarray:
+    """One raw input from the bytes of a .npy, .json or .csv file (`path` names it in errors): see read_input."""
     from .tasks import encode_features
 
-    path = Path(path)
-    if path.suffix not in (".npy", ".json", ".csv"):
-        raise DataError(f"{path}: an input is a .npy, .json or .csv file")
-    data = _read_input_bytes(path, input_limit(ic))
     try:
-        if path.suffix == ".npy":
+        if suffix == ".npy":
             raw = _npy_values(data, ic.spec.num_features, path)
-        elif path.suffix == ".json":
+        elif suffix == ".json":
             raw = np.asarray(_json_numbers(json.loads(data), path), dtype=np.float64)
         else:
             rows = [line for line in data.decode().splitlines() if line.strip()]

@@ -227,6 +227,46 @@ def test_a_2_wei_job_locking_the_whole_stake__is_left_alone(stack, tmp_path, ali
     assert int(c.freeStake(providers[0].address)) == 2_000 * ONE - 600 * ONE
 
 
+def test_job_input_at_a_url__checked_before_paying__fetched_by_the_agent(stack, tmp_path, alice):
+    """Files that travel (issue 21): the requester names the input by URL (here served by `apiary serve`'s server);
+    the URL is fetched and compared with the local file before anything is sent, and the provider's agent
+    fetches it over HTTP (a dev chain allows a host on this machine)."""
+    import threading
+
+    from apiary.sdk.errors import ApiaryCliError
+    from apiary.sdk.serve import make_server
+
+    core, market, client, ic, net, model_id, providers, x = stack
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "x.csv").write_bytes(x.read_bytes())
+    (public / "other.csv").write_text("6.3,3.3,6.0,2.5\n")
+    server = make_server(public, "127.0.0.1", 0, log=lambda _line: None)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        nonce = alice.nonce
+        with pytest.raises(ApiaryCliError, match="does not serve the input in .* nothing sent"):
+            sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral="20", hours=1,
+                         mode="optimistic", uri=f"{base}/other.csv")
+        with pytest.raises(ApiaryCliError, match="the server answered 404"):
+            sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral="20", hours=1,
+                         mode="optimistic", uri=f"{base}/missing.csv")
+        assert alice.nonce == nonce
+        job_id = sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral="20",
+                              hours=1, mode="optimistic", uri=f"{base}/x.csv")
+        assert sdk.job_uri(client, job_id) == f"{base}/x.csv"
+        (tmp_path / "elsewhere").mkdir()
+        agent = ProviderAgent(client, providers[0], {model_id: (ic, net)}, tmp_path / "p.json", poll_interval=0,
+                              log=lambda _m: None, base_dir=tmp_path / "elsewhere")
+        step(agent, 1)
+        assert sdk.STATUS[int(market.compute.job(job_id).status)] == "submitted"
+        assert sdk.outputs_of(client, job_id) == inference.outputs_of(net, inference.read_input(ic, x))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_agents__requester_tricks__provider_keeps_its_input_skips_unprovable_watchdog_never_challenges_blind(
         stack, tmp_path, alice, carol, chain):
     """Outside review of the compute market: a requester who swaps the input file after the result (then

@@ -133,3 +133,52 @@ def test_agent__sale_of_a_dataset_proven_a_duplicate__closed_without_a_transacti
     assert agent.state["open"] == [] and sdk.SALE_STATES[int(market.saleState(sale))] == "paid"
     assert sum(f"sale #{sale} is refunded to its buyer" in line for line in log) == 1, log
     market.refund(sale, sender=carol)
+
+
+def test_package_at_a_url__checked_before_listing__downloaded_by_the_buyer(tmp_path, project, deployer, gov, vault,
+                                                                          registry, usd, register, chain, alice, bob):
+    """Files that travel (issue 21): the seller lists the package's URL (served over HTTP), checked by downloading
+    it first (a URL serving another package is refused, nothing sent); a buyer elsewhere gives no file: the
+    package is downloaded from the listing's URL, checked against the chain, and used again to decrypt."""
+    import threading
+
+    import pytest
+
+    from apiary.data import exchange
+    from apiary.sdk.errors import ApiaryCliError
+    from apiary.sdk.serve import make_server
+
+    market = project.DataMarket.deploy(gov, vault, registry, usd, 0, 10**24, sender=deployer)
+    csv = tmp_path / "d.csv"
+    csv.write_text("x\n" + "".join(f"{i}\n" for i in range(30)))
+    dataset_id = register(alice, merkle.commit_file(csv), price_token=usd.address, price=PRICE)
+    chain.mine(SEAL_WINDOW + 1)
+    client = sdk.DataClient(registry, market, None)
+    usd.approve(market, 2**256 - 1, sender=bob)
+    public = tmp_path / "public"
+    public.mkdir()
+    pkg_path = public / "d.apkg"
+    other = tmp_path / "other.csv"
+    other.write_text("x\n1\n")
+    exchange.build_package(other, public / "other.apkg")
+    server = make_server(public, "127.0.0.1", 0, log=lambda _line: None)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    keys = tmp_path / "keys"
+    try:
+        nonce = alice.nonce
+        with pytest.raises(ApiaryCliError, match="serves another package than .* nothing sent"):
+            sdk.list_dataset(client, alice, dataset_id, csv, pkg_path, keys, uri=f"{base}/other.apkg")
+        assert alice.nonce == nonce
+        listing = sdk.list_dataset(client, alice, dataset_id, csv, pkg_path, keys, uri=f"{base}/d.apkg")
+        assert market.listing(listing).packageUri == f"{base}/d.apkg"
+        buyer_dir = tmp_path / "buyer"
+        sale = sdk.buy_licence(client, bob, listing, None, "1", buyer_dir)
+        downloaded = list((buyer_dir / "packages").glob("listing-*.apkg"))
+        assert len(downloaded) == 1 and downloaded[0].read_bytes() == pkg_path.read_bytes()
+        DeliveryAgent(client, alice, keys, tmp_path / "agent.json", poll_interval=0, log=lambda _m: None).run(max_ticks=1)
+        fetched = sdk.fetch_licence(client, bob, sale, None, tmp_path / "out.csv", buyer_dir)
+        assert fetched.outcome == "ok" and (tmp_path / "out.csv").read_bytes() == csv.read_bytes()
+    finally:
+        server.shutdown()
+        server.server_close()
