@@ -22,8 +22,8 @@ JSON string) is read as the typed value a writer would have written it from, bec
   to UTC, a naive timestamp taken as UTC; midnight is the date, ``2024-01-01``, as pandas writes an all-midnight
   column); a time of day ``HH:MM:SS[.f]``; a duration as ``[-]P<d>DT<h>H<m>M<s>[.f]S``; text in pandas' forms
   (``2024-01-01 00:00:00+01:00``, ``-1 days +23:59:59``, ``P0DT0H0M1S``) is the value it names;
-- bytes as ``"0x…"`` (a CSV carries pandas' ``b'…'`` literal, read back as the bytes); other text exactly as
-  written, Unicode NFC-normalised; nested lists and maps cell by cell.
+- bytes as ``"0x…"`` (a CSV carries pandas' ``b'…'`` literal, read back as the bytes); other text as written
+  but for surrounding whitespace, Unicode NFC-normalised; nested lists and maps cell by cell.
 
 **Rows.** A row is the *multiset* of its cells: sorted canonical texts, so neither column order nor column names
 enter it (the names are the dataset's schema, committed beside the rows). Columns that are pandas' index, not
@@ -140,7 +140,7 @@ def cell(value):
 
 
 def _text(text: str):
-    """Text as the value a writer wrote it from, or the text itself (NFC) when it names no other value."""
+    """Text as the value a writer wrote it from, or the text itself (trimmed, NFC) when it names no other value."""
     t = text.strip()
     if t in _NULL_TEXT:
         return None
@@ -161,7 +161,7 @@ def _text(text: str):
         literal = _bytes_literal(t)
         if literal is not None:
             return "0x" + literal.hex()
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
+    return t if t.isascii() else unicodedata.normalize("NFC", t)
 
 
 def _bytes_literal(t: str) -> bytes | None:

@@ -79,6 +79,11 @@ def test_cells__one_function_of_the_value_for_text_and_typed_cells():
     ("bad.parquet", "not parquet", "not a readable Parquet file"),
     ("data.xlsx", "x", "unknown data format"),
     ("quote.csv", 'a,b\n"1,2\n', "unreadable|line"),
+    ("index.csv", ",Unnamed: 1\n0,1\n", "every column is a pandas index"),
+    ("empty.jsonl", "\n", "holds no rows"),
+    ("array.jsonl", '{"a": 1}\n[1]\n', "line 2 is not a JSON object"),
+    ("broken.jsonl", '{"a": 1}\n{"a":\n', "line 2 is not JSON"),
+    ("extra.jsonl", '{"a": 1}\n{"a": 2, "b": 3}\n', "line 2 has keys the first line lacks"),
 ])
 def test_bad_files__one_clear_error(tmp_path, name, content, message):
     path = tmp_path / name

@@ -189,10 +189,15 @@ def test_cell__one_value_one_form_whatever_its_type(values):
     assert len({rows.encode(v) for v in values}) == 1, {repr(v): rows.encode(v) for v in values}
 
 
-@pytest.mark.parametrize("text", ["abc", " a b ", "1_000", "٣", "0x", "1.2.3", "2024-02-30", "25:00:00", "--1",
+@pytest.mark.parametrize("text", ["abc", "a  b", "1_000", "٣", "0x", "1.2.3", "2024-02-30", "25:00:00", "--1",
                                   "1e", "True!", "b'x' + b'y'", "b'é'", "b'\\x'", "[1, 2]", "nan nan"])
 def test_cell__text_that_names_no_value__kept_exactly(text):
     assert rows.cell(text) == text
+
+
+def test_cell__text_with_whitespace_around__the_text():
+    assert rows.cell(" Paris\t") == rows.cell("Paris") == "Paris" and rows.cell(" a  b ") == "a  b"
+    assert rows.cell("PARIS") != rows.cell("Paris")
 
 
 def test_row__its_cells_in_any_order__one_row():
