@@ -15,9 +15,10 @@ JSON string) is read as the typed value a writer would have written it from, bec
 - numbers by value: integers exact at any size (a 64-bit id or a nanosecond timestamp as an integer, as a float
   that holds it, or as text); integral floats as those integers (``1.0`` is ``1``); other floats as their shortest
   round-trip decimal, a float32 (or a float64 that is exactly a float32) at its own precision (``0.1``, not
-  ``0.10000000149011612``); ±inf as ``"inf"``/``"-inf"``; decimals by value; booleans as 1 and 0. Text is a
-  number when it is one in ASCII digits: ``"007"`` is 7 and ``"1e3"`` is 1000 (pandas reads them so), ``"1_000"``
-  and ``"٣"`` stay text;
+  ``0.10000000149011612``; a float32 is numpy's shortest text, as pandas writes it: 2^30 is 1073741800); ±inf as
+  ``"inf"``/``"-inf"``; an integral decimal exact, others as the float their text reads as; booleans as 1 and 0.
+  Text is a number when it is one in ASCII digits: ``"007"`` is 7 and ``"1e3"`` is 1000 (pandas reads them so),
+  ``"1_000"`` and ``"٣"`` stay text;
 - times: a timestamp as ISO 8601 in UTC with its nanoseconds (``2024-01-01T12:00:00.5``; a time zone converted
   to UTC, a naive timestamp taken as UTC; midnight is the date, ``2024-01-01``, as pandas writes an all-midnight
   column); a time of day ``HH:MM:SS[.f]``; a duration as ``[-]P<d>DT<h>H<m>M<s>[.f]S``; text in pandas' forms
@@ -32,7 +33,8 @@ data — an unnamed column (pandas' default ``to_csv``), ``Unnamed: N`` (that fi
 nothing about any row: when a file has such columns (and others), each row is committed twice, whole and without
 them, so a copy with a constant column added shares rows with the original, and so does a part of it cut out by
 one column's value. A file is read twice for this (the first pass stops as soon as every column has varied), never
-held in memory.
+held in memory. A CSV's delimiter (comma, semicolon, tab or bar) and encoding (UTF-8, or UTF-16/32 after a BOM)
+are read from the file.
 """
 
 from __future__ import annotations
