@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from apiary.data import merkle, rows
 
 _TRICKY_TEXT = ["007", "1e3", "True", "false", "2024-01-01", " 2 ", "NA", "None", "b'\\x01'", "a,b", 'q"uote', "x\ny",
-                "\r\n", "٣", "inf", "-0", "0x01", "1_000", "12:30:00", "0 days 00:00:01", "  ", "é", "e\u0301", "b'é'",
-                "b'\\x'", "P0DT0H0M1S", "-1 days +23:59:59", "2024-01-01T00:00:00+01:00", "1e400", "12345678901234567890.00"]
+                "\r\n", "٣", "inf", "-0", "0x01", "1_000", "12:30:00", "0 days 00:00:01", "  ", "é", "e\u0301",
+                "b'é'", "b'\\x'", "P0DT0H0M1S", "-1 days +23:59:59", "2024-01-01T00:00:00+01:00", "1e400",
+                "12345678901234567890.00"]
 # pandas leaves a carriage return without a line feed unquoted in a CSV (its lines end in "\n"): no CSV reader,
 # pandas' own included, reads that cell back, so the text here has none (the "\r\n" case is quoted and kept)
 _text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=8)
@@ -289,7 +290,8 @@ KINDS = [
     Kind("bytes", st.none() | st.binary(max_size=6), lambda v: pd.Series(v, dtype=object), None, False),
 ]
 
-_names = st.text(st.sampled_from("abxy ,;\"'é\n0"), min_size=1, max_size=4).filter(lambda n: not rows.is_index_column(n))
+_names = st.text(st.sampled_from("abxy ,;\"'é\n0"), min_size=1, max_size=4).filter(
+    lambda n: not rows.is_index_column(n))
 
 
 @st.composite
