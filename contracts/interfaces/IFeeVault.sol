@@ -147,6 +147,10 @@ interface IFeeVault {
     /// @notice Sends tokens the ledger does not account for (direct transfers) to `to`. Owner (timelock) only.
     function sweepSurplus(IERC20 token, address to) external returns (uint256 amount);
 
+    /// @notice Turns up to `maxAmount` of what `market` (a settlement-base market paying this vault) holds beyond
+    /// its ledger in `token` into its pending fees (`ISettlement.sweepSurplus`). Owner (timelock) only.
+    function sweepMarketSurplus(address market, IERC20 token, uint256 maxAmount) external returns (uint256 amount);
+
     /*//////////////////////////////////////////////////////////////
                                  VIEWS
     //////////////////////////////////////////////////////////////*/

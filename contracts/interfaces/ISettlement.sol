@@ -14,7 +14,7 @@ import {IFeeVault} from "./IFeeVault.sol";
 ///   items), `owed` (credits payees have not withdrawn yet), `feesPending` (protocol fees not yet pushed to
 ///   the vault) and `burned` (penalties nobody may receive: kept by the market for good, no function moves
 ///   them). `escrowed(token) = locked + owed + feesPending + burned` is what the market accounts for; it never
-///   reads `balanceOf(this)` for accounting, so tokens sent directly change nothing — until anyone
+///   reads `balanceOf(this)` for accounting, so tokens sent directly change nothing — until governance
 ///   `sweepSurplus`es them (a donation, a positive rebase) to the fee vault as fees: nothing stays stuck.
 /// * **Pull payouts.** Settling an item only moves numbers between the ledgers; every transfer out is a
 ///   `withdraw` by the payee itself, so a payee that reverts, or that a token blocklists, blocks nobody else.
@@ -41,7 +41,9 @@ interface ISettlement {
     /// @notice Thrown when there are no pending fees in `token` to push to the vault.
     error SettlementNoFeesPending(IERC20 token);
     /// @notice Thrown when sweeping a token whose balance holds nothing beyond what the market accounts for.
-    error SettlementNoSurplus(IERC20 token, uint256 balance, uint256 escrowed);
+    error SettlementNoSurplus(IERC20 token);
+    /// @notice Thrown when anyone but the vault (on its owner's, governance's, call) sweeps a surplus.
+    error SettlementNotVault(address caller);
 
     /// @notice `amount` of `token` arrived from `from` and is locked for an item.
     event Collected(IERC20 indexed token, address indexed from, uint256 nominal, uint256 amount);
@@ -70,8 +72,11 @@ interface ISettlement {
     function flushFees(IERC20 token) external returns (uint256 amount);
 
     /// @notice Accrues `token.balanceOf(this) − escrowed(token)` (tokens nobody is owed: sent directly, or a
-    /// positive rebase) to the fees pending for the vault. Anyone may call it; it never touches what is escrowed.
-    function sweepSurplus(IERC20 token) external returns (uint256 amount);
+    /// positive rebase), at most `maxAmount`, to the fees pending for the vault. Called by the vault only, on
+    /// governance's `FeeVault.sweepMarketSurplus`: the balance is the one input the ledger does not control (a
+    /// token with a second entry point, a rebase inflated for one transaction), so it is swept by a vote, capped
+    /// at the amount voted.
+    function sweepSurplus(IERC20 token, uint256 maxAmount) external returns (uint256 amount);
 
     /// @notice What the market accounts for in `token`: locked + owed + feesPending + burned.
     function escrowed(IERC20 token) external view returns (uint256);

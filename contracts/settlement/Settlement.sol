@@ -70,11 +70,15 @@ abstract contract Settlement is ISettlement, ReentrancyGuard {
     }
 
     /// @inheritdoc ISettlement
-    function sweepSurplus(IERC20 token) external nonReentrant returns (uint256 amount) {
+    function sweepSurplus(IERC20 token, uint256 maxAmount) external nonReentrant returns (uint256 amount) {
+        // Governance only, through the vault (FeeVault.sweepMarketSurplus, its owner's), and at most what it
+        // voted: `balanceOf` is the one number here the ledger does not control (a second entry point of an
+        // escrowed token, a rebase inflated for one transaction), so no caller may turn it into fees unchecked.
+        if (msg.sender != address(vault)) revert SettlementNotVault(msg.sender);
         uint256 balance = token.balanceOf(address(this));
         uint256 accounted = escrowed(token);
-        if (balance <= accounted) revert SettlementNoSurplus(token, balance, accounted);
-        amount = balance - accounted;
+        if (balance <= accounted) revert SettlementNoSurplus(token);
+        amount = Math.min(balance - accounted, maxAmount);
         _accrue(token, amount);
         emit SurplusSwept(token, amount);
     }

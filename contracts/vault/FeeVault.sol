@@ -9,6 +9,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IFeeVault} from "../interfaces/IFeeVault.sol";
+import {ISettlement} from "../interfaces/ISettlement.sol";
 import {IApiaryToken} from "../interfaces/IApiaryToken.sol";
 
 /// @title FeeVault
@@ -206,6 +207,11 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
         if (amount == 0) revert FeeVaultNoSurplus(token);
         emit SurplusSwept(token, to, amount);
         token.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IFeeVault
+    function sweepMarketSurplus(address market, IERC20 token, uint256 maxAmount) external onlyOwner returns (uint256) {
+        return ISettlement(market).sweepSurplus(token, maxAmount);
     }
 
     /// @notice Disabled: the vault would lose its governance for good.

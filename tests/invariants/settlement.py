@@ -68,9 +68,10 @@ class SettlementLedger:
         """A plain transfer to the market: no ledger moves."""
         self.surplus += amount
 
-    def sweep(self) -> int:
-        """`sweepSurplus`: what was sent directly becomes fees pending for the vault."""
-        amount, self.surplus = self.surplus, 0
+    def sweep(self, cap: int) -> int:
+        """`sweepSurplus(token, cap)`: what was sent directly, at most `cap`, becomes fees pending for the vault."""
+        amount = min(self.surplus, cap)
+        self.surplus -= amount
         self.fees_pending += amount
         return amount
 

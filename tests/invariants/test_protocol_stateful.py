@@ -33,7 +33,8 @@ time pass to an item's next window when none fits yet:
     another input), results, challenges, audit draws (predicted from the block hash), proofs of results,
     finalisations, slashes after a missed proof, expiries and cancellations;
   * money: withdrawals from every market, fee flushes from every market to the one vault, tokens sent to a
-    market or the vault directly and swept from a market into its fees, time and blocks passing.
+    market or the vault directly and swept from a market into its fees by governance (capped at the amount
+    voted; anyone else refused), time and blocks passing.
 
 Invariants, after every step (one that mined nothing changed nothing, and is not read again):
   * every market and token: escrowed == locked + owed + feesPending + burned == balanceOf(market) − surplus, each
@@ -224,6 +225,7 @@ class Prop:
     eta: int = 0
     queued: bool = False
     executed: bool = False
+    market: str = ""  # a sweep's market
 
     def tally(self) -> tuple[int, int, int]:
         counts = [0, 0, 0]
@@ -445,6 +447,7 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         self.counter += 1
         record, period = 0, DAY * (1 + self.counter % 3)
         token = None if kind != "distribute" else token
+        market = ""
         if kind == "fee":
             value %= MAX_FEE + 1
             actions = [call(self.vault, "setFeeBps", value)]
@@ -457,6 +460,10 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         elif kind == "challenge_window":
             value = HOUR + value % (3 * DAY)
             actions = [call(self.m.datasets, "setChallengeWindow", value)]
+        elif kind == "sweep":  # a market's surplus in USD, capped at a voted amount (value, in base units)
+            market, token = MARKETS[self.counter % len(MARKETS)], self.usd
+            value = value * 10**12
+            actions = [call(self.vault, "sweepMarketSurplus", self.contracts[market].address, token.address, value)]
         else:
             token = token or data.draw(st.sampled_from(self.tokens))
             value = max(1, self.unallocated[token.address] * (value % 150) // 100)
@@ -472,14 +479,15 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
             return None
         self.runner.propose(who, proposal)
         snapshot = self.height + GOV.voting_delay
-        p = Prop(proposal, kind, value, snapshot, snapshot + GOV.voting_period, token, record, period)
+        p = Prop(proposal, kind, value, snapshot, snapshot + GOV.voting_period, token, record, period,
+                 market=market if kind == "sweep" else "")
         assert self.fast_governor.proposalSnapshot(proposal.proposal_id) == p.snapshot
         assert self.fast_governor.proposalDeadline(proposal.proposal_id) == p.deadline
         self.props.append(p)
         return p
 
     @rule(kind=st.sampled_from(["fee", "fee", "fee_over_cap", "royalty", "challenge_window", "distribute",
-                                "distribute"]),
+                                "distribute", "sweep"]),
           value=st.integers(0, 10**6), proposer=st.integers(0, 3), data=st.data())
     def propose(self, kind, value, proposer, data):
         self._propose(self.holders[proposer], kind, value, data)
@@ -572,11 +580,15 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
             self.royalty_bps = p.value
         elif p.kind == "challenge_window":
             self.challenge_window = p.value  # for registrations from now on: earlier ones keep theirs
+        elif p.kind == "sweep":
+            self._ledger(p.market, self.usd).sweep(p.value)
         else:
             self.unallocated[p.token.address] -= p.value
             self.dists.append(Distribution(p.token, p.value, p.record, p.period))
 
     def _execution_error(self, p: Prop) -> tuple | None:
+        if p.kind == "sweep" and not self._ledger(p.market, self.usd).surplus:
+            return self.contracts[p.market].SettlementNoSurplus, {"token": self.usd.address}
         if p.kind == "fee_over_cap":
             return self.vault.FeeVaultFeeAboveCap, {"feeBps": p.value, "maxFeeBps": MAX_FEE}
         if p.kind == "royalty" and p.value > MAX_ROYALTY:
@@ -1599,16 +1611,14 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
             self._ledger(where, token).donate(amount)
 
     @rule(where=st.sampled_from(MARKETS), in_apy=st.booleans())
-    def sweep_surplus(self, where, in_apy):
-        """Anyone turns what a market holds beyond its ledger into fees for the vault; nothing escrowed moves."""
+    def sweep_surplus_directly(self, where, in_apy):
+        """A market's surplus is swept by governance only (a proposal of kind "sweep"): anyone else is refused."""
         token = self.apy if in_apy else self.usd
-        ledger, market = self._ledger(where, token), self.contracts[where]
-        if not ledger.surplus:
-            with ape.reverts(market.SettlementNoSurplus, token=token.address):
-                market.sweepSurplus(token, sender=self.challenger)
-            return
-        receipt = market.sweepSurplus(token, sender=self.challenger)
-        assert market.SurplusSwept(token=token.address, amount=ledger.sweep()) in receipt.events
+        market = self.contracts[where]
+        with ape.reverts(market.SettlementNotVault, caller=self.challenger.address):
+            market.sweepSurplus(token, 2**256 - 1, sender=self.challenger)
+        with ape.reverts(self.vault.OwnableUnauthorizedAccount, account=self.challenger.address):
+            self.vault.sweepMarketSurplus(market, token, 2**256 - 1, sender=self.challenger)
 
     @rule(seconds=st.sampled_from([30, 130, 700, HOUR + 30, DAY + 30]))
     def wait(self, seconds):

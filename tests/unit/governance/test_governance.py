@@ -88,6 +88,7 @@ def governance_only_calls(core, attacker):
         (v, "spend", (core.token, attacker, 1), v.OwnableUnauthorizedAccount, {"account": attacker.address}),
         (v, "distribute", (core.token, 1, 86_400, 1), v.OwnableUnauthorizedAccount, {"account": attacker.address}),
         (v, "sweepSurplus", (core.token, attacker), v.OwnableUnauthorizedAccount, {"account": attacker.address}),
+        (v, "sweepMarketSurplus", (v, core.token, 1), v.OwnableUnauthorizedAccount, {"account": attacker.address}),
         (v, "transferOwnership", (attacker,), v.OwnableUnauthorizedAccount, {"account": attacker.address}),
         (g, "setVotingPeriod", (1,), g.GovernorOnlyExecutor, {"account": attacker.address}),
         (g, "setVotingDelay", (0,), g.GovernorOnlyExecutor, {"account": attacker.address}),

@@ -344,23 +344,30 @@ def test_direct_transfers__change_no_accounting(bounties, open_bounty, reward_to
         alice.transfer(bounties, 1)
 
 
-def test_surplus__sent_directly_or_rebased__swept_to_the_vault_by_anyone(bounties, open_bounty, reward_token, sponsor,
-                                                                       attacker, vault):
+def test_surplus__sent_directly_or_rebased__swept_to_the_vault_by_governance(bounties, open_bounty, reward_token,
+                                                                           sponsor, attacker, gov, vault):
     """Also found (issue 20): tokens beyond the ledger (a donation, a positive rebase) had no way out of a market.
-    Anyone sweeps them into the fees for the vault; what is escrowed never moves."""
+    Governance (the vault's owner, through `FeeVault.sweepMarketSurplus`) sweeps them into the market's fees for
+    the vault, at most the amount it voted; nobody else can (a token's second entry point, or a rebase inflated
+    for one transaction, would make escrow look like surplus); what is escrowed never moves."""
     open_bounty()
-    with ape.reverts(bounties.SettlementNoSurplus, token=reward_token.address, balance=1_000_000, escrowed=1_000_000):
-        bounties.sweepSurplus(reward_token, sender=attacker)
+    with ape.reverts(bounties.SettlementNoSurplus, token=reward_token.address):
+        vault.sweepMarketSurplus(bounties, reward_token, 2**256 - 1, sender=gov)
     reward_token.transfer(bounties, 777, sender=sponsor)
-    receipt = bounties.sweepSurplus(reward_token, sender=attacker)
-    assert bounties.SurplusSwept(token=reward_token.address, amount=777) in receipt.events
+    with ape.reverts(bounties.SettlementNotVault, caller=attacker.address):
+        bounties.sweepSurplus(reward_token, 2**256 - 1, sender=attacker)
+    with ape.reverts(vault.OwnableUnauthorizedAccount, account=attacker.address):
+        vault.sweepMarketSurplus(bounties, reward_token, 2**256 - 1, sender=attacker)
+    receipt = vault.sweepMarketSurplus(bounties, reward_token, 700, sender=gov)  # capped at the amount voted
+    assert bounties.SurplusSwept(token=reward_token.address, amount=700) in receipt.events
+    vault.sweepMarketSurplus(bounties, reward_token, 2**256 - 1, sender=gov)
     assert bounties.feesPending(reward_token) == 777 and bounties.locked(reward_token) == 1_000_000
     assert bounties.escrowed(reward_token) == reward_token.balanceOf(bounties)
     before = vault.unallocated(reward_token)
     bounties.flushFees(reward_token, sender=attacker)
     assert vault.unallocated(reward_token) == before + 777 and bounties.owed(attacker, reward_token) == 0
     with ape.reverts(bounties.SettlementNoSurplus):
-        bounties.sweepSurplus(reward_token, sender=attacker)
+        vault.sweepMarketSurplus(bounties, reward_token, 1, sender=gov)
 
 
 def test_create__token_returning_false__rejected(sponsor_token, bounties, sponsor, circuit, chunks, chain):
