@@ -55,16 +55,16 @@ class Watchdog(Agent):
         if int(chain.pending_timestamp) > int(j.resultAt) + int(j.terms.challengeWindow):
             self.log(f"{self.name}: job #{job_id} has wrong outputs but its challenge window closed")
             return
-        if int(chain.blocks.head.number) > int(c.auditBlock(job_id)):
-            # The audit's block exists: the market refuses to challenge a result its audit catches (the proof is
-            # due anyway). Record the draw; an audited result is watched and slashed like a challenged one.
+        if sdk.audit_outcome(job_id, j, int(c.auditBlock(job_id))):
+            # The market refuses to challenge a result its audit catches (the proof is due anyway): record the
+            # draw, which starts the response window, and watch it like a challenged one. The draw is computed
+            # first, off chain: a drawAudit sent for every doubted result would point copiers at them.
             if not j.drawn:
                 send(c.drawAudit, job_id, sender=self.account)
-            if c.job(job_id).audited:
-                self.mark(f"audited:{job_id}")
-                self.state["watching"].append(job_id)
-                self.log(f"{self.name}: job #{job_id} has wrong outputs and its audit requires a proof: watching it")
-                return
+            self.mark(f"audited:{job_id}")
+            self.state["watching"].append(job_id)
+            self.log(f"{self.name}: job #{job_id} has wrong outputs and its audit requires a proof: watching it")
+            return
         _approve(str(c.stakeToken()), self.account, c.address, int(j.terms.challengeBond), lambda _m: None)
         send(c.challenge, job_id, sender=self.account)
         self.mark(f"challenge:{job_id}")

@@ -74,25 +74,37 @@ def deploy_market(project: Any, deployer: Any, core: CoreDeployment, log: Callab
 # the one fee vault). ModelRegistry and ModelBounties have no admin at all.
 OWNED = ("VerifierRegistry", "DeviceRegistry", "DatasetRegistry", "DataMarket", "Provenance", "ComputeMarket")
 SETTLING = ("ModelBounties", "DatasetRegistry", "DataMarket", "ComputeMarket")
+# Contract → {immutable getter: the contract (or "token": the governance token) it must name}
+WIRING = {
+    "ModelRegistry": {"verifiers": "VerifierRegistry"},
+    "ModelBounties": {"verifiers": "VerifierRegistry", "models": "ModelRegistry", "provenance": "Provenance"},
+    "DatasetRegistry": {"stakeToken": "token", "devices": "DeviceRegistry"},
+    "DataMarket": {"registry": "DatasetRegistry", "bondToken": "token"},
+    "Provenance": {"models": "ModelRegistry", "datasets": "DatasetRegistry", "market": "DataMarket"},
+    "ComputeMarket": {"verifiers": "VerifierRegistry", "models": "ModelRegistry", "stakeToken": "token"},
+}
 
 
 def check_market_handover(core: CoreDeployment, market: MarketDeployment) -> None:
-    """Raise HandoverError unless every market contract with an owner is owned by the timelock (and none has an
-    ownership transfer pending), and every contract that holds money pays its fees to the deployment's vault."""
+    """Raise HandoverError unless every market contract with an owner is owned by the timelock, every contract
+    that holds money pays its fees to the deployment's vault, and every contract names the deployment's own
+    contracts (a rogue Provenance behind ModelBounties could take a whole reward as "royalties")."""
     timelock, problems = core.timelock.address, []
     contracts = market.contracts()
+    addresses = {name: c.address for name, c in contracts.items()} | {"token": core.token.address}
     for name in OWNED:
         contract = contracts.get(name)
-        if contract is None:
-            continue
-        if (owner := str(contract.owner())) != timelock:
+        if contract is not None and (owner := str(contract.owner())) != timelock:
             problems.append(f"{name} owner is {owner}, not the timelock")
-        if hasattr(contract, "pendingOwner") and int(str(contract.pendingOwner()), 16):
-            problems.append(f"{name} has an ownership transfer to {contract.pendingOwner()} pending")
     for name in SETTLING:
         contract = contracts.get(name)
         if contract is not None and (vault := str(contract.vault())) != core.vault.address:
             problems.append(f"{name} pays fees to {vault}, not the deployment's FeeVault")
+    for name, wires in WIRING.items():
+        contract = contracts.get(name)
+        for getter, target in wires.items() if contract is not None else ():
+            if target in addresses and (named := str(getattr(contract, getter)())) != addresses[target]:
+                problems.append(f"{name}.{getter} is {named}, not the deployment's {target}")
     if problems:
         raise HandoverError("market handover incomplete: " + "; ".join(problems))
 

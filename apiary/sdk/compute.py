@@ -187,6 +187,24 @@ def outputs_of(client: ComputeClient, job_id: int) -> list[int] | None:
     return None
 
 
+def audit_outcome(job_id: int, j: Any, audit_block: int) -> bool | None:
+    """Whether the market's audit draw audits the job (ComputeMarket.drawAudit, computed here without a
+    transaction: sending `drawAudit` only to look would tell the mempool which results a watchdog doubts); None
+    before the deciding block exists. A block older than 256 has no hash on chain: that draw audits."""
+    from ape import chain
+    from eth_utils import keccak
+
+    if j.drawn:
+        return bool(j.audited)
+    landing = int(chain.blocks.head.number) + 1  # the block a transaction sent now lands in
+    if landing <= audit_block:
+        return None
+    if landing - audit_block > 256:
+        return True
+    h = bytes(chain.blocks[audit_block].hash)
+    return int.from_bytes(keccak(h + int(job_id).to_bytes(32, "big")), "big") % 10_000 < int(j.terms.auditBps)
+
+
 SETTLED = ("paid", "slashed", "refunded")
 UNTIL = {
     "result": lambda j: STATUS[int(j.status)] in ("submitted", *SETTLED),   # a result is posted (or the job settled)

@@ -184,7 +184,8 @@ def challenge_duplicate(client: DataClient, challenger: Any, later_id: int, late
     record = json.loads(record_path.read_text()) if record_path.is_file() else None
     _challengeable(reg, later_id, earlier_id, resuming=bool(record and record.get("owner") == challenger.address
                                                             and record.get("block")))
-    need = min(int(reg.minDuplicateRows()), later.rows)
+    registered = reg.dataset(later_id)
+    need = min(int(registered.duplicateRows), int(registered.rows))  # the threshold fixed when it registered
     common = merkle.shared_rows(later, earlier)
     if len(common) < need:
         raise ApiaryCliError(f"the datasets share {len(common)} row(s); a challenge needs {need}: no duplicate to prove")

@@ -131,6 +131,9 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
             staker: msg.sender,
             duplicate: false,
             stakeReleased: false,
+            // The registration's terms, like its window: a later change of the threshold neither frees a copy
+            // nor voids a challenge already committed, nor makes an honest dataset slashable with fewer rows.
+            duplicateRows: uint64(minDuplicateRows),
             stake: 0,
             device: bytes32(0),
             priceToken: r.priceToken,
@@ -289,8 +292,9 @@ contract DatasetRegistry is IDatasetRegistry, ERC721, EIP712, Ownable, Settlemen
     ) private view {
         uint256 n = rowHashes.length;
         uint64 rows = _datasets[laterId].rows;
+        uint64 threshold = _datasets[laterId].duplicateRows;
         // A dataset smaller than the threshold is a duplicate when all its rows are.
-        uint256 required = rows < minDuplicateRows ? rows : minDuplicateRows;
+        uint256 required = rows < threshold ? rows : threshold;
         // Exactly `required` rows: no subset of someone's evidence is other evidence (a copy is always a copy).
         if (n != required || proofsLater.length != n || proofsEarlier.length != n) {
             revert DatasetRegistryBadEvidence(n, required);

@@ -58,6 +58,7 @@ interface IDatasetRegistry is IERC721, ISealBook {
         address staker;
         bool duplicate; // slashed by a duplicate challenge
         bool stakeReleased; // stake withdrawn (or slashed)
+        uint64 duplicateRows; // shared rows that prove it a duplicate: `minDuplicateRows` when it registered
         uint256 stake;
         bytes32 device; // attesting device (zero: none)
         IERC20 priceToken; // licence terms (zero token: not for sale)

@@ -340,6 +340,27 @@ def test_audit__drawn_from_the_block_after_the_result__nobody_knows_it_at_submis
     assert 0 < sum(outcomes) < len(outcomes)  # 50%: both outcomes occur
 
 
+def test_audit_outcome__computed_without_a_transaction__matches_the_draw(compute, post, providers, gov, chain, carol):
+    """The watchdog reads the draw instead of sending drawAudit for the results it doubts (outside review F3: the
+    transaction pointed copiers at them); its computation agrees with the market's, before and after 256 blocks."""
+    from apiary.sdk.compute import audit_outcome
+
+    _audit_all(compute, gov, providers)
+    p = providers[0]
+    for i in range(12):
+        job_id = _submitted(compute, post, p, seed=bytes([i]))
+        assert audit_outcome(job_id, compute.job(job_id), compute.auditBlock(job_id)) is None  # no deciding block yet
+        chain.mine(1)
+        predicted = audit_outcome(job_id, compute.job(job_id), compute.auditBlock(job_id))
+        compute.drawAudit(job_id, sender=carol)
+        assert compute.job(job_id).audited == predicted
+    late = _submitted(compute, post, p, seed=b"late")
+    chain.mine(260)
+    assert audit_outcome(late, compute.job(late), compute.auditBlock(late)) is True
+    compute.drawAudit(late, sender=carol)
+    assert compute.job(late).audited
+
+
 def test_audit__audited_liar_without_watchdog__is_slashed(compute, post, providers, gov, chain, requester, usd):
     _audit_all(compute, gov, providers)
     p = providers[0]

@@ -219,10 +219,11 @@ def test_challenge__row_not_shared_or_forged_proof__rejected(registry, pair, cha
     assert registry.locked(usd) == 2 * STAKE
 
 
-def test_challenge__inner_node_or_leaf_as_a_row__rejected(registry, pair, challenge, gov, carol, usd):
+def test_challenge__inner_node_or_leaf_as_a_row__rejected(registry, register, challenge, gov, alice, bob, carol, usd):
     """Second preimages: an inner node (or a leaf) passed as a 'row hash' with the rest of a real path."""
-    earlier_id, later_id, a, b = pair
-    registry.setMinDuplicateRows(1, sender=gov)  # one forged row is the whole evidence
+    registry.setMinDuplicateRows(1, sender=gov)  # one forged row is the whole evidence (for datasets from now on)
+    a, b = table(range(20)), table(range(15, 30))
+    earlier_id, later_id = register(alice, a), register(bob, b)
     h = merkle.shared_rows(b, a, 1)[0]
     (ib, path_b), (ia, path_a) = b.proof(h), a.proof(h)
     assert merkle.verify(b.root, h, (ib, path_b))
@@ -361,6 +362,23 @@ def test_copying_a_hunters_pending_challenge__earns_the_copier_nothing(registry,
                                                                                   carol.address, 0)
     with ape.reverts(registry.DatasetRegistryNothingToClaim):
         registry.claimChallengeReward(later_id, sender=carol)
+
+
+def test_challenge__threshold_changed_after_registration__the_registrations_threshold_applies(
+        registry, register, pair, challenge, gov, carol, alice, usd):
+    """Outside review F2: governance raising minDuplicateRows during a reveal period voided the challenges already
+    committed and freed the copy; lowering it made honest datasets in their window slashable with fewer rows. The
+    threshold is a term of the registration, like its window."""
+    earlier_id, later_id, a, b = pair
+    salt = os.urandom(32)
+    hashes = merkle.shared_rows(b, a, MIN_DUPLICATE_ROWS)
+    challenge(carol, later_id, earlier_id, b, a, hashes, salt=salt, reveal=False)
+    registry.setMinDuplicateRows(MIN_DUPLICATE_ROWS + 1, sender=gov)
+    assert registry.dataset(later_id).duplicateRows == MIN_DUPLICATE_ROWS
+    challenge(carol, later_id, earlier_id, b, a, hashes, salt=salt, commit=False)  # the committed evidence counts
+    assert registry.isDuplicate(later_id)
+    later = register(alice, table(range(100, 130)))
+    assert registry.dataset(later).duplicateRows == MIN_DUPLICATE_ROWS + 1  # new registrations take the new one
 
 
 def test_challenge__more_rows_than_required__bad_evidence(registry, pair, challenge, carol, usd):

@@ -60,9 +60,9 @@ def test_check_handover__detects_a_leftover_admin(project, deployer, local_confi
 
 def test_check_market_handover__a_market_contract_not_owned_by_the_timelock__detected(project, deployer, core,
                                                                                      attacker):
-    """Also found (issue 20): nothing checked that every market contract is owned by the timelock and pays the
-    deployment's vault. `deploy_market` now checks it; a contract owned by someone else, or wired to another vault,
-    is named."""
+    """Also found (issue 20): nothing checked that every market contract is owned by the timelock, pays the
+    deployment's vault and names the deployment's own contracts. `deploy_market` now checks it; a contract owned by
+    someone else, wired to another vault or to a rogue contract, is named."""
     from dataclasses import replace
 
     from apiary.deploy.market import check_market_handover, deploy_market
@@ -71,11 +71,14 @@ def test_check_market_handover__a_market_contract_not_owned_by_the_timelock__det
     check_market_handover(core, market)
     rogue_devices = project.DeviceRegistry.deploy(attacker, sender=deployer)
     other_vault = project.FeeVault.deploy(core.timelock, core.token, 1_000, 100, sender=deployer)
-    rogue_bounties = project.ModelBounties.deploy(market.verifiers, market.models, other_vault, market.provenance,
+    rogue_provenance = project.RevertingProvenance.deploy(sender=deployer)
+    rogue_bounties = project.ModelBounties.deploy(market.verifiers, market.models, other_vault, rogue_provenance,
                                                   sender=deployer)
     with pytest.raises(HandoverError, match=f"DeviceRegistry owner is {attacker.address}, not the timelock") as info:
         check_market_handover(core, replace(market, devices=rogue_devices, bounties=rogue_bounties))
     assert f"ModelBounties pays fees to {other_vault.address}" in str(info.value)
+    assert f"ModelBounties.provenance is {rogue_provenance.address}, not the deployment's Provenance" in str(info.value)
+    assert f"DatasetRegistry.devices is {market.devices.address}, not the deployment's DeviceRegistry" in str(info.value)
 
 
 # ---------------------------------------------------------------- governance-only functions
