@@ -73,10 +73,9 @@ contract Provenance is IProvenance, Ownable {
         uint256 k;
         for (uint256 i; i < n; ++i) {
             uint256 id = c.datasetIds[i];
-            // slither-disable-next-line calls-loop — at most MAX_CITATIONS reads of the immutable registry
             // A duplicate earns nothing, and neither does a dataset that can still be proven one: royalties
             // start once its challenges close (a copy cited early is never paid).
-            // slither-disable-next-line calls-loop — as above
+            // slither-disable-next-line calls-loop — at most MAX_CITATIONS reads of the immutable registry
             if (datasets.isDuplicate(id) || block.timestamp < datasets.releasableAt(id)) continue;
             // slither-disable-next-line calls-loop — as above
             owners[k++] = datasets.ownerOf(id);

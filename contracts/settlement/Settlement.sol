@@ -190,6 +190,7 @@ abstract contract Settlement is ISettlement, ReentrancyGuard {
     }
 
     function _accrue(IERC20 token, uint256 amount) private {
+        // slither-disable-next-line incorrect-equality — zero only skips an empty event; a balance-derived amount (sweepSurplus) is checked above it
         if (amount == 0) return;
         _feesPending[token] += amount;
         emit FeeAccrued(token, amount);
