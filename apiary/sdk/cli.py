@@ -14,6 +14,7 @@ the node too — prints one line `error: …` on stderr (the traceback only with
 
 from __future__ import annotations
 
+import functools
 import sys
 import traceback
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from ape.cli import ConnectedProviderCommand
 
 from ..paths import PROJECT_ROOT
 from .amounts import AmountType
-from .errors import explain
+from .errors import ApiaryCliError, explain
 
 VERIFIERS_DIR = PROJECT_ROOT / "verifiers"
 _VERBOSE = "apiary_verbose"
@@ -81,8 +82,61 @@ def fail(ctx: click.Context | None, exc: BaseException, network: str | None = No
     raise SystemExit(1)
 
 
+_UNATTENDED = "apiary.unattended"
+
+
 class ConnectedCommand(_OneLineErrors, ConnectedProviderCommand):
-    """ape's ConnectedProviderCommand with one-line errors and `--verbose`."""
+    """ape's ConnectedProviderCommand with one-line errors, `--verbose` and `--unattended`: a keyfile `--account`
+    signs without asking, with its passphrase from the environment, only this deployment's transactions
+    (apiary/sdk/signer.py); without a terminal and without `--unattended`, a keyfile account fails in one line."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.params.append(click.Option(
+            ["--unattended"], is_flag=True, expose_value=False,
+            callback=lambda ctx, _p, value: ctx.meta.__setitem__(_UNATTENDED, value),
+            help="Sign without asking (a keyfile account, its passphrase in APE_ACCOUNTS_<alias>_PASSPHRASE or a "
+                 "file named by APIARY_PASSPHRASE_FILE), only calls to this deployment's contracts."))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        callback = self.callback
+        if callback is not None:
+            @functools.wraps(callback)  # ape passes ecosystem/network/provider by the callback's signature
+            def prepared(*args: Any, **kwargs: Any) -> Any:
+                _prepare_account(ctx, kwargs)
+                return callback(*args, **kwargs)
+
+            self.callback = prepared
+        try:
+            return super().invoke(ctx)
+        finally:
+            self.callback = callback
+
+
+def _prepare_account(ctx: click.Context, kwargs: dict[str, Any]) -> None:
+    """Connected now: set up a keyfile account for `--unattended`, or refuse early where it could not sign."""
+    from . import signer
+
+    account = kwargs.get("account")
+    if account is None or not signer.is_keyfile(account):
+        return
+    if not ctx.meta.get(_UNATTENDED):
+        if (why := signer.needs_terminal(account)) is not None:
+            raise ApiaryCliError(why)
+        return
+    from ape import networks
+
+    from ..paths import DEPLOYMENTS_DIR
+    from .manifest import ManifestError, load_manifest
+
+    provider = networks.provider
+    try:
+        manifest = load_manifest(provider.network.ecosystem.name, provider.network.name, provider.name,
+                                 provider.chain_id, directory=DEPLOYMENTS_DIR)
+        allowed = manifest.addresses.values()
+    except ManifestError:
+        allowed = []  # nothing deployed here: nothing to sign for
+    signer.unattended(account, allowed, log=lambda m: click.echo(m, err=True))
 
 
 class Command(_OneLineErrors, click.Command):

@@ -220,3 +220,36 @@ def test_front_run_commits__registration_and_challenge_still_go_through(run, sta
                  str(a_file), account=carol))
     assert f"dataset #{p_id} slashed" in out, out
     assert reg.challengeClaim(p_id).challenger == carol.address
+
+
+def test_keyfile_account__unattended_signs_from_the_environment__otherwise_one_line(stack, whale, bob, monkeypatch):
+    """Two machines (issue 21): a keyfile account signs without a terminal with --unattended and its passphrase
+    from the environment (only this deployment's contracts); without --unattended, one line naming it, nothing
+    sent."""
+    import json as _json
+    import os
+
+    from ape import accounts as ape_accounts
+    from eth_account import Account as EthAccount
+
+    core, _ = stack
+    alias = f"apiary-test-{os.urandom(4).hex()}"
+    folder = ape_accounts.containers["accounts"].data_folder
+    folder.mkdir(parents=True, exist_ok=True)
+    keyfile = folder / f"{alias}.json"
+    keyfile.write_text(_json.dumps(EthAccount.encrypt(os.urandom(32), "s3cret")))
+    try:
+        account = ape_accounts.load(alias)
+        whale.transfer(account.address, 10**18)
+        core.token.transfer(account.address, 10 * 10**18, sender=whale)
+        argv = ["transfer", "--to", bob.address, "--amount", "1", "--network", "ethereum:local:test", "--account", alias]
+        result = CliRunner(mix_stderr=False).invoke(DATA.cli, argv)
+        line = refused(result, account, account.nonce)
+        assert "no terminal to confirm each signature: run with --unattended" in line, line
+        monkeypatch.setenv(f"APE_ACCOUNTS_{alias}_PASSPHRASE", "s3cret")
+        before = core.token.balanceOf(bob)
+        result = CliRunner(mix_stderr=False).invoke(DATA.cli, [*argv, "--unattended"])
+        assert result.exit_code == 0, (result.stdout, result.stderr)
+        assert f"signing as '{alias}'" in result.stderr and core.token.balanceOf(bob) == before + 10**18
+    finally:
+        keyfile.unlink(missing_ok=True)
