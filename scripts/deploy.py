@@ -24,6 +24,10 @@ from apiary.sdk.manifest import check_can_write, write_manifest
 from apiary.zk.srs import VALUE_CHAIN_IDS
 
 
+def target_uri(provider) -> str:
+    return str(getattr(provider, "uri", None) or getattr(provider, "http_uri", None) or provider.name)
+
+
 def parse_holder(value: str) -> tuple[str, int]:
     address, _, weight = value.partition(":")
     if not address.startswith("0x") or len(address) != 42:
@@ -47,15 +51,38 @@ def parse_holder(value: str) -> tuple[str, int]:
                    "with the development SRS may then be used. Never on a chain that holds value.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation before broadcasting.")
 @click.option("--force", is_flag=True, help="Replace the manifest of a deployment that is still live on the node.")
-def cli(ecosystem, network, provider, account, profile, holders, treasury_share, test_chain, yes, force):
+@click.option("--profile-on-mainnet", "profile_on_mainnet", default=None, metavar="PROFILE",
+              help="Deploy a non-mainnet profile on a known mainnet (its short votes and timelock there): name the "
+                   "profile again here, and confirm the chain id when asked.")
+def cli(ecosystem, network, provider, account, profile, holders, treasury_share, test_chain, yes, force,
+        profile_on_mainnet):
     base = PROFILES[profile]
     parsed = tuple(parse_holder(h) for h in holders) or ((account.address, 1),)
     config = DeployConfig(governance=base.governance, fees=base.fees, market=base.market,
                           treasury_share_bps=treasury_share, holders=parsed)
     names = (ecosystem.name, network.name, provider.name)
     chain_id = networks.provider.chain_id
+    node_chain_id = int(networks.provider.web3.eth.chain_id)  # the node's own word, not the network's config
+    if node_chain_id != chain_id:
+        raise ApiaryCliError(f"the node at {target_uri(networks.provider)} is chain {node_chain_id}, but "
+                             f"{':'.join(names)} expects chain {chain_id}: choose the network that matches the node "
+                             "(a testnet or mainnet by name, with its RPC in ape-config.yaml); nothing sent")
     check_can_write(*names, chain_id, force=force)  # refuse before spending gas, not after
 
+    if chain_id in VALUE_CHAIN_IDS and profile != "mainnet":
+        # Told twice: the profile named again, then the chain id typed (no --yes for this one).
+        if profile_on_mainnet != profile:
+            raise ApiaryCliError(f"chain {chain_id} is a mainnet that holds value and the {profile} profile has "
+                                 f"{PROFILES[profile].governance.voting_period}-block votes and a "
+                                 f"{PROFILES[profile].governance.timelock_delay} s timelock: use --profile mainnet, or "
+                                 f"say --profile-on-mainnet {profile} too; nothing sent")
+        try:
+            typed = click.prompt(f"Deploying the {profile} profile on mainnet chain {chain_id}: type the chain id to "
+                                 "go on", default="", show_default=False)
+        except click.Abort:  # no terminal (or Ctrl-C): not confirmed
+            typed = ""
+        if typed.strip() != str(chain_id):
+            raise ApiaryCliError(f"the chain id was not confirmed ({typed.strip() or 'nothing'} typed): nothing sent")
     if test_chain and (profile == "mainnet" or chain_id in VALUE_CHAIN_IDS):
         raise ApiaryCliError(f"--test-chain: chain {chain_id} with the {profile} profile holds value; it is not a "
                              "test chain")

@@ -28,11 +28,12 @@ def _rpc(url: str, method: str, params: list):
 
 
 @pytest.fixture
-def node(tmp_path):
+def node(tmp_path, request):
     anvil = shutil.which("anvil")
     assert anvil, "anvil not on PATH: run the tests through ./dev test (npm ci installs it)"
     port = free_port()
-    process = subprocess.Popen([anvil, "--port", str(port), "--chain-id", "1337", "--silent"],
+    chain_id = getattr(request, "param", 1337)
+    process = subprocess.Popen([anvil, "--port", str(port), "--chain-id", str(chain_id), "--silent"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -103,3 +104,32 @@ def test_gov_cli__fee_proposal_round_trip__failures_send_nothing(node, tmp_path)
     process.wait(timeout=10)
     down = _one_line_error(_ape(url, tmp_path, "gov", "show", "--proposal", proposal_id, account=False))
     assert "./dev node" in down and "geth" not in down.lower()
+
+
+@pytest.mark.anvil
+@pytest.mark.parametrize("node", [1], indirect=True)
+def test_deploy__a_test_profile_on_a_mainnet_chain_id__refused_unless_told_twice(node, tmp_path):
+    """Two machines (issue 21): `deploy` with the testnet profile (the default) on chain id 1 went ahead without a
+    word. It now needs the profile named again and the chain id typed; otherwise one line, nothing sent."""
+    _process, url = node
+    mismatch = _one_line_error(_ape(url, tmp_path, "deploy", "--yes"))  # ethereum:local expects chain 1337
+    assert "is chain 1, but ethereum:local" in mismatch and "nothing sent" in mismatch
+    refused = _one_line_error(_ape_mainnet(url, tmp_path, "deploy", "--yes"))
+    assert "chain 1 is a mainnet that holds value and the testnet profile" in refused
+    assert "--profile-on-mainnet testnet" in refused and "nothing sent" in refused
+    unconfirmed = _one_line_error(_ape_mainnet(url, tmp_path, "deploy", "--yes", "--profile-on-mainnet", "testnet"))
+    assert "the chain id was not confirmed" in unconfirmed
+    assert int(_rpc(url, "eth_getTransactionCount", [ACCOUNT, "latest"]), 16) == 0
+    assert not (tmp_path / "deployments").exists() or not any((tmp_path / "deployments").iterdir())
+
+
+def _ape_mainnet(url: str, tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """`ape run` on ethereum:mainnet:node, its RPC given the way the README says: an environment variable named in
+    the user's own ape config (a data folder of its own here, so a developer's config is safe)."""
+    data = tmp_path / "ape-data"
+    data.mkdir(exist_ok=True)
+    (data / "ape-config.yaml").write_text("node:\n  ethereum:\n    mainnet:\n      uri: $APIARY_TEST_MAINNET_RPC\n")
+    env = {**os.environ, "APIARY_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
+           "APIARY_STATE_DIR": str(tmp_path / "build"), "APE_DATA_FOLDER": str(data), "APIARY_TEST_MAINNET_RPC": url}
+    command = ["ape", "run", *args, "--network", "ethereum:mainnet:node", "--account", "TEST::0"]
+    return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)

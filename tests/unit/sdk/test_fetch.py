@@ -169,3 +169,29 @@ def test_serve__no_listing_no_way_out_of_the_folder(folder_server):
         with pytest.raises(FetchError, match="404"):
             fetch_bytes(base + path, LAN)
     assert file_urls(files, "http://h:1/") == ["http://h:1/sub/p.apkg", "http://h:1/x.csv"]
+
+
+def test_apiary_serve__prints_the_urls_to_list_and_serves_them(tmp_path):
+    """`apiary serve --files DIR` (the command the README shows): the URLs it prints serve the folder's files."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    (tmp_path / "x.csv").write_text("1,2,3\n")
+    apiary = Path(sys.executable).parent / "apiary"
+    process = subprocess.Popen([str(apiary), "serve", "--files", str(tmp_path), "--host", "127.0.0.1", "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        head = process.stdout.readline()
+        assert re.match(rf"serving {re.escape(str(tmp_path))} at http://127\.0\.0\.1:\d+/ ", head), head
+        url = process.stdout.readline().strip()
+        assert url.endswith("/x.csv")
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.read() == b"1,2,3\n"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
