@@ -75,9 +75,13 @@ def register(ecosystem, network, provider, account, data_file, uri, price, token
     if quiet:
         click.echo(dataset_id)
         return
-    stake = client.datasets.dataset(dataset_id).stake
+    from apiary.sdk.amounts import Token, format_time
+
+    d = client.datasets.dataset(dataset_id)
+    stake = Token.at(str(client.datasets.stakeToken()))
     click.echo(f"dataset #{dataset_id} {'registered' if fresh else 'was registered already'} to {account.address} "
-               f"(stake {int(stake)}){'; attested' if device_key else ''}")
+               f"(stake {stake.format(int(d.stake))}, can be proven a duplicate until "
+               f"{format_time(int(d.challengeEnds))}){'; attested' if device_key else ''}")
 
 
 @cli.command("propose-device", cls=ConnectedCommand)
@@ -135,9 +139,12 @@ def challenge(ecosystem, network, provider, account, later_id, later_file, earli
 def claim(ecosystem, network, provider, account, later_id):
     """After a duplicate's claim period: pay the challenge reward to the earliest-committed challenger."""
     _, client, _ = _ctx(ecosystem, network, provider)
+    from apiary.sdk.amounts import Token
+
     paid = sdk.claim_challenge_reward(client, account, later_id)
-    click.echo(f"challenge reward of dataset #{later_id} paid: " + ", ".join(f"{reward} to {who}" for who, reward in paid)
-               + " (ape run data withdraw)")
+    t = Token.at(str(client.datasets.stakeToken()))
+    click.echo(f"challenge reward of dataset #{later_id} paid: "
+               + ", ".join(f"{t.format(reward)} to {who}" for who, reward in paid) + " (ape run data withdraw)")
 
 
 @cli.command("release-stake", cls=ConnectedCommand)
@@ -333,21 +340,32 @@ def cite(ecosystem, network, provider, account, model_id, datasets):
 @click.option("--sale", "sale_id", type=int, default=None)
 def show(ecosystem, network, provider, dataset_id, listing_id, sale_id):
     """Show a dataset, a listing or a sale."""
+    from apiary.sdk.amounts import Token, format_time
+
     _, client, _ = _ctx(ecosystem, network, provider)
     if dataset_id is not None:
         d = client.datasets.dataset(dataset_id)
+        stake = Token.at(str(client.datasets.stakeToken()))
+        price = f"{Token.at(str(d.priceToken)).format(int(d.price))}" if int(d.price) else "not for sale"
         click.echo(f"dataset #{dataset_id}: owner {client.datasets.ownerOf(dataset_id)}, {int(d.rows):,} rows, root "
-                   f"0x{bytes(d.root).hex()}, stake {int(d.stake)}{' (released)' if d.stakeReleased else ''}, "
-                   f"{'DUPLICATE, ' if d.duplicate else ''}attested: {client.datasets.isAttested(dataset_id)}, "
-                   f"price {int(d.price)} of {d.priceToken}")
+                   f"0x{bytes(d.root).hex()}, stake {stake.format(int(d.stake))}"
+                   f"{' (released)' if d.stakeReleased else ''}, {'DUPLICATE, ' if d.duplicate else ''}attested: "
+                   f"{'yes' if client.datasets.isAttested(dataset_id) else 'no'}, price {price}, challenges close "
+                   f"{format_time(int(client.datasets.releasableAt(dataset_id)))}")
     if listing_id is not None:
         listing = client.market.listing(listing_id)
+        bond = Token.at(str(client.market.bondToken()))
         click.echo(f"listing #{listing_id}: dataset #{int(listing.datasetId)} by {listing.seller}, open sales "
-                   f"{int(listing.openSales)}, {'closed' if listing.closed else 'open'}, fraud: "
-                   f"{sdk.FRAUD[int(listing.fraud)]}, package {listing.packageUri}")
+                   f"{int(listing.openSales)}, {'closed' if listing.closed else 'open'}, bond "
+                   f"{bond.format(int(listing.bond))}, fraud: {sdk.FRAUD[int(listing.fraud)]}, delivery within "
+                   f"{int(listing.deliveryWindow) / 3600:g} h, disputes within {int(listing.disputeWindow) / 3600:g} h, "
+                   f"package {listing.packageUri}")
     if sale_id is not None:
         s = client.market.sale(sale_id)
-        click.echo(f"sale #{sale_id}: listing #{int(s.listingId)}, buyer {s.buyer}, amount {int(s.amount)}, state "
-                   f"{sdk.SALE_STATES[int(client.market.saleState(sale_id))]}")
+        state = sdk.SALE_STATES[int(client.market.saleState(sale_id))]
+        due = {"paid": f", delivery due {format_time(int(s.deliveryDeadline))}",
+               "delivered": f", dispute window closes {format_time(int(s.disputeEnds))}"}.get(state, "")
+        click.echo(f"sale #{sale_id}: listing #{int(s.listingId)}, buyer {s.buyer}, paid "
+                   f"{Token.at(str(s.token)).format(int(s.amount))}, {state}{due}")
     if dataset_id is None and listing_id is None and sale_id is None:
         raise ApiaryCliError("say what to show: --dataset ID, --listing ID or --sale ID")

@@ -36,12 +36,10 @@ class DeliveryAgent(Agent):
 
     def _scan(self) -> None:
         m = self.client.market
-        while not self.stopping:
+        total = int(m.totalSales())  # one read per tick: no call for a sale that does not exist yet
+        while not self.stopping and int(self.state["next_sale"]) <= total:
             sale_id = int(self.state["next_sale"])
-            try:
-                s = m.sale(sale_id)
-            except Exception:  # noqa: BLE001 - DataMarketUnknownSale: no sale with this id yet
-                return
+            s = m.sale(sale_id)
             listing = m.listing(int(s.listingId))
             if str(listing.seller) == self.seller.address and sale_id not in self.state["open"]:
                 self.state["open"].append(sale_id)

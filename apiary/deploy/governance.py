@@ -34,7 +34,16 @@ class Action:
 def call(contract: Any, method: str, *args: Any, value: int = 0) -> Action:
     """An action that calls `contract.method(*args)` from the timelock."""
     calldata = getattr(contract, method).encode_input(*args)
-    return Action(contract.address, value, bytes(calldata), f"{method}({', '.join(map(str, args))})")
+    return Action(contract.address, value, bytes(calldata), f"{method}({', '.join(map(_arg_text, args))})")
+
+
+def _arg_text(value: Any) -> str:
+    """An argument as a person reads it: bytes in hex (never Python's b'…'), lists item by item."""
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(_arg_text, value)) + "]"
+    return str(getattr(value, "address", value))
 
 
 @dataclass

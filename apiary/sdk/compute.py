@@ -230,9 +230,11 @@ def wait_result(client: ComputeClient, job_id: int, timeout: float = 0.0, poll: 
 def describe(client: ComputeClient, job_id: int) -> str:
     j = client.compute.job(job_id)
     status = STATUS[int(j.status)]
+    pay, stake = Token.at(str(j.token)), Token.at(str(client.compute.stakeToken()))
     parts = [f"job #{job_id}: {MODE_NAMES[int(j.mode)]}, model #{int(j.modelId)}, {status}",
              f"requester {j.requester}", f"provider {j.provider if j.provider != ZERO else '-'}",
-             f"price {int(j.price)}", f"collateral {int(j.collateral)}", f"due {format_time(int(j.deadline))}"]
+             f"price {pay.format(int(j.price))}", f"collateral {stake.format(int(j.collateral))}",
+             f"due {format_time(int(j.deadline))}"]
     if int(j.resultAt):
         closes = int(j.resultAt) + int(j.terms.challengeWindow)
         parts.append(f"challenge window closes {format_time(closes)}")

@@ -274,6 +274,16 @@ contract DataMarket is IDataMarket, Ownable, Settlement {
     }
 
     /// @inheritdoc IDataMarket
+    function totalListings() external view returns (uint256) {
+        return _listingCount;
+    }
+
+    /// @inheritdoc IDataMarket
+    function totalSales() external view returns (uint256) {
+        return _saleCount;
+    }
+
+    /// @inheritdoc IDataMarket
     function buyerKeyDigest(address buyer, uint256 listingId, bytes32 cipherRoot) public view returns (bytes32) {
         return keccak256(abi.encode(_BUYER_KEY_TAG, block.chainid, address(this), buyer, listingId, cipherRoot));
     }

@@ -189,6 +189,12 @@ interface IDataMarket {
     /// @notice True if `account` bought a licence of `datasetId` and the sale settled (delivered, undisputed).
     function isLicensed(uint256 datasetId, address account) external view returns (bool);
 
+    /// @notice Listings so far: ids run from 1 to this (a client reads them without scanning events).
+    function totalListings() external view returns (uint256);
+
+    /// @notice Sales so far: ids run from 1 to this.
+    function totalSales() external view returns (uint256);
+
     function setBondAmount(uint256 amount) external;
 
     function saleState(uint256 saleId) external view returns (SaleState);

@@ -31,5 +31,7 @@ def test_readme_compute_flow__runs_verbatim__proof_optimistic_liar_slashed(tmp_p
     assert "challenged job #3" in output and "no proof exists" in output
     assert re.search(r"job #3: optimistic, model #1, submitted; .*challenged by 0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
                      output), output[-4000:]
+    assert re.search(r"job #3: optimistic, .*; price 2 APY; collateral 20 APY; due ", output), output[-4000:]
     assert "withdrew" in output
+    assert "b'\\x" not in output, "nothing printed as Python bytes"
     assert not _port_open(port), "the block must stop its node"

@@ -51,6 +51,8 @@ def test_agent__delivers_once_across_restarts_and_settles(tmp_path, project, dep
     assert [sdk.SALE_STATES[int(market.saleState(s))] for s in sales] == ["settled", "settled"], log
     assert again.state["open"] == []
     assert sum(1 for line in log if "delivered sale" in line) == 2
+    assert market.totalSales() == 2 and market.totalListings() == 1  # counters: no scan, no call that reverts
+    assert not any("revert" in line for line in log), log
 
 
 def test_agent__other_sellers_sales_and_missing_keys__left_alone(tmp_path, project, deployer, gov, vault, registry,
