@@ -240,7 +240,21 @@ def list_dataset(client: DataClient, seller: Any, dataset_id: int, data_file: Pa
                  state_dir: Path, *, uri: str = "", delivery_window: int = 3600, dispute_window: int = 86_400,
                  log: Log = _quiet) -> int:
     """Package (encrypt) the dataset file, keep the package key, post the bond and list. Returns the listing id."""
+    from ape import chain
+
     d = client.datasets.dataset(dataset_id)
+    # Checked before anything is sent (the bond's approve included): the market would refuse the listing.
+    if str(client.datasets.ownerOf(dataset_id)) != seller.address:
+        raise ApiaryCliError(f"dataset #{dataset_id} belongs to {client.datasets.ownerOf(dataset_id)}, not "
+                             f"{seller.address}: nothing sent")
+    if d.duplicate:
+        raise ApiaryCliError(f"dataset #{dataset_id} was proven a duplicate: it cannot be sold; nothing sent")
+    until = int(client.datasets.contestableUntil(dataset_id))
+    if int(chain.blocks.head.number) + 1 <= until:
+        blocks = until + 1 - int(chain.blocks.head.number)
+        raise ApiaryCliError(f"dataset #{dataset_id} becomes final at block {until + 1} ({blocks} block(s) from now; "
+                             "until then an earlier seal of the same rows may still take it over): list it then; "
+                             "nothing sent")
     if package_out.exists():
         package = exchange.read_package(package_out)
         key_record = state_dir / f"listing-key-{package.cipher_root.hex()}.json"

@@ -184,3 +184,26 @@ def test_package_at_a_url__checked_before_listing__downloaded_by_the_buyer(tmp_p
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_list__before_the_dataset_is_final__one_line_with_the_block_nothing_sent(tmp_path, project, deployer, gov,
+                                                                                  vault, registry, usd, register,
+                                                                                  alice, bob):
+    """Two machines (issue 21): `data list` before the dataset is final sent the bond's approve, then failed.
+    Now it says from which block the dataset can be listed, and sends nothing; so does a listing by another
+    account than the owner."""
+    import pytest
+
+    from apiary.sdk.errors import ApiaryCliError
+
+    market = project.DataMarket.deploy(gov, vault, registry, usd, 10**18, 10**24, sender=deployer)
+    csv = tmp_path / "d.csv"
+    csv.write_text("x\n" + "".join(f"{i}\n" for i in range(12)))
+    dataset_id = register(alice, merkle.commit_file(csv), price_token=usd.address, price=PRICE)
+    client = sdk.DataClient(registry, market, None)
+    nonce = alice.nonce
+    with pytest.raises(ApiaryCliError, match=rf"dataset #{dataset_id} becomes final at block \d+ .* nothing sent"):
+        sdk.list_dataset(client, alice, dataset_id, csv, tmp_path / "d.apkg", tmp_path / "keys")
+    with pytest.raises(ApiaryCliError, match=f"belongs to {alice.address}, not {bob.address}: nothing sent"):
+        sdk.list_dataset(client, bob, dataset_id, csv, tmp_path / "d.apkg", tmp_path / "keys")
+    assert alice.nonce == nonce and usd.allowance(alice, market) == 0
