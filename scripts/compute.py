@@ -124,14 +124,16 @@ def propose_inference(ecosystem, network, provider, account, circuit, verifier, 
     if slots > 1 and not int.from_bytes(bytes(client.compute.inferenceCircuitOf(circuit_id(ic.evaluation.circuit_id)))):
         raise ApiaryCliError(f"{ic.evaluation.circuit_id} has no inference circuit enabled yet: propose and enact its "
                              f"single twin first (propose-inference --circuit {circuit}), then the batch")
+    abi = None  # a verifier given with --verifier: its ABI is whatever it is
     if verifier is None:
         compiled = evm.compile_verifier(ic.path("Verifier.sol"), ic.build)
         name = "Halo2Verifier_" + ic.circuit_id.replace("-", "_").replace(".", "_")
         container = ape.contracts.ContractContainer(compiled.contract_type(name))
         verifier = str(deploy(container, ic.path("vk.bin").read_bytes(), sender=account).address)
+        abi = container.contract_type.abi
         if not quiet:
             click.echo(f"inference verifier of {ic.evaluation.circuit_id} deployed at {verifier}")
-    manifest.add_circuit(ic.circuit_id, verifier, ic.manifest_sha256.hex(),
+    manifest.add_circuit(ic.circuit_id, verifier, ic.manifest_sha256.hex(), abi=abi,
                          folder=None if ic.evaluation.committed else str(ic.evaluation.root))
     market = MarketDeployment(client.verifiers, client.models, None, compute=client.compute)
     proposal = inference_proposal(market, ic, verifier)

@@ -107,7 +107,7 @@ def deploy_verifier(ecosystem, network, provider, account, circuit, force):
     verifier = deploy(container, c.path("vk.bin").read_bytes(), sender=account)
     tx = verifier.txn_hash
     manifest.add_circuit(circuit, str(verifier.address), sha, samples=c.spec.samples, metric=c.spec.metric,
-                         folder=None if c.committed else str(c.root),
+                         folder=None if c.committed else str(c.root), abi=container.contract_type.abi,
                          tx=(tx if isinstance(tx, str) else "0x" + bytes(tx).hex()) if tx else None)
     click.echo(f"verifier of {circuit} deployed at {verifier.address} ({compiled.runtime_size:,} bytes); "
                f"recorded in {manifest.path.name}")

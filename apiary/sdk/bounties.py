@@ -128,7 +128,9 @@ class Market:
                 return name
         for name, entry in (getattr(manifest, "circuits", None) or {}).items():
             if circuit_id(name) == bytes(cid) and entry.get("folder"):
-                return entry["folder"]
+                from ..paths import PROJECT_ROOT
+
+                return str(PROJECT_ROOT / entry["folder"])  # recorded relative to the project
         return _hex(cid)
 
     def check_circuit_folder(self, circuit: Any, *, retired_ok: bool = False) -> Any:

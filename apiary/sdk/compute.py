@@ -50,8 +50,11 @@ class ComputeClient:
         if "ComputeMarket" not in manifest.contracts:
             raise ApiaryCliError(f"the deployment in {manifest.path.name} has no ComputeMarket: it predates the compute "
                                  "market; redeploy (./dev deploy … --profile local)")
-        circuits = {name: Path(entry["folder"]) for name, entry in (getattr(manifest, "circuits", None) or {}).items()
-                    if entry.get("folder")}
+        from ..paths import PROJECT_ROOT
+
+        # folders are recorded relative to the project (older manifests: absolute, which the join keeps)
+        circuits = {name: PROJECT_ROOT / entry["folder"]
+                    for name, entry in (getattr(manifest, "circuits", None) or {}).items() if entry.get("folder")}
         return cls(manifest.contract("ComputeMarket"), manifest.contract("ModelRegistry"),
                    manifest.contract("VerifierRegistry"), manifest.block, manifest.addresses, circuits)
 

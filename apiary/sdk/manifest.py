@@ -16,13 +16,14 @@ addresses (a restarted dev node). `write_manifest` refuses to replace a deployme
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..paths import DEPLOYMENTS_DIR, STATE_DIR, write_atomic
+from ..paths import DEPLOYMENTS_DIR, PROJECT_ROOT, STATE_DIR, write_atomic
 from .errors import ApiaryCliError
 
 FORMAT = 2
@@ -184,6 +185,11 @@ class Manifest:
         """Record a circuit's verifier (and e.g. the proposal that registers it); re-reads the file first so
         concurrent commands do not drop each other's entries, then writes atomically."""
         fresh = json.loads(self.path.read_text()) if self.path.is_file() else self.data
+        if extra.get("folder"):  # where the circuit's files are, relative to the project: no local layout recorded
+            extra["folder"] = os.path.relpath(Path(extra["folder"]).resolve(), PROJECT_ROOT)
+        if extra.get("abi") is not None:  # any client (cast, viem, web3) calls the verifier without this repository
+            extra["abi"] = [item.model_dump(mode="json", by_alias=True, exclude_none=True) if hasattr(item, "model_dump")
+                            else item for item in extra["abi"]]
         entry = {**fresh.get("circuits", {}).get(circuit_id, {}), "verifier": verifier,
                  "manifest_sha256": manifest_sha256, **extra}
         fresh.setdefault("circuits", {})[circuit_id] = entry

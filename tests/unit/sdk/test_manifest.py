@@ -88,6 +88,25 @@ def test_add_circuit__appends_and_persists(tmp_path, written, chain):
     assert circuits["digits-mlp16-n64"]["proposal_id"] == 7 and set(circuits) == {"digits-mlp16-n64", "iris-logreg-n8"}
 
 
+def test_add_circuit__folder_relative_to_the_project_and_the_verifier_abi_kept(tmp_path, written, chain):
+    """A manifest any client can use (issue 21): an imported circuit's folder is recorded relative to the project
+    (no user's absolute layout), and the verifier's ABI beside its address."""
+    from ape.contracts import ContractContainer
+    from ethpm_types import ContractType
+
+    from apiary.paths import PROJECT_ROOT
+
+    manifest = written()
+    abi = [{"type": "function", "name": "verifyProof", "stateMutability": "view",
+            "inputs": [{"name": "proof", "type": "bytes"}, {"name": "instances", "type": "uint256[]"}],
+            "outputs": [{"name": "", "type": "bool"}]}]
+    typed = ContractContainer(ContractType.model_validate({"contractName": "V", "abi": abi})).contract_type.abi
+    manifest.add_circuit("mine", "0x" + "56" * 20, "ef" * 32, folder=str(PROJECT_ROOT / "build" / "mine"), abi=typed)
+    entry = load_manifest(*NAMES, chain.chain_id, directory=tmp_path).circuits["mine"]
+    assert entry["folder"] == "build/mine" and entry["abi"][0]["name"] == "verifyProof"
+    assert entry["abi"][0]["inputs"][1]["type"] == "uint256[]"
+
+
 def test_check_srs__development_srs_refused_where_value_is_held_noted_elsewhere(tmp_path):
     """SECURITY: the development SRS's secret is public, so its verifiers accept forged proofs. A deployment made
     with the mainnet profile, on a known mainnet, or (unless made with the local profile) on a chain that is not a
