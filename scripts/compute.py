@@ -139,7 +139,7 @@ def propose_inference(ecosystem, network, provider, account, circuit, verifier, 
     proposal = inference_proposal(market, ic, verifier)
     proposal_id = gov.propose(manifest.contract("ApiaryGovernor"), proposal, account,
                               manifest.state_dir("proposals", root=paths.STATE_DIR))
-    click.echo(proposal_id if quiet else f"proposal {proposal_id}: {proposal.description}")
+    click.echo(proposal_id if quiet else f"proposal {gov.short_id(proposal_id)}: {proposal.description}")
 
 
 # ---------------------------------------------------------------- providers

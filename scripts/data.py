@@ -100,7 +100,7 @@ def propose_device(ecosystem, network, provider, account, device_key, quiet):
                             f"Register device 0x{key.device_id.hex()} ({key.key_type.name})")
     proposal_id = gov.propose(manifest.contract("ApiaryGovernor"), proposal, account,
                               manifest.state_dir("proposals", root=paths.STATE_DIR))
-    click.echo(proposal_id if quiet else f"proposal {proposal_id}: {proposal.description}")
+    click.echo(proposal_id if quiet else f"proposal {gov.short_id(proposal_id)}: {proposal.description}")
 
 
 @cli.command(cls=ConnectedCommand)

@@ -29,6 +29,12 @@ def _manifest(ecosystem, network, provider) -> Manifest:
     return load_manifest(ecosystem.name, network.name, provider.name, provider.chain_id, directory=paths.DEPLOYMENTS_DIR)
 
 
+def _resolve(manifest: Manifest, governor, proposal_id) -> int:
+    """A short id (as printed) or a full one: the full id."""
+    return gov.resolve_proposal(governor, proposal_id, manifest.state_dir("proposals", root=paths.STATE_DIR),
+                                manifest.block)
+
+
 def _proposal(manifest: Manifest, governor, proposal_id: int) -> gov.Proposal:
     proposal = gov.load_proposal(governor, proposal_id, manifest.state_dir("proposals", root=paths.STATE_DIR), manifest.block)
     names = {address: name for name, address in manifest.addresses.items()}
@@ -77,6 +83,7 @@ def show(ecosystem, network, provider, proposal_id):
     """A proposal's state, votes, voting window and eta as readable times, and the next step."""
     manifest = _manifest(ecosystem, network, provider)
     governor = manifest.contract("ApiaryGovernor")
+    proposal_id = _resolve(manifest, governor, proposal_id)
     proposal = _proposal(manifest, governor, proposal_id)
     names = {address: name for name, address in manifest.addresses.items()}
     click.echo(gov.proposal_report(governor, proposal_id, proposal, names))
@@ -93,17 +100,18 @@ def vote(ecosystem, network, provider, account, proposal_id, support, reason):
     """Vote on an active proposal with the account's votes at the proposal snapshot."""
     manifest = _manifest(ecosystem, network, provider)
     governor = manifest.contract("ApiaryGovernor")
+    proposal_id = _resolve(manifest, governor, proposal_id)
     notes = _registration_notes(manifest, _proposal(manifest, governor, proposal_id)) if support == "for" else []
     for line, refused in notes:
         if refused:
-            raise ApiaryCliError(f"not voting for proposal {proposal_id}: {line} (vote --support against)")
+            raise ApiaryCliError(f"not voting for proposal {gov.short_id(proposal_id)}: {line} (vote --support against)")
     for line, _refused in notes:
         click.echo(line, err=True)
     gov.vote(governor, proposal_id, support, account, reason)
     from apiary.sdk.amounts import Token
 
     weight = governor.getVotes(account.address, governor.proposalSnapshot(proposal_id))
-    click.echo(f"voted {support} on {proposal_id} with {Token.at(governor.token()).format(weight)}")
+    click.echo(f"voted {support} on {gov.short_id(proposal_id)} with {Token.at(governor.token()).format(weight)}")
 
 
 @cli.command(cls=ConnectedCommand)
@@ -113,10 +121,11 @@ def queue(ecosystem, network, provider, account, proposal_id):
     """Queue a succeeded proposal in the timelock."""
     manifest = _manifest(ecosystem, network, provider)
     governor = manifest.contract("ApiaryGovernor")
+    proposal_id = _resolve(manifest, governor, proposal_id)
     gov.queue(governor, _proposal(manifest, governor, proposal_id), account)
     from apiary.sdk.amounts import format_time
 
-    click.echo(f"queued {proposal_id}: executable from {format_time(governor.proposalEta(proposal_id))}")
+    click.echo(f"queued {gov.short_id(proposal_id)}: executable from {format_time(governor.proposalEta(proposal_id))}")
 
 
 @cli.command(cls=ConnectedCommand)
@@ -126,9 +135,10 @@ def execute(ecosystem, network, provider, account, proposal_id):
     """Execute a queued proposal once its timelock delay has passed (anyone may)."""
     manifest = _manifest(ecosystem, network, provider)
     governor = manifest.contract("ApiaryGovernor")
+    proposal_id = _resolve(manifest, governor, proposal_id)
     proposal = _proposal(manifest, governor, proposal_id)
     gov.execute(governor, proposal, account)
-    click.echo(f"executed {proposal_id}: {'; '.join(a.summary or a.target for a in proposal.actions)}")
+    click.echo(f"executed {gov.short_id(proposal_id)}: {'; '.join(a.summary or a.target for a in proposal.actions)}")
 
 
 @cli.command("propose-fee", cls=ConnectedCommand)
@@ -144,8 +154,8 @@ def propose_fee(ecosystem, network, provider, account, bps, description):
         raise click.BadParameter(f"{bps} bps is above the vault's immutable cap of {cap} bps", param_hint="--bps")
     proposal = gov.Proposal([gov.call(vault, "setFeeBps", bps)], description or f"Set the protocol fee to {bps} bps")
     proposal_id = gov.propose(governor, proposal, account, manifest.state_dir("proposals", root=paths.STATE_DIR))
-    click.echo(f"proposal {proposal_id}: {proposal.description}")
-    click.echo(f"next: ape run gov show --proposal {proposal_id}")
+    click.echo(f"proposal {gov.short_id(proposal_id)}: {proposal.description}")
+    click.echo(f"next: ape run gov show --proposal {gov.short_id(proposal_id)}")
 
 
 @cli.command(cls=ConnectedCommand)

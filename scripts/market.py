@@ -150,8 +150,8 @@ def propose_circuit(ecosystem, network, provider, account, circuit, verifier, qu
     if quiet:
         click.echo(proposal_id)
         return
-    click.echo(f"proposal {proposal_id}: {proposal.description}")
-    click.echo(f"next: ape run gov show --proposal {proposal_id} (then vote, queue, execute)")
+    click.echo(f"proposal {gov.short_id(proposal_id)}: {proposal.description}")
+    click.echo(f"next: ape run gov show --proposal {gov.short_id(proposal_id)} (then vote, queue, execute)")
 
 
 # ---------------------------------------------------------------- models

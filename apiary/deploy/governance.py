@@ -85,6 +85,39 @@ def with_proposer(description: str, proposer: str) -> str:
     return f"{head}{PROPOSER_MARKER}{proposer.lower()}"
 
 
+SHORT_ID_DIGITS = 10  # hex digits of a proposal id people type (0x + 10): every command resolves it back
+
+
+def short_id(proposal_id: int) -> str:
+    """A proposal id as people type it: its first 10 hex digits (`0x1a2b3c4d5e`), accepted back by every
+    command (resolve_proposal); the full id is what `--quiet` prints for scripts."""
+    return f"0x{int(proposal_id):064x}"[: 2 + SHORT_ID_DIGITS]
+
+
+def resolve_proposal(governor: Any, ref: Any, store_dir: Path | None = None, from_block: int = 0) -> int:
+    """The full id of `ref`: an int is one already; a 0x prefix (a short id) is matched against this Governor's
+    proposals (local records and ProposalCreated events) and must name exactly one."""
+    from ape import chain
+
+    from ..sdk.errors import ApiaryCliError
+
+    if isinstance(ref, int):
+        return ref
+    prefix = str(ref).lower().removeprefix("0x")
+    known: set[int] = set()
+    if store_dir is not None and Path(store_dir).is_dir():
+        known |= {int(p.stem) for p in Path(store_dir).glob("*.json") if p.stem.isdigit()}
+    for log in governor.ProposalCreated.range(int(from_block), int(chain.blocks.head.number) + 1):
+        known.add(int(log.proposalId))
+    matches = sorted(pid for pid in known if f"{pid:064x}".startswith(prefix))
+    if not matches:
+        raise ApiaryCliError(f"no proposal whose id starts with 0x{prefix} on this Governor ({governor.address})")
+    if len(matches) > 1:
+        raise ApiaryCliError(f"0x{prefix} names {len(matches)} proposals ({', '.join(map(str, matches))}): give more "
+                             "digits")
+    return matches[0]
+
+
 def proposal_state(governor: Any, proposal_id: int) -> str:
     return PROPOSAL_STATES[governor.state(proposal_id)]
 
@@ -272,7 +305,7 @@ def proposal_report(governor: Any, proposal_id: int, proposal: Proposal | None =
         return f"block {point} (in {ahead} block{'s' if ahead != 1 else ''}{estimate})"
 
     quorum = int(governor.quorum(snapshot)) if snapshot < (now if timestamps else height) else None
-    lines = [f"proposal {proposal_id}: {state}"]
+    lines = [f"proposal {short_id(proposal_id)}: {state} (id {proposal_id})"]
     if proposal is not None:
         lines.append(f"  description: {proposal.description}")
         for action in proposal.actions:

@@ -230,19 +230,28 @@ class CircuitType(click.ParamType):
         return [CompletionItem(c) for c in known_circuits() if c.startswith(incomplete)]
 
 
+class ProposalPrefix(str):
+    """A short proposal id (0x and 8 to 63 hex digits): resolved against the Governor by the command."""
+
+
 class ProposalIdType(click.ParamType):
-    """A Governor proposal id: decimal (as the Governor prints it) or 0x-hex."""
+    """A Governor proposal id: decimal, 0x-hex, or its short form (`0x` and at least 8 hex digits, as commands print
+    it), which the command resolves (governance.resolve_proposal)."""
 
     name = "proposal-id"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | ProposalPrefix:
         if isinstance(value, int):
             return value
         text = str(value).strip()
+        digits = text[2:] if text.lower().startswith("0x") else None
+        if digits is not None and 8 <= len(digits) < 64 and all(c in "0123456789abcdefABCDEF" for c in digits):
+            return ProposalPrefix(text.lower())
         try:
-            number = int(text, 16) if text.lower().startswith("0x") else int(text)
+            number = int(text, 16) if digits is not None else int(text)
         except ValueError:
-            self.fail(f"'{value}' is not a proposal id (a decimal or 0x-hex number)", param, ctx)
+            self.fail(f"'{value}' is not a proposal id (a decimal or 0x-hex number, or its short form 0x + 10 hex "
+                      "digits)", param, ctx)
         if not 0 <= number < 2**256:
             self.fail(f"'{value}' is not a uint256", param, ctx)
         return number
@@ -284,4 +293,4 @@ def circuit_option(required: bool = True) -> Callable:
 
 def proposal_option() -> Callable:
     return click.option("--proposal", "proposal_id", type=ProposalIdType(), required=True,
-                        help="Governor proposal id (printed by the propose commands).")
+                        help="Governor proposal id: the short form the commands print (0x + 10 hex digits) or in full.")

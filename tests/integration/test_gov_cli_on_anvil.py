@@ -81,7 +81,7 @@ def test_gov_cli__fee_proposal_round_trip__failures_send_nothing(node, tmp_path)
     assert "pass --force" in redeploy
 
     out = _ok(_ape(url, tmp_path, "gov", "propose-fee", "--bps", "250"))
-    proposal_id = re.search(r"proposal (\d+):", out).group(1)
+    proposal_id = re.search(r"proposal (0x[0-9a-f]{10}):", out).group(1)  # the short id: every command takes it
     assert (tmp_path / "build" / "proposals").is_dir()
 
     nonce = _rpc(url, "eth_getTransactionCount", [ACCOUNT, "latest"])
@@ -98,7 +98,10 @@ def test_gov_cli__fee_proposal_round_trip__failures_send_nothing(node, tmp_path)
     assert "TimelockUnexpectedOperationState" in early
     _ok(_ape(url, tmp_path, "gov", "advance", "--seconds", "61", account=False))
     assert "setFeeBps(250)" in _ok(_ape(url, tmp_path, "gov", "execute", "--proposal", proposal_id))
-    assert f"proposal {proposal_id}: Executed" in _ok(_ape(url, tmp_path, "gov", "show", "--proposal", proposal_id, account=False))
+    shown = _ok(_ape(url, tmp_path, "gov", "show", "--proposal", proposal_id, account=False))
+    full = re.search(rf"proposal {proposal_id}: Executed \(id (\d+)\)", shown).group(1)
+    assert f"0x{int(full):064x}".startswith(proposal_id)
+    assert f"proposal {proposal_id}: Executed" in _ok(_ape(url, tmp_path, "gov", "show", "--proposal", full, account=False))
 
     process.terminate()
     process.wait(timeout=10)

@@ -44,7 +44,12 @@ def test_steps__full_round_trip_with_report(core, alice, bob, whale, fee_proposa
     governor = core.governor
     proposal_id = gov.propose(governor, fee_proposal, alice, tmp_path)
     report = gov.proposal_report(governor, proposal_id, fee_proposal)
-    assert report.startswith(f"proposal {proposal_id}: Pending") and "ape run gov advance --blocks" in report
+    assert report.startswith(f"proposal {gov.short_id(proposal_id)}: Pending (id {proposal_id})")
+    assert "ape run gov advance --blocks" in report
+    assert gov.resolve_proposal(governor, gov.short_id(proposal_id), tmp_path) == proposal_id  # taken back
+    assert gov.resolve_proposal(governor, proposal_id) == proposal_id
+    with pytest.raises(ApiaryCliError, match="no proposal whose id starts with 0xffffffffff"):
+        gov.resolve_proposal(governor, "0xffffffffff", tmp_path)
 
     advance(blocks=2)
     gov.vote(governor, proposal_id, "for", whale, reason="cheaper is not better")
