@@ -319,11 +319,11 @@ def proposal_report(governor: Any, proposal_id: int, proposal: Proposal | None =
     eta = int(governor.proposalEta(proposal_id))
     if eta:
         lines.append(f"  eta: {format_time(eta, now)}")
-    lines.append(f"  next: {_next_step(state, proposal_id, snapshot, deadline, eta, height, now)}")
+    lines.append(f"  next: {_next_step(state, short_id(proposal_id), snapshot, deadline, eta, height, now)}")
     return "\n".join(lines)
 
 
-def _next_step(state: str, pid: int, snapshot: int, deadline: int, eta: int, height: int, now: int) -> str:
+def _next_step(state: str, pid: str, snapshot: int, deadline: int, eta: int, height: int, now: int) -> str:
     if state == "Pending":
         return f"voting opens after block {snapshot} (dev node: ape run gov advance --blocks {snapshot - height + 1})"
     if state == "Active":

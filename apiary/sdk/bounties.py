@@ -590,15 +590,18 @@ def _phase_hint(view: BountyView) -> str:
     return f"closed: {label(view.status)}"
 
 
-def next_step(view: BountyView) -> str:
+def next_step(view: BountyView, names: dict[str, str] | None = None) -> str:
+    """The command that moves the bounty on; its token by the deployment's contract name where it has one."""
     b = view.id
+    token = next((name for name, address in (names or {}).items() if str(address).lower() == str(view.token).lower()),
+                 view.token)
     return {
         Phase.COMMIT: f"ape run market commit --bounty {b} --model-id ID (until {format_time(view.commit_deadline)})",
         Phase.REVEAL: f"the sponsor: ape run market reveal --bounty {b} (until {format_time(view.reveal_deadline)})",
         Phase.PROVE: f"ape run market prove-and-submit --bounty {b} --model-id ID --model FILE "
                      f"(until {format_time(view.deadline)})",
         Phase.SETTLE: f"ape run market finalize --bounty {b}",
-        Phase.CLOSED: (f"payees withdraw: ape run market withdraw --token {view.token}"
+        Phase.CLOSED: (f"payees withdraw: ape run market withdraw --token {token}"
                        if view.status != Status.ACTIVE else "nothing"),
     }[view.phase]
 
@@ -629,7 +632,7 @@ def report(market: Market, bounty_id: int) -> str:
                      f"score {row['score']}")
     if not rows:
         lines.append("  no model committed or proven yet")
-    lines.append(f"  next: {next_step(view)}")
+    lines.append(f"  next: {next_step(view, market.names)}")
     return "\n".join(lines)
 
 
