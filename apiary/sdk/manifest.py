@@ -276,6 +276,36 @@ def check_can_write(ecosystem: str, network: str, provider: str, chain_id: int, 
             "(the old manifest is kept next to it)")
 
 
+# Every list a client shows, with how to read it without an indexer: the count (ids run from 1, bounties from 0) and
+# the event each item is announced by (its arguments: what the item was created with).
+LISTS = {
+    "bounties": {"count": "ModelBounties.bountyCount", "first_id": 0, "event": "ModelBounties.BountyCreated"},
+    "models": {"count": "ModelRegistry.totalModels", "first_id": 1, "event": "ModelRegistry.ModelRegistered"},
+    "datasets": {"count": "DatasetRegistry.totalDatasets", "first_id": 1, "event": "DatasetRegistry.DatasetRegistered"},
+    "listings": {"count": "DataMarket.totalListings", "first_id": 1, "event": "DataMarket.Listed"},
+    "sales": {"count": "DataMarket.totalSales", "first_id": 1, "event": "DataMarket.Purchased"},
+    "jobs": {"count": "ComputeMarket.totalJobs", "first_id": 1, "event": "ComputeMarket.JobPosted"},
+    "proposals": {"count": None, "first_id": None, "event": "ApiaryGovernor.ProposalCreated"},
+}
+
+
+def solidity_enums() -> dict[str, list[str]]:
+    """Every enum of the protocol's interfaces (and the Governor's ProposalState), `Interface.Enum` → member names
+    in order: ABIs carry enums as uint8, so a client needs the names from somewhere."""
+    import re
+
+    sources = sorted((PROJECT_ROOT / "contracts" / "interfaces").glob("*.sol"))
+    sources.append(PROJECT_ROOT / "node_modules" / "@openzeppelin" / "contracts" / "governance" / "IGovernor.sol")
+    found: dict[str, list[str]] = {}
+    for source in sources:
+        if not source.is_file():
+            continue
+        text = re.sub(r"//[^\n]*", "", source.read_text())
+        for name, members in re.findall(r"\benum\s+(\w+)\s*\{([^}]*)\}", text):
+            found[f"{source.stem}.{name}"] = [m.strip() for m in members.split(",") if m.strip()]
+    return found
+
+
 def write_manifest(ecosystem: str, network: str, provider: str, chain_id: int, deployer: str, block: int,
                    contracts: Mapping[str, Any], params: Mapping[str, Any], force: bool = False,
                    get_code: Callable[[str], bytes] | None = None, directory: Path = DEPLOYMENTS_DIR) -> Manifest:
@@ -298,6 +328,9 @@ def write_manifest(ecosystem: str, network: str, provider: str, chain_id: int, d
         "contracts": {name: c if isinstance(c, dict) else contract_entry(c) for name, c in contracts.items()},
         "params": dict(params),
         "circuits": {},
+        "enums": solidity_enums(),
+        "lists": {name: entry for name, entry in LISTS.items()
+                  if entry["event"].split(".")[0] in contracts},
     }
     if path.is_file():
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")

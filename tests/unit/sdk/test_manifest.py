@@ -142,3 +142,17 @@ def test_check_srs__development_srs_refused_where_value_is_held_noted_elsewhere(
         assert deployment(profile, chain_id, **extra).check_srs("mine", other) is None
         assert deployment(profile, chain_id, **extra).check_srs("mine", b"") is None
     assert Manifest(tmp_path / "m.json", {"chain_id": 1}).holds_value  # a manifest without a profile on mainnet
+
+
+def test_manifest__enum_names_and_how_to_read_every_list(cli_stack, tmp_path):
+    """A manifest any client can use (issue 21): enum member names (ABIs carry uint8) and, for every list a client
+    shows, the count to read and the event each item is announced by — all present in the recorded ABIs."""
+    body = json.loads((tmp_path / "deployments" / "ethereum-local-test.json").read_text())
+    assert body["enums"]["IDataMarket.SaleState"] == ["None", "Paid", "Delivered", "Settleable", "Expired", "Settled",
+                                                      "Refunded"]
+    assert body["enums"]["IComputeMarket.Status"][4] == "Paid" and "IGovernor.ProposalState" in body["enums"]
+    assert set(body["lists"]) == {"bounties", "models", "datasets", "listings", "sales", "jobs", "proposals"}
+    for name, entry in body["lists"].items():
+        for ref in filter(None, (entry["count"], entry["event"])):
+            contract, member = ref.split(".")
+            assert any(item.get("name") == member for item in body["contracts"][contract]["abi"]), (name, ref)
