@@ -253,3 +253,9 @@ def test_keyfile_account__unattended_signs_from_the_environment__otherwise_one_l
         assert f"signing as '{alias}'" in result.stderr and core.token.balanceOf(bob) == before + 10**18
     finally:
         keyfile.unlink(missing_ok=True)
+
+
+def test_register__prints_the_stake_in_tokens_and_when_challenges_close(run, stack, tmp_path, alice):
+    """Words, not wei (issue 21): `data register` printed "stake 100000000000000000000"."""
+    out = ok(run("register", "--data", str(rows_file(tmp_path / "w.csv", range(500, 530))), account=alice))
+    assert "(stake 100 APY, can be proven a duplicate until 20" in out, out
