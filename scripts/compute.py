@@ -296,7 +296,8 @@ def post(ecosystem, network, provider, account, model_id, input_file, uri, token
 @click.option("--timeout", type=click.FloatRange(min=0), default=0.0,
               help="Seconds to wait; the command fails if the job has not got there by then (0: look once).")
 @click.option("--until", type=click.Choice(list(sdk.UNTIL)), default="settled", show_default=True,
-              help="What to wait for: a posted result, a challenge (or a settlement), or the settlement.")
+              help="What to wait for: a posted result, a proof due (challenged or audited; or settled), or the "
+                   "settlement.")
 def wait(ecosystem, network, provider, account, job_id, input_file, model_file, timeout, until):
     """Wait for a job to settle (or to get a result, or a challenge); print its outputs, how they were settled,
     and what it cost."""

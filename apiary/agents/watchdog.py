@@ -55,21 +55,37 @@ class Watchdog(Agent):
         if int(chain.pending_timestamp) > int(j.resultAt) + int(j.terms.challengeWindow):
             self.log(f"{self.name}: job #{job_id} has wrong outputs but its challenge window closed")
             return
-        if sdk.audit_outcome(job_id, j, int(c.auditBlock(job_id))):
-            # The market refuses to challenge a result its audit catches (the proof is due anyway): record the
-            # draw, which starts the response window, and watch it like a challenged one. The draw is computed
-            # first, off chain: a drawAudit sent for every doubted result would point copiers at them.
-            if not j.drawn:
-                send(c.drawAudit, job_id, sender=self.account)
-            self.mark(f"audited:{job_id}")
-            self.state["watching"].append(job_id)
-            self.log(f"{self.name}: job #{job_id} has wrong outputs and its audit requires a proof: watching it")
-            return
+        # The bond's approval first: it is a transaction too, and the draw below must be read at the block the
+        # challenge itself lands in.
         _approve(str(c.stakeToken()), self.account, c.address, int(j.terms.challengeBond), lambda _m: None)
-        send(c.challenge, job_id, sender=self.account)
+        if self._audited(job_id):
+            return
+        try:
+            send(c.challenge, job_id, sender=self.account)
+        except Exception:
+            # Another transaction landed first and the draw's block came to exist: the market drew the audit
+            # inside `challenge` and refused it. Then the result is audited, and watched as one.
+            if self._audited(job_id):
+                return
+            raise
         self.mark(f"challenge:{job_id}")
         self.state["watching"].append(job_id)
         self.log(f"{self.name}: challenged job #{job_id}: posted {posted}, the model gives another result")
+
+    def _audited(self, job_id: int) -> bool:
+        """Whether the market's audit already catches the job: then record the draw (it starts the response
+        window) and watch it like a challenged one. The draw is computed off chain first: a drawAudit sent for
+        every doubted result would point copiers at them. The market refuses to challenge an audited result."""
+        c = self.client.compute
+        j = c.job(job_id)
+        if not sdk.audit_outcome(job_id, j, int(c.auditBlock(job_id))):
+            return False
+        if not j.drawn:
+            send(c.drawAudit, job_id, sender=self.account)
+        self.mark(f"audited:{job_id}")
+        self.state["watching"].append(job_id)
+        self.log(f"{self.name}: job #{job_id} has wrong outputs and its audit requires a proof: watching it")
+        return True
 
     def tick(self) -> None:
         from ape import chain

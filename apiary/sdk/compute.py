@@ -211,7 +211,8 @@ def audit_outcome(job_id: int, j: Any, audit_block: int) -> bool | None:
 SETTLED = ("paid", "slashed", "refunded")
 UNTIL = {
     "result": lambda j: STATUS[int(j.status)] in ("submitted", *SETTLED),   # a result is posted (or the job settled)
-    "challenged": lambda j: j.challenger != ZERO or STATUS[int(j.status)] in SETTLED,
+    # a proof is due: challenged, or caught by the sampled audit (which the market then does not let anyone challenge)
+    "challenged": lambda j: j.challenger != ZERO or int(j.proofDue) != 0 or STATUS[int(j.status)] in SETTLED,
     "settled": lambda j: STATUS[int(j.status)] in SETTLED,
 }
 

@@ -13,7 +13,7 @@ CHALLENGER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
 
 
 def _client(states):
-    """A client whose job walks through `states` (status name, challenger), one step per read."""
+    """A client whose job walks through `states` (status name, challenger[, proof due]), one step per read."""
     seen = iter(states)
     last = {}
 
@@ -22,8 +22,8 @@ def _client(states):
             last["j"] = next(seen)
         except StopIteration:
             pass
-        status, challenger = last["j"]
-        return SimpleNamespace(status=sdk.STATUS.index(status), challenger=challenger)
+        status, challenger, *due = last["j"]
+        return SimpleNamespace(status=sdk.STATUS.index(status), challenger=challenger, proofDue=due[0] if due else 0)
 
     return SimpleNamespace(compute=SimpleNamespace(job=job))
 
@@ -38,6 +38,7 @@ def _no_logs(monkeypatch):
     ("result", [("accepted", sdk.ZERO), ("paid", sdk.ZERO)], "paid"),
     ("challenged", [("submitted", sdk.ZERO), ("submitted", CHALLENGER)], "submitted"),
     ("challenged", [("submitted", sdk.ZERO), ("paid", sdk.ZERO)], "paid"),
+    ("challenged", [("submitted", sdk.ZERO), ("submitted", sdk.ZERO, 1_800_000_000)], "submitted"),  # audited
     ("settled", [("submitted", sdk.ZERO), ("submitted", CHALLENGER), ("slashed", CHALLENGER)], "slashed"),
 ])
 def test_wait__reaches_what_it_waits_for(until, states, status):
