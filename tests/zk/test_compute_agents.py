@@ -145,6 +145,36 @@ def test_agents__proof_optimistic_liar_crash_vanish_audit(stack, tmp_path, alice
     assert caught in status["submitted"] and status["prove_seconds"] == 0
 
 
+def test_watchdog__audited_or_not__every_lie_gets_a_proof_due_and_no_tick_fails(stack, tmp_path, alice, carol,
+                                                                                 accounts):
+    """With audits at 50%, the watchdog meets liars whose results the audit catches (the market refuses to
+    challenge them): it reads the draw where its challenge would land, leaves those to the audit and challenges
+    the others; no tick fails, and every lie has a proof due."""
+    core, market, client, ic, net, model_id, providers, x = stack
+    c = market.compute
+    params = list(c.params())
+    params[6] = 5_000
+    LocalProposalRunner(core.governor, core.timelock).run(
+        accounts[5], [accounts[5], alice], Proposal([call(c, "setParams", tuple(params))], "audit half"))
+    lines: list[str] = []
+    liar = ProviderAgent(client, providers[2], {model_id: (ic, net)}, tmp_path / "p.json", poll_interval=0,
+                         log=lines.append, lie=True)
+    watchdog = Watchdog(client, carol, {model_id: (ic, net)}, tmp_path / "w.json", poll_interval=0, log=lines.append)
+    outcomes = set()
+    for _ in range(12):
+        job = sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral="20", hours=1,
+                           mode="optimistic", provider=providers[2].address)
+        step(liar, 1)
+        step(watchdog, 1)
+        j = c.job(job)
+        assert int(j.proofDue), lines[-4:]
+        outcomes.add("challenged" if j.challenger == carol.address else "audited" if j.audited else "?")
+        if outcomes >= {"challenged", "audited"}:
+            break
+    assert outcomes == {"challenged", "audited"}, outcomes
+    assert not any("tick failed" in line or "(retrying)" in line for line in lines), lines
+
+
 def test_agent__price_policy__jobs_paid_in_other_tokens_or_below_the_minimum_are_left_alone(
         stack, project, tmp_path, alice, deployer):
     """Griefing: anyone can post jobs naming a provider, paid in a token of their own or with (almost) nothing, to
