@@ -297,8 +297,8 @@ def settle(ecosystem, network, provider, account, sale_id):
     m = client.market
     state = sdk.SALE_STATES[int(m.saleState(sale_id))]
     if state == "settleable":
-        dataset_id = int(m.listing(int(m.sale(sale_id).listingId)).datasetId)
-        payable_at = int(client.datasets.releasableAt(dataset_id))
+        dataset_id = sdk.sale_dataset(client, sale_id)
+        payable_at = sdk.payable_at(client, dataset_id)
         if int(chain.pending_timestamp) < payable_at:
             raise ApiaryCliError(f"sale #{sale_id} settles from {format_time(payable_at)}: until then dataset "
                                  f"#{dataset_id} can still be proven a duplicate (and its buyers refunded)")

@@ -60,13 +60,12 @@ class DeliveryAgent(Agent):
 
         m = self.client.market
         state = sdk.SALE_STATES[int(m.saleState(sale_id))]
-        if state in ("paid", "settleable"):
-            dataset_id = int(m.listing(int(m.sale(sale_id).listingId)).datasetId)
-            if self.client.datasets.isDuplicate(dataset_id):  # neither delivered nor settled: the buyer refunds
-                self._close(sale_id)
-                self.log(f"{self.name}: dataset #{dataset_id} was proven a duplicate: sale #{sale_id} is refunded to its "
-                         "buyer, not delivered")
-                return
+        dataset_id = sdk.sale_dataset(self.client, sale_id) if state in ("paid", "settleable") else None
+        if dataset_id is not None and self.client.datasets.isDuplicate(dataset_id):
+            self._close(sale_id)  # neither delivered nor settled: the buyer refunds
+            self.log(f"{self.name}: dataset #{dataset_id} was proven a duplicate: sale #{sale_id} is refunded to its "
+                     "buyer, not delivered")
+            return
         if state == "paid":
             head = int(chain.blocks.head.number)
             sent = self.state["sent_at"].get(str(sale_id))
@@ -90,8 +89,7 @@ class DeliveryAgent(Agent):
             from ..sdk.amounts import format_time
             from ..sdk.tx import send
 
-            dataset_id = int(m.listing(int(m.sale(sale_id).listingId)).datasetId)
-            payable_at = int(self.client.datasets.releasableAt(dataset_id))
+            payable_at = sdk.payable_at(self.client, dataset_id)
             if int(chain.blocks.head.timestamp) < payable_at:
                 # No sale settles while the dataset can still be proven a duplicate (DataMarketDatasetContestable).
                 if not self.seen(f"wait:{sale_id}"):

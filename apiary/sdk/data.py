@@ -375,6 +375,18 @@ def buy_licence(client: DataClient, buyer: Any, listing_id: int, package_file: P
     return sale_id
 
 
+def sale_dataset(client: DataClient, sale_id: int) -> int:
+    """The dataset a sale is a licence of."""
+    m = client.market
+    return int(m.listing(int(m.sale(sale_id).listingId)).datasetId)
+
+
+def payable_at(client: DataClient, dataset_id: int) -> int:
+    """When sales of the dataset may settle: once it can no longer be proven a duplicate (DataMarket refuses
+    earlier with DataMarketDatasetContestable)."""
+    return int(client.datasets.releasableAt(dataset_id))
+
+
 def deliver_sale(client: DataClient, seller: Any, sale_id: int, key: bytes, sale: Any = None) -> None:
     """Encrypt the package key to the sale's one-time key and deliver it. `sale`: the snapshot the key was chosen
     from (its listing), so the buyer key named on chain is the same read: a reorg that re-numbers sales between two

@@ -188,8 +188,7 @@ class Manifest:
         if extra.get("folder"):  # where the circuit's files are, relative to the project: no local layout recorded
             extra["folder"] = os.path.relpath(Path(extra["folder"]).resolve(), PROJECT_ROOT)
         if extra.get("abi") is not None:  # any client (cast, viem, web3) calls the verifier without this repository
-            extra["abi"] = [item.model_dump(mode="json", by_alias=True, exclude_none=True) if hasattr(item, "model_dump")
-                            else item for item in extra["abi"]]
+            extra["abi"] = abi_json(extra["abi"])
         entry = {**fresh.get("circuits", {}).get(circuit_id, {}), "verifier": verifier,
                  "manifest_sha256": manifest_sha256, **extra}
         fresh.setdefault("circuits", {})[circuit_id] = entry
@@ -251,12 +250,16 @@ def load_manifest(ecosystem: str, network: str, provider: str, chain_id: int,
     return manifest
 
 
+def abi_json(abi: Any) -> list[dict]:
+    """An ape contract type's ABI as the JSON every client reads."""
+    return [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in abi]
+
+
 def contract_entry(instance: Any) -> dict[str, Any]:
     """Address, deployment transaction and ABI of an ape contract instance."""
-    abi = [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in instance.contract_type.abi]
     tx = instance.txn_hash
     return {"address": str(instance.address), "tx": (tx if isinstance(tx, str) else tx.hex()) if tx else None,
-            "abi": abi}
+            "abi": abi_json(instance.contract_type.abi)}
 
 
 def check_can_write(ecosystem: str, network: str, provider: str, chain_id: int, force: bool = False,

@@ -54,7 +54,8 @@ def passphrase_for(alias: str, env: dict[str, str] | None = None) -> str | None:
             raise ApiaryCliError(f"{PASSPHRASE_FILE}={path} is not a file")
         if mode & 0o077:
             raise ApiaryCliError(f"{PASSPHRASE_FILE}={path} can be read by other users: chmod 600 {path}")
-        return p.read_text().splitlines()[0] if p.read_text().strip() else None
+        text = p.read_text()
+        return text.splitlines()[0] if text.strip() else None
     return None
 
 

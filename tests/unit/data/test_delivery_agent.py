@@ -12,15 +12,22 @@ from .conftest import DAY, SEAL_WINDOW
 PRICE = 10**18
 
 
+def _seller_with_dataset(project, deployer, gov, vault, registry, usd, register, alice, tmp_path, rows, bond=0):
+    """A DataMarket (listing bond `bond`) and alice's registered dataset of `rows` rows, priced PRICE in usd (not
+    final yet: mine SEAL_WINDOW + 1 blocks to list it). Returns (market, client, csv, dataset id)."""
+    market = project.DataMarket.deploy(gov, vault, registry, usd, bond, 10**24, sender=deployer)
+    csv = tmp_path / "d.csv"
+    csv.write_text("x\n" + "".join(f"{i}\n" for i in range(rows)))
+    dataset_id = register(alice, merkle.commit_file(csv), price_token=usd.address, price=PRICE)
+    return market, sdk.DataClient(registry, market, None), csv, dataset_id
+
+
 def test_agent__delivers_once_across_restarts_and_settles(tmp_path, project, deployer, gov, vault, registry, usd,
                                                           register, chain, alice, bob, carol):
-    market = project.DataMarket.deploy(gov, vault, registry, usd, 0, 10**24, sender=deployer)
-    csv = tmp_path / "d.csv"
-    csv.write_text("x\n" + "".join(f"{i}\n" for i in range(30)))
-    dataset_id = register(alice, merkle.commit_file(csv), price_token=usd.address, price=PRICE)
+    market, client, csv, dataset_id = _seller_with_dataset(project, deployer, gov, vault, registry, usd, register,
+                                                           alice, tmp_path, 30)
     chain.mine(SEAL_WINDOW + 1)
     keys = tmp_path / "keys"
-    client = sdk.DataClient(registry, market, None)
     for who in (bob, carol):
         usd.approve(market, 2**256 - 1, sender=who)
     listing = sdk.list_dataset(client, alice, dataset_id, csv, tmp_path / "d.apkg", keys)
@@ -57,12 +64,9 @@ def test_agent__delivers_once_across_restarts_and_settles(tmp_path, project, dep
 
 def test_agent__other_sellers_sales_and_missing_keys__left_alone(tmp_path, project, deployer, gov, vault, registry,
                                                                  usd, register, chain, alice, bob, carol):
-    market = project.DataMarket.deploy(gov, vault, registry, usd, 0, 10**24, sender=deployer)
-    csv = tmp_path / "d.csv"
-    csv.write_text("x\n" + "".join(f"{i}\n" for i in range(10)))
-    dataset_id = register(alice, merkle.commit_file(csv), price_token=usd.address, price=PRICE)
+    market, client, csv, dataset_id = _seller_with_dataset(project, deployer, gov, vault, registry, usd, register,
+                                                           alice, tmp_path, 10)
     chain.mine(SEAL_WINDOW + 1)
-    client = sdk.DataClient(registry, market, None)
     usd.approve(market, 2**256 - 1, sender=bob)
     listing = sdk.list_dataset(client, alice, dataset_id, csv, tmp_path / "d.apkg", tmp_path / "alice-keys")
     sale = sdk.buy_licence(client, bob, listing, tmp_path / "d.apkg", "1", tmp_path / "bob")
@@ -150,12 +154,9 @@ def test_package_at_a_url__checked_before_listing__downloaded_by_the_buyer(tmp_p
     from apiary.sdk.errors import ApiaryCliError
     from apiary.sdk.serve import make_server
 
-    market = project.DataMarket.deploy(gov, vault, registry, usd, 0, 10**24, sender=deployer)
-    csv = tmp_path / "d.csv"
-    csv.write_text("x\n" + "".join(f"{i}\n" for i in range(30)))
-    dataset_id = register(alice, merkle.commit_file(csv), price_token=usd.address, price=PRICE)
+    market, client, csv, dataset_id = _seller_with_dataset(project, deployer, gov, vault, registry, usd, register,
+                                                           alice, tmp_path, 30)
     chain.mine(SEAL_WINDOW + 1)
-    client = sdk.DataClient(registry, market, None)
     usd.approve(market, 2**256 - 1, sender=bob)
     public = tmp_path / "public"
     public.mkdir()
@@ -196,11 +197,8 @@ def test_list__before_the_dataset_is_final__one_line_with_the_block_nothing_sent
 
     from apiary.sdk.errors import ApiaryCliError
 
-    market = project.DataMarket.deploy(gov, vault, registry, usd, 10**18, 10**24, sender=deployer)
-    csv = tmp_path / "d.csv"
-    csv.write_text("x\n" + "".join(f"{i}\n" for i in range(12)))
-    dataset_id = register(alice, merkle.commit_file(csv), price_token=usd.address, price=PRICE)
-    client = sdk.DataClient(registry, market, None)
+    market, client, csv, dataset_id = _seller_with_dataset(project, deployer, gov, vault, registry, usd, register,
+                                                           alice, tmp_path, 12, bond=10**18)
     nonce = alice.nonce
     with pytest.raises(ApiaryCliError, match=rf"dataset #{dataset_id} becomes final at block \d+ .* nothing sent"):
         sdk.list_dataset(client, alice, dataset_id, csv, tmp_path / "d.apkg", tmp_path / "keys")
