@@ -8,6 +8,7 @@
     ape run compute post --model-id 1 --input x.csv --price 2 --collateral 20 --mode optimistic --hours 1 [--quiet]
     ape run compute wait --job 1 --timeout 300                         # the outputs, checked, and the cost
     ape run compute challenge --job 1 ; ape run compute settle --job 1
+    ape run compute reveal --job 1                                     # the requester's audit seed, after the window
     ape run compute show --job 1 ; ape run compute provider [--address 0x…]
     ape run compute withdraw --token ApiaryToken
 
@@ -304,7 +305,8 @@ def wait(ecosystem, network, provider, account, job_id, input_file, model_file, 
     from apiary.sdk.amounts import Token
 
     _, client, _ = _ctx(ecosystem, network, provider)
-    status, outputs, reached = sdk.wait_result(client, job_id, timeout, until=until)
+    # Your own job's audit seed (if posted from here) is revealed when its challenge window closes.
+    status, outputs, reached = sdk.wait_result(client, job_id, timeout, until=until, revealer=account)
     if timeout and not reached:
         raise ApiaryCliError(f"job #{job_id} is not {'settled' if until == 'settled' else 'at ' + until} after "
                              f"{timeout:g} s: {sdk.describe(client, job_id)}")
@@ -332,14 +334,29 @@ def wait(ecosystem, network, provider, account, job_id, input_file, model_file, 
 @account_option()
 @click.option("--job", "job_id", type=int, required=True)
 def challenge(ecosystem, network, provider, account, job_id):
-    """Challenge an optimistic result (posts the bond; the provider must prove it or is slashed)."""
-    from apiary.sdk.data import _approve
-    from apiary.sdk.tx import send
+    """Challenge an optimistic result: commits the bond behind a hash that hides the job, then reveals it a block
+    later (a copy of the reveal lands nowhere); the provider must prove its result or is slashed."""
+    _, client, _ = _ctx(ecosystem, network, provider)
+    sdk.challenge_job(client, account, job_id, log=_say(False))
+    click.echo(sdk.describe(client, job_id))
 
+
+@cli.command(cls=ConnectedCommand)
+@account_option()
+@click.option("--job", "job_id", type=int, required=True)
+def reveal(ecosystem, network, provider, account, job_id):
+    """Reveal your job's audit seed (kept on this machine when you posted it) once its challenge window has
+    closed: the sampled audit is drawn, and an unaudited result can be paid at once (wait --job does it too)."""
     _, client, _ = _ctx(ecosystem, network, provider)
     j = client.compute.job(job_id)
-    _approve(str(client.compute.stakeToken()), account, client.compute.address, int(j.terms.challengeBond), _say(False))
-    send(client.compute.challenge, job_id, sender=account)
+    if sdk.audit_seed(client, j) is None:
+        raise ApiaryCliError(f"job #{job_id} has no audit seed on this machine (posted elsewhere, or in proof mode)")
+    opens, closes = sdk.reveal_window(j)
+    if sdk.reveal_audit(client, account, job_id, log=_say(False)) is None:
+        from apiary.sdk.amounts import format_time
+
+        raise ApiaryCliError(f"job #{job_id}'s seed can be revealed from {format_time(opens)} to {format_time(closes)}: "
+                             f"{sdk.describe(client, job_id)}")
     click.echo(sdk.describe(client, job_id))
 
 

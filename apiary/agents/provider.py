@@ -73,7 +73,6 @@ class ProviderAgent(Agent):
         self._uri_block = int(client.from_block)
         self._event_block = int(client.from_block)  # Challenged/AuditDrawn scanned up to here (memory: a restart rescans)
         self._quiet_until: dict[int, int] = {}  # job → end of its challenge window (memory)
-        self._draw_after: dict[int, int] = {}  # job → the block after which its audit can be drawn (memory)
         self._told_waiting: set[int] = set()  # waiting jobs already logged (memory)
         self._min_stake = int(client.compute.params()[0])  # Params.minStake, read again every tick
 
@@ -441,9 +440,10 @@ class ProviderAgent(Agent):
                 self._submit(job_id, ic, net, self._checked_input(job_id, ic))
         elif status == "submitted":
             if not int(j.proofDue) and j.challenger == sdk.ZERO:
-                self._quiet_until[job_id] = int(j.resultAt) + int(j.terms.challengeWindow) + 1
-                if not j.drawn:
-                    self._draw_after[job_id] = int(j.resultBlock) + 1
+                # Nothing to do inside the challenge window, nor while the requester may still reveal its audit
+                # seed (a reveal that audits the result arrives as an AuditDrawn event and wakes the job up).
+                opens, closes = sdk.reveal_window(j)
+                self._quiet_until[job_id] = (closes if any(bytes(j.auditSeedHash)) and not j.drawn else opens - 1) + 1
             if int(j.proofDue) and not self.seen(f"prove:{job_id}") and not self.seen(f"unprovable:{job_id}"):
                 posted = sdk.outputs_of(self.client, job_id)
                 x = self._checked_input(job_id, ic)
@@ -487,16 +487,6 @@ class ProviderAgent(Agent):
             if job_id not in urgent and now < self._quiet_until.get(job_id, 0):
                 continue  # a posted result inside its challenge window: nothing to do until it closes
             self.attempt(job_id, f"job #{job_id}", lambda job_id=job_id: self._advance(job_id))
-        # Draw our results' audits early, in one call: one nobody draws within 256 blocks counts as audited.
-        undrawn = [j for j in self.state["mine"] if j in self._draw_after and head > self._draw_after[j]]
-        if undrawn:
-            send(c.drawAudits, undrawn, sender=self.account)
-            for j in undrawn:
-                job = c.job(j)
-                if job.drawn:
-                    self._draw_after.pop(j, None)
-                    if job.audited:
-                        self._quiet_until.pop(j, None)  # audited: prove on the next tick
         # Then new jobs, up to max_open held at once: first those that waited for free stake, then the next ones.
         total = int(c.totalJobs())
         try:

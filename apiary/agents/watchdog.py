@@ -4,7 +4,9 @@ the provider when no proof arrives in the response window (the challenger's bond
     ape run compute watchdog --model 1=model.onnx --account watcher --network …
 
 Restart-safe: the state file records the next block to scan for results and the jobs it challenged; before
-challenging it asks the chain (a job challenged already, or past its window, is left alone).
+challenging it asks the chain (a job challenged already, or past its window, is left alone). A challenge is
+committed, then revealed a block later (ComputeMarket.commitChallenge/challenge); its salt is saved before the
+commitment is sent, so a restart in between reveals it rather than losing the bond.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from typing import Any
 from ..sdk import compute as sdk
 from ..sdk.tx import send
 from .base import Agent
+
+# Seconds of challenge window a wrong result must have left for the watchdog to commit and then reveal (a block
+# each): a commitment revealed too late is forfeited.
+REVEAL_MARGIN = 30
 
 
 class Watchdog(Agent):
@@ -32,7 +38,6 @@ class Watchdog(Agent):
     def _check(self, job_id: int, posted: list[int]) -> None:
         from ape import chain
 
-        from ..sdk.data import _approve
         from ..zk import inference
 
         c = self.client.compute
@@ -52,40 +57,20 @@ class Watchdog(Agent):
         self.state["checked"] = int(self.state["checked"]) + 1
         if inference.outputs_of(net, x) == posted:
             return
-        if int(chain.pending_timestamp) > int(j.resultAt) + int(j.terms.challengeWindow):
-            self.log(f"{self.name}: job #{job_id} has wrong outputs but its challenge window closed")
+        closes = int(j.resultAt) + int(j.terms.challengeWindow)
+        if int(chain.pending_timestamp) + REVEAL_MARGIN > closes:
+            self.log(f"{self.name}: job #{job_id} has wrong outputs but its challenge window closes too soon to "
+                     "commit and reveal a challenge")
             return
-        # The bond's approval first: it is a transaction too, and the draw below must be read at the block the
-        # challenge itself lands in.
-        _approve(str(c.stakeToken()), self.account, c.address, int(j.terms.challengeBond), lambda _m: None)
-        if self._audited(job_id):
-            return
-        try:
-            send(c.challenge, job_id, sender=self.account)
-        except Exception:
-            # Another transaction landed first and the draw's block came to exist: the market drew the audit
-            # inside `challenge` and refused it. Then the result is audited, and watched as one.
-            if self._audited(job_id):
-                return
-            raise
+        # Commit (the bond, the job hidden), then reveal in a later block: a copy of the reveal lands nowhere.
+        # Whether the sampled audit also catches it is unknown until the window closes: challenge every lie.
+        held = sdk.challenge_job(self.client, self.account, job_id)
         self.mark(f"challenge:{job_id}")
         self.state["watching"].append(job_id)
-        self.log(f"{self.name}: challenged job #{job_id}: posted {posted}, the model gives another result")
-
-    def _audited(self, job_id: int) -> bool:
-        """Whether the market's audit already catches the job: then record the draw (it starts the response
-        window) and watch it like a challenged one. The draw is computed off chain first: a drawAudit sent for
-        every doubted result would point copiers at them. The market refuses to challenge an audited result."""
-        c = self.client.compute
-        j = c.job(job_id)
-        if not sdk.audit_outcome(job_id, j, int(c.auditBlock(job_id))):
-            return False
-        if not j.drawn:
-            send(c.drawAudit, job_id, sender=self.account)
-        self.mark(f"audited:{job_id}")
-        self.state["watching"].append(job_id)
-        self.log(f"{self.name}: job #{job_id} has wrong outputs and its audit requires a proof: watching it")
-        return True
+        if held:
+            self.log(f"{self.name}: challenged job #{job_id}: posted {posted}, the model gives another result")
+        else:
+            self.log(f"{self.name}: job #{job_id} was challenged by someone else first (bond returned): watching it")
 
     def tick(self) -> None:
         from ape import chain
@@ -99,7 +84,7 @@ class Watchdog(Agent):
                 if self.stopping:
                     return
                 job_id = int(log.jobId)
-                if not any(self.seen(f"{k}:{job_id}") for k in ("challenge", "unchecked", "audited")):
+                if not any(self.seen(f"{k}:{job_id}") for k in ("challenge", "unchecked")):
                     self._check(job_id, inference.from_instances([int(v) for v in log.outputs]))
             self.state["next_block"] = head + 1
             self.save()

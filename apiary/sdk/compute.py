@@ -44,6 +44,7 @@ class ComputeClient:
     from_block: int = 0
     names: dict[str, str] = field(default_factory=dict)
     circuit_dirs: dict[str, Path] = field(default_factory=dict)  # evaluation circuit id → folder (imported circuits)
+    state_dir: Path | None = None  # where the requester's audit seeds and challengers' salts are kept (secrets)
 
     @classmethod
     def from_manifest(cls, manifest: Any) -> ComputeClient:
@@ -55,8 +56,21 @@ class ComputeClient:
         # folders are recorded relative to the project (older manifests: absolute, which the join keeps)
         circuits = {name: PROJECT_ROOT / entry["folder"]
                     for name, entry in (getattr(manifest, "circuits", None) or {}).items() if entry.get("folder")}
+        from ..paths import STATE_DIR
+
         return cls(manifest.contract("ComputeMarket"), manifest.contract("ModelRegistry"),
-                   manifest.contract("VerifierRegistry"), manifest.block, manifest.addresses, circuits)
+                   manifest.contract("VerifierRegistry"), manifest.block, manifest.addresses, circuits,
+                   manifest.state_dir("compute", root=STATE_DIR))
+
+    def secrets(self) -> Path:
+        """The folder of this market's secrets on this machine (created 0700): audit seeds, challenge salts."""
+        from ape import chain
+
+        from ..paths import STATE_DIR
+
+        folder = self.state_dir or Path(STATE_DIR) / "compute" / f"{int(chain.chain_id)}-{self.compute.address}"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder
 
     def token(self, text: str) -> Token:
         return deployment_token(self.names, text)
@@ -154,7 +168,10 @@ def post_job(client: ComputeClient, requester: Any, ic: Any, model_id: int, inpu
 
     deadline = int(chain.pending_timestamp) + int(hours * 3600)
     _approve(pay.address, requester, client.compute.address, amount, log)
-    request = (model_id, commitment, uri, pay.address, amount, locked, deadline, MODES[mode], provider or ZERO)
+    # An optimistic job's audit seed: kept here before anything is sent, revealed after the challenge window.
+    seed_hash = new_audit_seed(client) if mode == "optimistic" else bytes(32)
+    request = (model_id, commitment, uri, pay.address, amount, locked, deadline, MODES[mode], provider or ZERO,
+               seed_hash)
     send(client.compute.postJob, request, sender=requester)
     job_id = int(client.compute.totalJobs())
     log(f"job #{job_id}: model #{model_id} on input {_hex(commitment)}, {mode}, due {format_time(deadline)}")
@@ -190,22 +207,117 @@ def outputs_of(client: ComputeClient, job_id: int) -> list[int] | None:
     return None
 
 
-def audit_outcome(job_id: int, j: Any, audit_block: int) -> bool | None:
-    """Whether the market's audit draw audits the job (ComputeMarket.drawAudit, computed here without a
-    transaction: sending `drawAudit` only to look would tell the mempool which results a watchdog doubts); None
-    before the deciding block exists. A block older than 256 has no hash on chain: that draw audits."""
-    from ape import chain
+def _write_secret(path: Path, value: bytes) -> None:
+    """Write a secret to a 0600 file before the transaction that depends on it is sent (a crash after sending
+    must not lose it)."""
+    import json
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"secret": "0x" + value.hex()}, f)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _read_secret(path: Path) -> bytes | None:
+    import json
+
+    try:
+        return bytes.fromhex(json.loads(path.read_text())["secret"][2:])
+    except FileNotFoundError:
+        return None
+
+
+def seed_hash(seed: bytes) -> bytes:
+    """keccak256(abi.encode(seed)): what a job commits of its requester's audit seed."""
     from eth_utils import keccak
 
+    return keccak(bytes(seed).rjust(32, b"\0"))
+
+
+def new_audit_seed(client: ComputeClient) -> bytes:
+    """A fresh secret audit seed, saved under the market's secrets folder; returns its hash (for postJob)."""
+    import os
+
+    seed = os.urandom(32)
+    h = seed_hash(seed)
+    _write_secret(client.secrets() / f"audit-{h.hex()}.json", seed)
+    return h
+
+
+def audit_seed(client: ComputeClient, job: Any) -> bytes | None:
+    """The requester's seed of a job, if it was posted from this machine (None otherwise, or without a seed)."""
+    h = bytes(job.auditSeedHash)
+    if not any(h):
+        return None
+    return _read_secret(client.secrets() / f"audit-{h.hex()}.json")
+
+
+def reveal_window(job: Any) -> tuple[int, int]:
+    """When the requester may reveal the audit seed: after the challenge window, within the response window."""
+    closes = int(job.resultAt) + int(job.terms.challengeWindow)
+    return closes + 1, closes + int(job.terms.responseWindow)
+
+
+def reveal_audit(client: ComputeClient, sender: Any, job_id: int, log: Log = _quiet) -> bool | None:
+    """Reveal the job's audit seed (kept on this machine by `post_job`) once the challenge window has closed;
+    returns whether the result is audited, or None when it cannot be revealed now (too early, too late, settled,
+    no seed here)."""
+    from ape import chain
+
+    j = client.compute.job(job_id)
+    if STATUS[int(j.status)] != "submitted":
+        return None
     if j.drawn:
         return bool(j.audited)
-    landing = int(chain.blocks.head.number) + 1  # the block a transaction sent now lands in
-    if landing <= audit_block:
+    seed = audit_seed(client, j)
+    opens, closes = reveal_window(j)
+    if seed is None or not opens <= int(chain.pending_timestamp) <= closes:
         return None
-    if landing - audit_block > 256:
-        return True
-    h = bytes(chain.blocks[audit_block].hash)
-    return int.from_bytes(keccak(h + int(job_id).to_bytes(32, "big")), "big") % 10_000 < int(j.terms.auditBps)
+    send(client.compute.revealAudit, job_id, seed, sender=sender)
+    audited = bool(client.compute.job(job_id).audited)
+    log(f"job #{job_id}: {'audited: the provider must prove its result' if audited else 'not audited'}")
+    return audited
+
+
+def challenge_commitment(job_id: int, challenger: str, salt: bytes) -> bytes:
+    """keccak256(abi.encode(jobId, challenger, salt)): a challenge bound to its author, hiding its job."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    return keccak(encode(["uint256", "address", "bytes32"], [int(job_id), str(challenger), bytes(salt)]))
+
+
+def challenge_job(client: ComputeClient, sender: Any, job_id: int, log: Log = _quiet) -> bool:
+    """Challenge a posted result: commit (the bond and a hash that hides the job), then reveal in a later block.
+    The salt is saved before the commitment is sent, so a rerun after a crash reveals the same commitment
+    instead of locking a second bond. Returns True if this challenge holds the job, False if someone else's
+    landed first (the bond then comes back)."""
+    import os
+
+    from .data import _approve
+
+    c = client.compute
+    j = c.job(job_id)
+    path = client.secrets() / f"challenge-{int(job_id)}-{sender.address.lower()}.json"
+    salt = _read_secret(path)
+    if salt is None:
+        salt = os.urandom(32)
+        _write_secret(path, salt)
+    commitment = challenge_commitment(job_id, sender.address, salt)
+    if not int(c.challengeCommit(commitment).atBlock):
+        bond = int(j.terms.challengeBond)
+        _approve(str(c.stakeToken()), sender, c.address, bond, log)
+        send(c.commitChallenge, commitment, bond, sender=sender)
+        log(f"job #{job_id}: challenge committed (bond {Token.at(str(c.stakeToken())).format(bond)})")
+    # The commitment's block is mined (its receipt came back): the reveal lands in a later one.
+    receipt = send(c.challenge, job_id, salt, sender=sender)
+    path.unlink(missing_ok=True)
+    held = c.job(job_id).challenger == sender.address
+    if not held:
+        log(f"job #{job_id}: someone else challenged it first; the bond was returned")
+    return held and bool(receipt)
 
 
 SETTLED = ("paid", "slashed", "refunded")
@@ -218,13 +330,17 @@ UNTIL = {
 
 
 def wait_result(client: ComputeClient, job_id: int, timeout: float = 0.0, poll: float = 1.0,
-                until: str = "settled") -> tuple[str, list[int] | None, bool]:
+                until: str = "settled", revealer: Any = None) -> tuple[str, list[int] | None, bool]:
     """Wait until the job reaches `until` (see UNTIL: a result posted, challenged, or settled: paid, slashed,
-    refunded) or `timeout` seconds pass; returns (status, outputs, whether `until` was reached)."""
+    refunded) or `timeout` seconds pass; returns (status, outputs, whether `until` was reached). With `revealer`
+    (the requester's account), the job's audit seed, if kept on this machine, is revealed once it can be."""
     reached = UNTIL[until]
     deadline = time.monotonic() + timeout
     while True:
         j = client.compute.job(job_id)
+        if revealer is not None and STATUS[int(j.status)] == "submitted" and not j.drawn and any(bytes(j.auditSeedHash)):
+            if reveal_audit(client, revealer, job_id) is not None:
+                j = client.compute.job(job_id)
         done = reached(j)
         if done or time.monotonic() >= deadline:
             return STATUS[int(j.status)], outputs_of(client, job_id), done
@@ -246,6 +362,9 @@ def describe(client: ComputeClient, job_id: int) -> str:
         parts.append(f"challenged by {j.challenger}")
     if j.drawn:
         parts.append("audited" if j.audited else "not audited")
+    elif any(bytes(j.auditSeedHash)) and int(j.resultAt):
+        opens, closes = reveal_window(j)
+        parts.append(f"audit seed revealed by the requester from {format_time(opens)} to {format_time(closes)}")
     if int(j.proofDue):
         parts.append(f"proof due {format_time(int(j.proofDue))}")
     outputs = outputs_of(client, job_id)
@@ -266,12 +385,14 @@ def settle_if_due(client: ComputeClient, sender: Any, job_id: int) -> str | None
             send(client.compute.slashUnproven, job_id, sender=sender)
             return "slashed"
         if j.challenger == ZERO and now > int(j.resultAt) + int(j.terms.challengeWindow) and not (j.drawn and j.audited):
-            try:
-                send(client.compute.finalize, job_id, sender=sender)
-                return "finalized"
-            except ApiaryCliError:
-                send(client.compute.drawAudit, job_id, sender=sender)  # drawn as audited: record it, prove later
-                return "audited"
+            if any(bytes(j.auditSeedHash)) and not j.drawn:
+                audited = reveal_audit(client, sender, job_id)  # the requester's seed, if it lives on this machine
+                if audited:
+                    return "audited"
+                if audited is None and now <= reveal_window(j)[1]:
+                    return None  # the requester may still reveal its seed: finalize once the response window passed
+            send(client.compute.finalize, job_id, sender=sender)
+            return "finalized"
     elif status in ("open", "accepted") and now > int(j.deadline):
         send(client.compute.expire, job_id, sender=sender)
         return "expired"

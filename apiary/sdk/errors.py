@@ -54,6 +54,13 @@ HINTS = {
     "GovernorAlreadyCastVote": "this account already voted on the proposal",
     "TimelockUnexpectedOperationState": "the timelock operation is not ready: wait for its eta (a dev node can `ape run gov advance`)",
     "ReentrancyGuardReentrantCall": "a token or contract called back into the protocol: re-entrancy is refused",
+    "ComputeMarketNoCommitment": "a challenge is committed first, then revealed in a later block from the same account "
+                                 "(`ape run compute challenge --job J` does both)",
+    "ComputeMarketCommitmentTaken": "that commitment already holds a bond: reveal it (`ape run compute challenge` "
+                                    "reuses the salt it saved)",
+    "ComputeMarketBadSeed": "the job's audit seed is revealed from the requester's machine (`ape run compute reveal "
+                            "--job J`), and only for a job posted with one",
+    "ComputeMarketBadBatch": "a batch lists jobs of one model, ids increasing, all posted after the batch circuit",
 }
 
 

@@ -33,8 +33,8 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     /// @notice Challenger's plus requester's share of a slashed collateral: at least 10% always goes to the fee
     /// vault, so a provider who slashes itself through a friendly challenger or requester always loses.
     uint16 public constant MAX_PAID_SHARE_BPS = 9_000;
-    /// @notice The audit of a result posted in block B is drawn from the hash of block B + AUDIT_DELAY.
-    uint256 public constant AUDIT_DELAY = 1;
+    /// @notice An unrevealed challenge commitment may be forfeited to the fee vault this long after it was made.
+    uint64 public constant COMMIT_LIFETIME = 7 days;
     uint256 public constant MAX_URI_BYTES = 512;
 
     /*//////////////////////////////////////////////////////////////
@@ -54,6 +54,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     mapping(bytes32 evaluationCircuitId => uint64) private _batchSetAt;
     mapping(uint256 id => Job) private _jobs;
     mapping(address account => Provider) private _providers;
+    mapping(bytes32 commitment => ChallengeCommit) private _commits;
     uint256 private _jobCount;
 
     constructor(
@@ -156,9 +157,9 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     function postJob(JobRequest calldata r) external nonReentrant returns (uint256 jobId) {
         Params memory p = _params;
         if (r.price == 0) revert ComputeMarketZeroAmount();
-        if (r.inputCommitment == bytes32(0)) revert ComputeMarketBadJob("zero input commitment");
-        if (bytes(r.inputUri).length > MAX_URI_BYTES) revert ComputeMarketBadJob("input URI longer than 512 bytes");
-        if (r.provider == msg.sender) revert ComputeMarketBadJob("requester is the provider");
+        if (r.inputCommitment == bytes32(0)) revert ComputeMarketBadInput(r.inputCommitment, bytes(r.inputUri).length);
+        if (bytes(r.inputUri).length > MAX_URI_BYTES) revert ComputeMarketBadInput(r.inputCommitment, bytes(r.inputUri).length);
+        if (r.provider == msg.sender) revert ComputeMarketRequesterIsProvider(msg.sender);
         if (r.collateral < p.minCollateral) revert ComputeMarketBadParam("collateral", r.collateral, p.minCollateral, type(uint256).max);
         if (r.deadline < block.timestamp + MIN_JOB_TIME || r.deadline > block.timestamp + MAX_JOB_TIME) {
             revert ComputeMarketBadParam("deadline", r.deadline, block.timestamp + MIN_JOB_TIME, block.timestamp + MAX_JOB_TIME);
@@ -185,6 +186,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         j.modelCommitment = commitment;
         j.inputCommitment = r.inputCommitment;
         j.collateral = r.collateral;
+        if (r.auditSeedHash != bytes32(0)) j.auditSeedHash = r.auditSeedHash;
         j.terms = Terms({
             challengeWindow: p.challengeWindow,
             responseWindow: p.responseWindow,
@@ -204,7 +206,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         if (msg.sender != j.requester) revert ComputeMarketNotRequester(jobId, msg.sender);
         // A job for a named provider may be taken with its result in one call: cancelling it in front of that
         // call would hand the requester the outputs for nothing. It can only expire.
-        if (j.provider != address(0)) revert ComputeMarketBadJob("a job for a named provider cannot be cancelled");
+        if (j.provider != address(0)) revert ComputeMarketNamedJob(jobId, j.provider);
         _refund(jobId, j, Status.Refunded);
         emit JobCancelled(jobId);
     }
@@ -252,56 +254,71 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         Job storage j = _accepted(jobId, Mode.Optimistic);
         j.outputHash = InferenceProofs.checkOutputs(outputs, j.numOutputs);
         j.resultAt = uint64(block.timestamp);
-        j.resultBlock = uint64(block.number);
+        // One input of the audit draw, beside the requester's secret seed (IComputeMarket)
+        j.resultRandao = uint64(block.prevrandao);
         j.status = Status.Submitted;
         emit ResultPosted(jobId, msg.sender, outputs);
     }
 
     /// @inheritdoc IComputeMarket
-    function challenge(uint256 jobId) external nonReentrant {
-        Job storage j = _expect(jobId, Status.Submitted);
-        uint256 closes = uint256(j.resultAt) + j.terms.challengeWindow;
-        if (block.timestamp > closes) revert ComputeMarketWindowClosed(jobId, closes);
-        if (j.challenger != address(0)) revert ComputeMarketAlreadyChallenged(jobId, j.challenger);
-        if (msg.sender == j.provider) revert ComputeMarketSelfChallenge(jobId);
-        // An audited result must be proven anyway: a challenge adds nothing but a share a provider's friend
-        // could take from the requester's compensation. The draw is made here as soon as its block exists (not
-        // only when someone recorded it): nobody can pick exactly the results the audit will catch; before that
-        // block a challenge is blind to it.
-        if (block.number > auditBlock(jobId) && drawAudit(jobId)) revert ComputeMarketProofRequired(jobId, j.proofDue);
-        j.challenger = msg.sender;
-        uint256 received = _collect(stakeToken, msg.sender, j.terms.challengeBond);
-        if (received < j.terms.challengeBond) revert ComputeMarketBadParam("bond received", received, j.terms.challengeBond, received);
-        j.bond = received;
-        _requireProof(j);
-        emit Challenged(jobId, msg.sender, received, j.proofDue);
+    function commitChallenge(bytes32 commitment, uint256 bond) external nonReentrant {
+        if (_commits[commitment].atBlock != 0) revert ComputeMarketCommitmentTaken(commitment);
+        uint256 received = _collect(stakeToken, msg.sender, bond);
+        // (_collect refuses a transfer that delivered nothing)
+        if (received > type(uint128).max) revert ComputeMarketBadParam("bond received", received, 1, type(uint128).max);
+        _commits[commitment] = ChallengeCommit(uint64(block.number), uint64(block.timestamp), uint128(received));
+        emit ChallengeCommitted(commitment, msg.sender, received);
     }
 
     /// @inheritdoc IComputeMarket
-    function drawAudit(uint256 jobId) public returns (bool audited) {
+    function challenge(uint256 jobId, bytes32 salt) external nonReentrant {
         Job storage j = _expect(jobId, Status.Submitted);
+        bytes32 commitment = keccak256(abi.encode(jobId, msg.sender, salt));
+        ChallengeCommit memory k = _commits[commitment];
+        // Committed in an earlier block: a reveal copied from the mempool needs the copier's own commitment.
+        if (k.atBlock == 0 || k.atBlock >= block.number) revert ComputeMarketNoCommitment(commitment);
+        uint256 closes = uint256(j.resultAt) + j.terms.challengeWindow;
+        if (block.timestamp > closes) revert ComputeMarketWindowClosed(jobId, closes);
+        if (msg.sender == j.provider) revert ComputeMarketSelfChallenge(jobId);
+        delete _commits[commitment];
+        if (j.challenger != address(0) || k.bond < j.terms.challengeBond) {
+            // Beaten to it, or a bond too small for this job: the bond goes back, nothing else happens.
+            _refundLocked(stakeToken, msg.sender, k.bond);
+            emit ChallengeCommitRefunded(commitment, jobId, msg.sender, k.bond);
+            return;
+        }
+        j.challenger = msg.sender;
+        j.bond = k.bond;
+        _requireProof(j);
+        emit Challenged(jobId, msg.sender, k.bond, j.proofDue);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function forfeitChallengeCommit(bytes32 commitment) external nonReentrant {
+        ChallengeCommit memory k = _commits[commitment];
+        if (k.atBlock == 0) revert ComputeMarketNoCommitment(commitment);
+        uint256 expires = uint256(k.at) + COMMIT_LIFETIME;
+        if (block.timestamp <= expires) revert ComputeMarketCommitmentLive(commitment, expires);
+        delete _commits[commitment];
+        _forfeitToVault(stakeToken, k.bond);
+        emit ChallengeCommitForfeited(commitment, k.bond);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function revealAudit(uint256 jobId, bytes32 seed) external returns (bool audited) {
+        Job storage j = _expect(jobId, Status.Submitted);
+        if (j.auditSeedHash == bytes32(0) || keccak256(abi.encode(seed)) != j.auditSeedHash) revert ComputeMarketBadSeed(jobId);
         if (j.drawn) return j.audited;
-        uint256 target = auditBlock(jobId);
-        if (block.number <= target) revert ComputeMarketTooEarly(jobId, target + 1);
-        // blockhash is zero once 256 blocks have passed: an audit nobody drew in time is an audit (the provider,
-        // who would gain from skipping it, cannot do so by staying silent).
-        bytes32 h = blockhash(target);
-        // slither-disable-next-line weak-prng — the hash of a block mined after the result was posted: unknown to the provider then; limits in IComputeMarket
-        audited = h == bytes32(0) || uint256(keccak256(abi.encode(h, jobId))) % _BPS < j.terms.auditBps;
+        // After the challenge window, so that nobody who could still challenge knows the draw.
+        uint256 closes = uint256(j.resultAt) + j.terms.challengeWindow;
+        if (block.timestamp <= closes) revert ComputeMarketTooEarly(jobId, closes + 1);
+        if (block.timestamp > closes + j.terms.responseWindow) revert ComputeMarketWindowClosed(jobId, closes + j.terms.responseWindow);
+        // A secret seed committed before the result, mixed with a later prevrandao (IComputeMarket)
+        audited = uint256(keccak256(abi.encode(seed, j.resultRandao, jobId))) % _BPS < j.terms.auditBps;
         j.drawn = true;
         j.audited = audited;
         if (audited) _requireProof(j);
         emit AuditDrawn(jobId, audited, j.proofDue);
-    }
-
-    /// @inheritdoc IComputeMarket
-    function drawAudits(uint256[] calldata jobIds) external returns (uint256 drawn) {
-        for (uint256 i; i < jobIds.length; ++i) {
-            Job storage j = _jobs[jobIds[i]];
-            if (j.status != Status.Submitted || j.drawn || block.number <= uint256(j.resultBlock) + AUDIT_DELAY) continue;
-            drawAudit(jobIds[i]);
-            ++drawn;
-        }
     }
 
     /// @inheritdoc IComputeMarket
@@ -326,7 +343,10 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         Job storage j = _expect(jobId, Status.Submitted);
         uint256 closes = uint256(j.resultAt) + j.terms.challengeWindow;
         if (block.timestamp <= closes) revert ComputeMarketTooEarly(jobId, closes + 1);
-        if (j.challenger != address(0) || drawAudit(jobId)) revert ComputeMarketProofRequired(jobId, j.proofDue);
+        if (j.challenger != address(0) || j.audited) revert ComputeMarketProofRequired(jobId, j.proofDue);
+        // A committed seed not yet revealed: the requester has the response window to reveal it.
+        uint256 revealBy = closes + j.terms.responseWindow;
+        if (j.auditSeedHash != bytes32(0) && !j.drawn && block.timestamp <= revealBy) revert ComputeMarketTooEarly(jobId, revealBy + 1);
         _pay(jobId, j);
     }
 
@@ -378,8 +398,8 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     }
 
     /// @inheritdoc IComputeMarket
-    function auditBlock(uint256 jobId) public view returns (uint256) {
-        return uint256(_job(jobId).resultBlock) + AUDIT_DELAY;
+    function challengeCommit(bytes32 commitment) external view returns (ChallengeCommit memory) {
+        return _commits[commitment];
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -401,7 +421,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     function _accept(uint256 jobId, Job storage j) private {
         if (block.timestamp > j.deadline) revert ComputeMarketDeadlinePassed(jobId, j.deadline);
         if (j.provider != address(0) && j.provider != msg.sender) revert ComputeMarketNotProvider(jobId, msg.sender);
-        if (msg.sender == j.requester) revert ComputeMarketBadJob("requester is the provider");
+        if (msg.sender == j.requester) revert ComputeMarketRequesterIsProvider(msg.sender);
         Provider storage p = _providers[msg.sender];
         uint256 free = freeStake(msg.sender);
         if (free < j.collateral || p.stake - p.unbonding < _params.minStake) {
@@ -434,15 +454,15 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         returns (bytes32[] memory inputs, Job storage first, uint64 oldest)
     {
         uint256 n = jobIds.length;
-        if (n == 0) revert ComputeMarketBadJob("empty batch");
+        if (n == 0) revert ComputeMarketBadBatch(0, 0);
         first = _accepted(jobIds[0], Mode.Proof);
         oldest = first.postedAt;
         inputs = new bytes32[](n);
         inputs[0] = first.inputCommitment;
         for (uint256 i = 1; i < n; ++i) {
-            if (jobIds[i] <= jobIds[i - 1]) revert ComputeMarketBadJob("batch job ids not increasing");
+            if (jobIds[i] <= jobIds[i - 1]) revert ComputeMarketBadBatch(i, jobIds[i]);
             Job storage j = _accepted(jobIds[i], Mode.Proof);
-            if (j.modelId != first.modelId) revert ComputeMarketBadJob("batch jobs for different models");
+            if (j.modelId != first.modelId) revert ComputeMarketBadBatch(i, jobIds[i]);
             if (j.postedAt < oldest) oldest = j.postedAt;
             inputs[i] = j.inputCommitment;
         }
@@ -459,7 +479,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
         (bytes32 circuitId,,) = models.commitmentOf(modelId);
         bytes32 batch = batchCircuitOf[circuitId];
         if (batch == bytes32(0)) revert ComputeMarketNoInferenceCircuit(circuitId);
-        if (_batchSetAt[circuitId] >= oldest) revert ComputeMarketBadJob("a job posted before its batch circuit");
+        if (_batchSetAt[circuitId] >= oldest) revert ComputeMarketBadBatch(type(uint256).max, oldest);
         IVerifierRegistry.Circuit memory c = verifiers.activeCircuit(batch);
         if (c.samples % outputs != 0 || c.samples < 2 * outputs) revert ComputeMarketNoInferenceCircuit(batch);
         slots = c.samples / outputs;

@@ -13,19 +13,29 @@ import {IHalo2Verifier} from "./IHalo2Verifier.sol";
 /// * **Proof**: the provider submits the outputs with a proof of inference (InferenceProofs: input, model and
 ///   outputs checked against the job) and is paid at once.
 /// * **Optimistic**: the provider submits the outputs; nothing is final before the challenge window closes.
-///   Anyone may challenge with a bond; a governance-set share of results is audited, drawn from the hash of the
-///   block after the result (nobody knows it when the result is posted; undrawn for 256 blocks means audited).
-///   A challenged or audited result must be proven within the response window; a valid proof pays the provider
-///   and takes the challenger's bond. No proof in time: the provider's collateral is slashed — split between the
-///   challenger, the requester and the fee vault by shares fixed when the job was posted — the requester is
-///   refunded and the challenger's bond returned.
+///   Anyone may challenge with a bond, committed a block before it is revealed (below). A governance-set share
+///   of results is audited (below). A challenged or audited result must be proven within the response window; a
+///   valid proof pays the provider and takes the challenger's bond. No proof in time: the provider's collateral
+///   is slashed — split between the challenger, the requester and the fee vault by shares fixed when the job was
+///   posted — the requester is refunded and the challenger's bond returned.
 ///
-/// Audit randomness: the provider fixes its result before the deciding block exists, and nobody can skip a
-/// draw by staying silent; `challenge` makes the draw itself once that block exists, so nobody picks the audited
-/// results to challenge. Its limit: whoever produces that one block can re-roll the draw at no cost (another
-/// transaction order, timestamp or extra data changes its hash), so a provider that is, or pays, that block's
-/// builder or a chain's single sequencer controls its own audits. Audits deter providers without that power;
-/// challenges by watchdogs do not depend on block producers.
+/// Challenges are bound to their author: `commitChallenge(keccak256(abi.encode(jobId, challenger, salt)))` with
+/// the bond, then, in a later block and while the window is open, `challenge(jobId, salt)` from that account.
+/// The commitment hides the job, and a revealed challenge copied from the mempool needs the copier's own earlier
+/// commitment: a pure copier cannot land it. The first reveal holds the job; a later one gets its bond back. A
+/// commitment never revealed is forfeited to the fee vault once it expires (COMMIT_LIFETIME), so committing to
+/// every job in the hope of copying a watchdog's reveal costs a bond per job nobody else challenged.
+///
+/// Audit randomness: the requester commits `auditSeedHash = keccak256(abi.encode(seed))` of a secret seed when
+/// posting, and reveals the seed with `revealAudit` after the challenge window, within the response window; the
+/// draw mixes the seed, `block.prevrandao` of the result's block and the job id. Nobody who could challenge
+/// knows the draw while challenges are open (so nobody picks the audited results to challenge), the provider
+/// fixes its result before the draw is known, no block producer can re-roll it (prevrandao cannot be ground
+/// by re-sealing a block; the seed is secret), and the requester cannot grind its seed (prevrandao of a later
+/// block is mixed in). Its limits: a requester who never reveals gets no audit (a zero hash: never audited),
+/// and the provider then waits the response window after the challenge window to be paid; on a chain whose
+/// prevrandao is predictable (some L2 sequencers) a requester could grind its seed into an audit, which costs
+/// an honest provider one proof.
 ///
 /// Providers should fetch the input and check its commitment *before* accepting: once a job is accepted, a
 /// missing input is the provider's risk, so a requester gains nothing by withholding it after acceptance.
@@ -87,18 +97,19 @@ interface IComputeMarket {
         uint64 deadline; // result (proof mode: proof) due by this time
         Mode mode;
         address provider; // zero: any staked provider may accept
+        bytes32 auditSeedHash; // optimistic: keccak256(abi.encode(seed)) of the requester's secret seed (zero: no audit)
     }
 
     struct Job {
         address requester;
         Mode mode;
         Status status;
-        bool drawn; // optimistic: audit drawn
+        bool drawn; // optimistic: audit revealed
         bool audited; // optimistic: must be proven
         address provider;
         uint64 deadline;
         uint64 resultAt; // optimistic: when the outputs were posted
-        uint64 resultBlock;
+        uint64 resultRandao; // optimistic: block.prevrandao (low 64 bits) of the result's block, mixed into the draw
         uint64 proofDue; // challenged or audited: proof due by this time (0: no proof required)
         address challenger;
         IERC20 token;
@@ -112,7 +123,15 @@ interface IComputeMarket {
         uint256 price; // what arrived
         uint256 collateral;
         uint256 bond; // the challenger's bond, while a challenge is open
+        bytes32 auditSeedHash;
         Terms terms;
+    }
+
+    /// @notice A challenge committed but not yet revealed: its block, its time and the bond it holds.
+    struct ChallengeCommit {
+        uint64 atBlock;
+        uint64 at;
+        uint128 bond;
     }
 
     struct Provider {
@@ -125,7 +144,14 @@ interface IComputeMarket {
     error ComputeMarketBadParam(string name, uint256 value, uint256 min, uint256 max);
     error ComputeMarketNoInferenceCircuit(bytes32 evaluationCircuitId);
     error ComputeMarketModelNotFinal(uint256 modelId);
-    error ComputeMarketBadJob(string reason);
+    /// @notice A zero input commitment, or an input URI longer than MAX_URI_BYTES.
+    error ComputeMarketBadInput(bytes32 inputCommitment, uint256 uriBytes);
+    error ComputeMarketRequesterIsProvider(address account);
+    /// @notice A job for a named provider cannot be cancelled (it may be taken with its result in one call), only expire.
+    error ComputeMarketNamedJob(uint256 jobId, address provider);
+    /// @notice A batch whose job at `index` repeats or precedes the one before it, or is for another model (an
+    /// empty batch: index 0, job 0); index 2^256 − 1: a job posted at `jobId` (a time) before the batch circuit.
+    error ComputeMarketBadBatch(uint256 index, uint256 jobId);
     error ComputeMarketUnknownJob(uint256 jobId);
     error ComputeMarketWrongStatus(uint256 jobId, Status current, Status required);
     error ComputeMarketNotProvider(uint256 jobId, address caller);
@@ -142,6 +168,10 @@ interface IComputeMarket {
     error ComputeMarketNothingUnbonding(address provider);
     error ComputeMarketStillUnbonding(address provider, uint256 endsAt);
     error ComputeMarketZeroAmount();
+    error ComputeMarketCommitmentTaken(bytes32 commitment);
+    error ComputeMarketNoCommitment(bytes32 commitment);
+    error ComputeMarketCommitmentLive(bytes32 commitment, uint256 expiresAt);
+    error ComputeMarketBadSeed(uint256 jobId);
 
     event ParamsSet(Params params);
     event InferenceCircuitSet(bytes32 indexed evaluationCircuitId, bytes32 indexed inferenceCircuitId);
@@ -167,6 +197,9 @@ interface IComputeMarket {
     event ResultPosted(uint256 indexed jobId, address indexed provider, uint256[] outputs);
     event JobProven(uint256 indexed jobId, bytes32 outputHash);
     event Challenged(uint256 indexed jobId, address indexed challenger, uint256 bond, uint64 proofDue);
+    event ChallengeCommitted(bytes32 indexed commitment, address indexed committer, uint256 bond);
+    event ChallengeCommitRefunded(bytes32 indexed commitment, uint256 indexed jobId, address indexed committer, uint256 bond);
+    event ChallengeCommitForfeited(bytes32 indexed commitment, uint256 bond);
     event AuditDrawn(uint256 indexed jobId, bool audited, uint64 proofDue);
     event JobPaid(uint256 indexed jobId, address indexed provider, uint256 net, uint256 fee);
     event ProviderSlashed(
@@ -202,11 +235,17 @@ interface IComputeMarket {
     /// is verified (a job keeps the single verifier it was posted with, and batch circuits that existed then).
     function submitProofBatch(uint256[] calldata jobIds, bytes calldata proof, uint256[] calldata instances) external;
     function submitResult(uint256 jobId, uint256[] calldata outputs) external;
-    function challenge(uint256 jobId) external;
-    function drawAudit(uint256 jobId) external returns (bool audited);
-    /// @notice Draw the audits of every listed job that can be drawn now (others are skipped); returns how many.
-    /// An undrawn audit counts as audited once 256 blocks have passed: providers draw early, in one call.
-    function drawAudits(uint256[] calldata jobIds) external returns (uint256 drawn);
+    /// @notice Lock a challenge bond (at least the bond of the job it is for) behind
+    /// `commitment = keccak256(abi.encode(jobId, challenger, salt))`; reveal it with `challenge` in a later block.
+    function commitChallenge(bytes32 commitment, uint256 bond) external;
+    /// @notice Reveal the caller's commitment: the job is challenged (a proof is due), or, if someone already
+    /// challenged it or the commitment's bond is below the job's, the bond is returned.
+    function challenge(uint256 jobId, bytes32 salt) external;
+    /// @notice Send an expired, unrevealed commitment's bond to the fee vault (anyone).
+    function forfeitChallengeCommit(bytes32 commitment) external;
+    /// @notice The requester's seed (whoever sends it): draws the audit, after the challenge window and within
+    /// the response window that follows it. Later, an unrevealed seed counts as no audit.
+    function revealAudit(uint256 jobId, bytes32 seed) external returns (bool audited);
     function proveResult(uint256 jobId, bytes calldata proof, uint256[] calldata outputs) external;
     function finalize(uint256 jobId) external;
     function slashUnproven(uint256 jobId) external;
@@ -218,5 +257,5 @@ interface IComputeMarket {
     function providerOf(address account) external view returns (Provider memory);
     function freeStake(address account) external view returns (uint256);
     function totalJobs() external view returns (uint256);
-    function auditBlock(uint256 jobId) external view returns (uint256);
+    function challengeCommit(bytes32 commitment) external view returns (ChallengeCommit memory);
 }

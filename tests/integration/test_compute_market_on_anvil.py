@@ -105,8 +105,9 @@ def _story(project, accounts, local_config, tmp_path, uri):
         market = deploy_market(project, deployer, core)
         write_manifest("ethereum", "local", "node", provider.chain_id, deployer.address, 0,
                        {**core.contracts(), **market.contracts()}, {"profile": "local"}, directory=deployments)
-        client = sdk.ComputeClient.from_manifest(load_manifest("ethereum", "local", "node", provider.chain_id,
-                                                               directory=deployments))
+        manifest = load_manifest("ethereum", "local", "node", provider.chain_id, directory=deployments)
+        client = sdk.ComputeClient.from_manifest(manifest)
+        client.state_dir = manifest.state_dir("compute", root=tmp_path / "build")  # where the CLI keeps audit seeds
         ic = enable_inference_by_governance(core, market, deployer, "iris-logreg-n8", whale, [whale, alice])
         net = tasks.load_model(ic.spec, model_file).integer
         model_id = register_model(market.models, alice, circuit_id(ic.evaluation.circuit_id),
@@ -140,6 +141,7 @@ def _story(project, accounts, local_config, tmp_path, uri):
             out = agents.kill(first)  # SIGKILL: no clean shutdown, the job still open on chain
             assert f"job #{job} result posted" in out, out[-3000:]
             advance(blocks=2, seconds=window + 5)  # its challenge window passes while the agent is down
+            assert sdk.reveal_audit(client, alice, job) is not None  # the requester's audit seed (audited: proven)
             restarted = agents.start(7)
             _wait(lambda: status(job) == "paid", "the restarted agent to finalize", agents)
             out = agents.kill(restarted, signal.SIGTERM)
@@ -166,15 +168,15 @@ def _story(project, accounts, local_config, tmp_path, uri):
                 whale, [whale, alice], Proposal([call(c, "setParams", tuple(params))], "audit at the maximum rate"))
             liar_proc = agents.start(9, "--lie")
 
-            def drawn(job_id: int) -> bool:
-                advance(blocks=1)  # blocks keep coming on a real chain; the draw reads the block after the result
-                return bool(c.job(job_id).drawn)
-
             audited = None
             for _ in range(24):  # each result audited with probability 1/2
                 job = post("optimistic", liar)
-                _wait(lambda j=job: drawn(j), "the liar's result and its audit draw", agents)
+                _wait(lambda j=job: status(j) == "submitted", "the liar's result", agents)
+                advance(blocks=1, seconds=window + 1)  # the requester reveals its seed after the challenge window
+                shown = _cli(env, uri, "reveal", "--job", str(job), account=2)
+                assert shown.returncode == 0 and "audited" in shown.stdout, shown.stdout + shown.stderr
                 if c.job(job).audited:
+                    assert "not audited" not in shown.stdout
                     audited = job
                     break
             assert audited is not None, "24 results, none audited at a 50% rate"

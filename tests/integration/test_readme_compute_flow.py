@@ -27,17 +27,17 @@ def test_readme_compute_flow__runs_verbatim__proof_optimistic_liar_slashed(tmp_p
     assert re.search(r"job #1: paid \(proven\); outputs \[-?\d+, -?\d+, -?\d+\]", output), output[-4000:]
     assert "outputs match your own run" in output
     # One optimistic result in twenty is audited at random (the local profile's 5%): job #2 is then paid on the
-    # proof its provider sends, and the liar's job #3 is caught by the audit instead of the watchdog's challenge
-    # (the market refuses to challenge an audited result). Either way the honest provider is paid, the liar slashed.
+    # proof its provider sends once the requester's `wait` reveals the seed, else final after its window. The
+    # liar's job #3 is challenged by the watchdog whatever its audit says (nobody knows the draw while challenges
+    # are open).
     paid = re.search(r"job #2: paid \((final after its challenge window|proven)\)", output)
     assert paid, output[-4000:]
     assert paid.group(1) != "proven" or "job #2 audit passed with a proof" in output, output[-4000:]
     assert re.search(r"job #3: slashed \(the provider failed", output), output[-4000:]
     assert "no proof exists" in output
-    if "job #3 has wrong outputs and its audit requires a proof" not in output:
-        assert "challenged job #3" in output
-        assert re.search(r"job #3: optimistic, model #1, submitted; .*challenged by "
-                         r"0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc", output), output[-4000:]
+    assert "challenged job #3" in output
+    assert re.search(r"job #3: optimistic, model #1, submitted; .*challenged by "
+                     r"0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc", output), output[-4000:]
     assert re.search(r"job #3: optimistic, .*; price 2 APY; collateral 20 APY; due ", output), output[-4000:]
     assert "withdrew" in output
     assert "b'\\x" not in output, "nothing printed as Python bytes"

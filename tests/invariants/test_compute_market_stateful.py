@@ -1,7 +1,8 @@
 """Stateful property test of the compute market against a model.
 
 Any interleaving of stakes, unbonding, job posts (both modes, open or assigned), acceptances, proofs (valid and
-invalid), optimistic results, challenges, audit draws, answers, finalisations, slashes after a missed response,
+invalid), optimistic results, challenges (committed, then revealed; a second one refunded), the requesters' audit
+reveals, answers, finalisations, slashes after a missed response,
 expiries, cancellations, withdrawals, fee flushes and time keeps:
   * both tokens' settlement ledgers equal the model (tests/invariants/settlement.py), and
     escrow == payments held + bonds + stakes: locked(stake token) == Σ stakes + Σ open challenge bonds,
@@ -23,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from apiary.sdk.market import register_model
 from tests.invariants.settlement import ChainMachine, SettlementLedger
-from tests.unit.compute.conftest import FakeProof, input_commitment, weights_point
+from tests.unit.compute.conftest import FakeProof, commitment, input_commitment, weights_point
 
 HOUR, DAY = 3_600, 86_400
 # minStake, minCollateral, challengeBond, unbonding, challengeWindow, responseWindow, auditBps, challengerBps,
@@ -49,6 +50,8 @@ class Job:
     proof_due: int = 0
     drawn: bool = False
     audited: bool = False
+    seed: bytes | None = None  # the requester's audit seed (optimistic jobs posted with one)
+    result_randao: int = 0
 
 
 class ComputeMachine(ChainMachine, RuleBasedStateMachine):
@@ -157,14 +160,15 @@ class ComputeMachine(ChainMachine, RuleBasedStateMachine):
 
     # ------------------------------------------------------------ jobs
 
-    @rule(r=st.integers(0, 1), mode=st.integers(0, 1), assigned=st.booleans(), data=st.data())
-    def post(self, r, mode, assigned, data):
+    @rule(r=st.integers(0, 1), mode=st.integers(0, 1), assigned=st.booleans(), seeded=st.booleans(), data=st.data())
+    def post(self, r, mode, assigned, seeded, data):
         provider = data.draw(st.sampled_from(self.providers)) if assigned else None
         deadline = self.now + DAY
+        seed = keccak(b"seed" + len(self.jobs).to_bytes(4, "big")) if seeded else None
         req = (self.model, input_commitment(b"in"), "uri", self.usd, PRICE, COLLATERAL, deadline, mode,
-               provider or ZERO)
+               provider or ZERO, keccak(seed) if seed else bytes(32))
         self.mk.postJob(req, sender=self.requesters[r])
-        self.jobs.append(Job(self.requesters[r], mode, deadline, 100, provider))
+        self.jobs.append(Job(self.requesters[r], mode, deadline, 100, provider, seed=seed))
         self.ledgers[self.usd.address].lock(PRICE)
 
     @rule(p=st.integers(0, 2), data=st.data())
@@ -199,6 +203,7 @@ class ComputeMachine(ChainMachine, RuleBasedStateMachine):
         else:
             self.mk.submitResult(i + 1, OUT, sender=j.provider)
             j.status, j.result_at = SUBMITTED, self.now - 1
+            j.result_randao = int(self.mk.job(i + 1).resultRandao)
 
     @rule(p=st.integers(0, 2), repeat=st.booleans(), data=st.data())
     def submit_batch(self, p, repeat, data):
@@ -213,7 +218,7 @@ class ComputeMachine(ChainMachine, RuleBasedStateMachine):
         proof = FakeProof(b"in", b"m").proof
         proof = proof[:64] * 3 + proof[64:128] + proof[128:]  # every job's input is b"in": three slots of it
         if repeat:
-            with ape.reverts(self.mk.ComputeMarketBadJob):
+            with ape.reverts(self.mk.ComputeMarketBadBatch):
                 self.mk.submitProofBatch([ids[0], *ids], proof, OUT * 3, sender=who)
             return
         self.mk.submitProofBatch(ids, proof, OUT * 3, sender=who)
@@ -222,32 +227,50 @@ class ComputeMachine(ChainMachine, RuleBasedStateMachine):
 
     @rule(data=st.data())
     def challenge(self, data):
+        """Commit, then reveal (two blocks): the first reveal holds the job, a later one gets its bond back."""
         i = self._job(data, SUBMITTED)
         if i is None:
             return
         j = self.jobs[i]
-        if j.challenger or self.now > j.result_at + HOUR - 5:
-            if j.challenger or self.now > j.result_at + HOUR + 5:
+        salt = keccak(b"salt" + self.now.to_bytes(8, "big"))
+        if self.now > j.result_at + HOUR - 5:
+            if self.now > j.result_at + HOUR + 5:
                 with ape.reverts():
-                    self.mk.challenge(i + 1, sender=self.challenger)
+                    self.mk.challenge(i + 1, salt, sender=self.challenger)
             return
-        self.mk.challenge(i + 1, sender=self.challenger)
+        self.mk.commitChallenge(commitment(i + 1, self.challenger, salt), PARAMS[2], sender=self.challenger)
+        self.ledgers[self.apy.address].lock(PARAMS[2])
+        self.mk.challenge(i + 1, salt, sender=self.challenger)
+        if j.challenger:
+            self.ledgers[self.apy.address].refund(self.challenger.address, PARAMS[2])
+            return
         j.challenger = self.challenger
         self.bonds[i] = PARAMS[2]
-        self.ledgers[self.apy.address].lock(PARAMS[2])
         j.proof_due = j.proof_due or int(self.mk.job(i + 1).proofDue)
 
     @rule(data=st.data())
-    def draw(self, data):
+    def reveal_audit(self, data):
+        """The requester reveals its seed: only after the challenge window, within the response window after it;
+        the draw is the promised function of the seed, the result's prevrandao and the job id."""
+        from eth_abi import encode
+
         i = self._job(data, SUBMITTED)
-        if i is None:
+        if i is None or self.jobs[i].seed is None:
             return
-        self.chain.mine(1)
-        self.mk.drawAudit(i + 1, sender=self.challenger)
-        on_chain = self.mk.job(i + 1)
         j = self.jobs[i]
-        assert not j.drawn or on_chain.audited == j.audited, "an audit was redrawn"
-        j.drawn, j.audited = True, bool(on_chain.audited)
+        closes = j.result_at + HOUR
+        if self.now <= closes + 5 or self.now > closes + HOUR - 5:
+            if not j.drawn and (self.now < closes - 5 or self.now > closes + HOUR + 5):
+                with ape.reverts():
+                    self.mk.revealAudit(i + 1, j.seed, sender=j.requester)
+            return
+        self.mk.revealAudit(i + 1, j.seed, sender=j.requester)
+        on_chain = self.mk.job(i + 1)
+        draw = keccak(encode(["bytes32", "uint64", "uint256"], [j.seed, j.result_randao, i + 1]))
+        expected = int.from_bytes(draw, "big") % 10_000 < PARAMS[6]
+        assert not j.drawn or bool(on_chain.audited) == j.audited, "an audit was redrawn"
+        assert bool(on_chain.audited) == expected
+        j.drawn, j.audited = True, expected
         j.proof_due = int(on_chain.proofDue)
 
     @rule(data=st.data())
@@ -265,21 +288,19 @@ class ComputeMachine(ChainMachine, RuleBasedStateMachine):
 
     @rule(data=st.data())
     def finalize(self, data):
+        """After the window, unchallenged and unaudited — and, with a seed, once it is revealed or the response
+        window for revealing it has passed."""
         i = self._job(data, SUBMITTED)
         if i is None:
             return
         j = self.jobs[i]
-        if self.now <= j.result_at + HOUR + 5 or j.challenger or (j.drawn and j.audited):
-            if j.challenger or (j.drawn and j.audited) or self.now <= j.result_at + HOUR - 5:
+        opens = j.result_at + HOUR + (HOUR if j.seed is not None and not j.drawn else 0)
+        if self.now <= opens + 5 or j.challenger or j.audited:
+            if j.challenger or j.audited or self.now <= opens - 5:
                 with ape.reverts():
                     self.mk.finalize(i + 1, sender=self.challenger)
             return
-        try:
-            self.mk.finalize(i + 1, sender=self.challenger)
-        except ape.exceptions.ContractLogicError:
-            # the draw made inside finalize audited it: proof required, nothing changed
-            assert self.mk.job(i + 1).status == SUBMITTED
-            return
+        self.mk.finalize(i + 1, sender=self.challenger)
         self._pay(i)
 
     @rule(data=st.data())
@@ -319,7 +340,7 @@ class ComputeMachine(ChainMachine, RuleBasedStateMachine):
         if i is None:
             return
         if self.jobs[i].provider is not None:  # named jobs only expire (their provider may take them with a result)
-            with ape.reverts(self.mk.ComputeMarketBadJob):
+            with ape.reverts(self.mk.ComputeMarketNamedJob):
                 self.mk.cancel(i + 1, sender=self.jobs[i].requester)
             return
         self.mk.cancel(i + 1, sender=self.jobs[i].requester)

@@ -82,7 +82,7 @@ from tests.invariants.test_compute_market_stateful import ACCEPTED, PAID, REFUND
 from tests.invariants.test_data_market_stateful import Sale
 from tests.unit.compute.conftest import EVAL, INFER, OUTPUTS
 from tests.unit.compute.conftest import FakeProof as InferenceProof
-from tests.unit.compute.conftest import input_commitment, weights_point
+from tests.unit.compute.conftest import commitment, input_commitment, weights_point
 from tests.unit.data.conftest import table
 from tests.unit.market.conftest import SAMPLES, TEST_DATA
 from tests.unit.market.conftest import FakeProof as EvaluationProof
@@ -206,7 +206,6 @@ class ProtocolJob(Job):
     price: int = 0
     model: Model | None = None
     input: bytes = b""
-    result_block: int = 0
     bond: int = 0
 
 
@@ -248,6 +247,22 @@ class Distribution:
 # ---------------------------------------------------------------- the machine
 
 
+class _Randao:
+    """The embedded chain's prevrandao (eth-tester mines each block with `os.urandom(32)` as its mix hash), drawn
+    instead from a counter that every run starts again: a run's choices then meet the same chain, as hypothesis
+    requires (audits depend on prevrandao; a choice that depends on an audit would otherwise be flaky)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def urandom(self, size: int) -> bytes:
+        self.n += 1
+        return keccak(b"prevrandao" + self.n.to_bytes(8, "big"))[:size]
+
+
+RANDAO = _Randao()
+
+
 class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
     env: dict = {}  # the deployment and the actors, set by the test before the machine runs
     packages: dict = {}  # (row values, honest) → (package, key, bad index): built once, reused by every run
@@ -273,6 +288,7 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         self.__dict__.update(copy.deepcopy(self.template, {id(x): x for x in shared}))
         self.checked: dict[str, int] = {}  # invariant → chain height it last passed at
         self.snap = self.chain.snapshot()
+        RANDAO.n = 0  # the same steps mine the same prevrandao values, so they draw the same audits
 
     def _wire(self) -> None:
         e = self.env
@@ -318,6 +334,7 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         self.history: dict[tuple, int] = {}
         self.recheck_at = 0
         self.counter = 0
+        self.commits: dict[bytes, tuple[int, int]] = {}  # unrevealed challenge commitments: (time made, bond)
 
     def _in_use(self) -> None:
         """A protocol in use, every market with items under way: governance gave datasets two-day challenge
@@ -1271,14 +1288,17 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         compute, deadline = self.m.compute, self.now + JOB_TIME
         self.counter += 1
         seed = b"input-%d" % self.counter
-        request = (model.id, input_commitment(seed), "uri", token, price, COLLATERAL, deadline, mode, provider or ZERO)
+        # most optimistic jobs carry the requester's audit seed; the others are never audited
+        audit = keccak(b"audit-%d" % self.counter) if mode == 1 and self.counter % 3 else None
+        request = (model.id, input_commitment(seed), "uri", token, price, COLLATERAL, deadline, mode, provider or ZERO,
+                   keccak(audit) if audit else bytes(32))
         if not self._final(model):
             with ape.reverts(compute.ComputeMarketModelNotFinal, modelId=model.id):
                 compute.postJob(request, sender=requester)
             return None
         compute.postJob(request, sender=requester)
         self.jobs.append(ProtocolJob(requester, mode, deadline, self.fee_bps, provider, token=token, price=price,
-                                     model=model, input=seed))
+                                     model=model, input=seed, seed=audit))
         assert self.fast["compute"].job(len(self.jobs)).terms.feeBps == self.fee_bps  # terms fixed now
         self._ledger("compute", token).lock(price)
         return len(self.jobs) - 1
@@ -1352,7 +1372,8 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         j, compute = self.jobs[i], self.m.compute
         if j.mode == 1:
             receipt = compute.submitResult(i + 1, OUT, sender=j.provider)
-            j.status, j.result_at, j.result_block = SUBMITTED, int(receipt.timestamp), int(receipt.block_number)
+            j.status, j.result_at = SUBMITTED, int(receipt.timestamp)
+            j.result_randao = int(self.fast["compute"].job(i + 1).resultRandao)
             return
         compute.submitProof(i + 1, InferenceProof(j.input, j.model.seed).proof, OUT, sender=j.provider)
         self._pay_job(i)
@@ -1382,16 +1403,11 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         apy.forfeit(COLLATERAL - to_challenger - to_requester)
         self._refund_job(i, SLASHED)
 
-    def _audited(self, i: int) -> bool | None:
-        """The audit drawAudit would draw in the next block, or None if it is too early (IComputeMarket)."""
-        j, number = self.jobs[i], self.height + 1
-        target = j.result_block + 1
-        if number <= target:
-            return None
-        h = bytes(self.chain.blocks[target].hash) if number - target <= 256 else b"\x00" * 32
-        if h == b"\x00" * 32:
-            return True
-        return int.from_bytes(keccak(encode(["bytes32", "uint256"], [h, i + 1])), "big") % BPS < P.audit_bps
+    @staticmethod
+    def _draw(i: int, j: ProtocolJob) -> bool:
+        """The audit revealAudit draws: keccak256(abi.encode(seed, resultRandao, jobId)) below auditBps."""
+        h = keccak(encode(["bytes32", "uint64", "uint256"], [j.seed, j.result_randao, i + 1]))
+        return int.from_bytes(h, "big") % BPS < P.audit_bps
 
     def _require_proof(self, j: ProtocolJob, at: int) -> None:
         j.proof_due = j.proof_due or at + P.response_window
@@ -1404,8 +1420,8 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         if j.status == SUBMITTED:
             return i, j
         compute = self.m.compute
-        calls = [lambda: compute.challenge(i + 1, sender=self.challenger),
-                 lambda: compute.drawAudit(i + 1, sender=self.challenger),
+        calls = [lambda: compute.challenge(i + 1, bytes(32), sender=self.challenger),
+                 lambda: compute.revealAudit(i + 1, bytes(32), sender=self.challenger),
                  lambda: compute.finalize(i + 1, sender=self.challenger),
                  lambda: compute.slashUnproven(i + 1, sender=self.challenger),
                  lambda: compute.proveResult(i + 1, InferenceProof(j.input, j.model.seed).proof, OUT,
@@ -1417,45 +1433,82 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
     @precondition(lambda self: self.jobs)
     @rule(data=st.data())
     def challenge_job(self, data):
-        i, j = self._submitted(data, lambda j: not j.challenger and not j.audited
+        """Commit (the bond behind a hash), then reveal a block later: the first reveal holds the job, a later one
+        is refunded, one after the window reverts and leaves its commitment to be forfeited."""
+        i, j = self._submitted(data, lambda j: not j.challenger
                                and self.now < j.result_at + P.compute_challenge_window - MARGIN)
         if j is None:
             return
-        compute, closes = self.m.compute, j.result_at + P.compute_challenge_window
+        compute, closes, apy = self.m.compute, j.result_at + P.compute_challenge_window, self._ledger("compute", self.apy)
         if self._near(closes):
             return
+        self.counter += 1
+        salt = keccak(b"salt-%d" % self.counter)
+        c = commitment(i + 1, self.challenger, salt)
+        made = compute.commitChallenge(c, P.challenge_bond, sender=self.challenger)
+        apy.lock(P.challenge_bond)
+        self.commits[c] = (int(made.timestamp), P.challenge_bond)
+        if self._near(closes):
+            return  # left unrevealed: forfeited later
         if self.now > closes:
             with ape.reverts(compute.ComputeMarketWindowClosed, jobId=i + 1, closedAt=closes):
-                compute.challenge(i + 1, sender=self.challenger)
-        elif j.challenger:
-            with ape.reverts(compute.ComputeMarketAlreadyChallenged, jobId=i + 1):
-                compute.challenge(i + 1, sender=self.challenger)
-        elif j.audited:
-            with ape.reverts(compute.ComputeMarketProofRequired, jobId=i + 1):
-                compute.challenge(i + 1, sender=self.challenger)
+                compute.challenge(i + 1, salt, sender=self.challenger)
+            return
+        receipt = compute.challenge(i + 1, salt, sender=self.challenger)
+        del self.commits[c]
+        if j.challenger:
+            apy.refund(self.challenger.address, P.challenge_bond)
         else:
-            receipt = compute.challenge(i + 1, sender=self.challenger)
             j.challenger, j.bond = self.challenger, P.challenge_bond
-            self._ledger("compute", self.apy).lock(P.challenge_bond)
             self._require_proof(j, int(receipt.timestamp))
+
+    @precondition(lambda self: self.commits)
+    @rule(data=st.data())
+    def forfeit_commitment(self, data):
+        """An unrevealed commitment: live for COMMIT_LIFETIME, then its bond goes to the fee vault (anyone)."""
+        c = data.draw(st.sampled_from(sorted(self.commits)))
+        made, bond = self.commits[c]
+        compute, expires = self.m.compute, made + 7 * DAY
+        if self._near(expires):
+            return
+        if self.now <= expires:
+            with ape.reverts(compute.ComputeMarketCommitmentLive, commitment=c):
+                compute.forfeitChallengeCommit(c, sender=self.challenger)
+            return
+        compute.forfeitChallengeCommit(c, sender=self.challenger)
+        self._ledger("compute", self.apy).forfeit(bond)
+        del self.commits[c]
 
     @precondition(lambda self: self.jobs)
     @rule(data=st.data())
-    def draw_audit(self, data):
-        i, j = self._submitted(data, lambda j: not j.drawn and self.height + 1 > j.result_block + 1)
+    def reveal_audit(self, data):
+        """The requester's seed, after the challenge window and within the response window after it."""
+        i, j = self._submitted(data, lambda j: j.seed is not None and not j.drawn
+                               and self.now > j.result_at + P.compute_challenge_window + MARGIN,
+                               after=lambda j: j.result_at + P.compute_challenge_window if j.seed else 0)
         if j is None:
             return
-        compute, predicted = self.m.compute, self._audited(i)
+        compute, closes = self.m.compute, j.result_at + P.compute_challenge_window
+        if j.seed is None:
+            with ape.reverts(compute.ComputeMarketBadSeed, jobId=i + 1):
+                compute.revealAudit(i + 1, bytes(32), sender=j.requester)
+            return
+        if self._near(closes, closes + P.response_window):
+            return
         if j.drawn:
-            compute.drawAudit(i + 1, sender=self.challenger)  # drawn once: the same answer, nothing changes
-        elif predicted is None:
+            compute.revealAudit(i + 1, j.seed, sender=j.requester)  # revealed once: the same answer, nothing changes
+        elif self.now <= closes:
             with ape.reverts(compute.ComputeMarketTooEarly, jobId=i + 1):
-                compute.drawAudit(i + 1, sender=self.challenger)
+                compute.revealAudit(i + 1, j.seed, sender=j.requester)
+            return
+        elif self.now > closes + P.response_window:
+            with ape.reverts(compute.ComputeMarketWindowClosed, jobId=i + 1):
+                compute.revealAudit(i + 1, j.seed, sender=j.requester)
             return
         else:
-            receipt = compute.drawAudit(i + 1, sender=self.challenger)
-            j.drawn, j.audited = True, predicted
-            if predicted:
+            receipt = compute.revealAudit(i + 1, j.seed, sender=j.requester)
+            j.drawn, j.audited = True, self._draw(i, j)
+            if j.audited:
                 self._require_proof(j, int(receipt.timestamp))
         on_chain = self.fast["compute"].job(i + 1)
         assert (on_chain.drawn, on_chain.audited, on_chain.proofDue) == (True, j.audited, j.proof_due)
@@ -1480,34 +1533,34 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
             j.bond = 0
         self._pay_job(i)
 
+    def _payable_from(self, j: ProtocolJob) -> int:
+        """When an unchallenged, unaudited result can be finalized: after its window, and with an unrevealed seed,
+        after the response window in which the requester may reveal it."""
+        closes = j.result_at + P.compute_challenge_window
+        return closes + (P.response_window if j.seed is not None and not j.drawn else 0)
+
     @precondition(lambda self: self.jobs)
     @rule(data=st.data())
     def finalize_job(self, data):
-        i, j = self._submitted(data, lambda j: not j.challenger and not (j.drawn and j.audited)
-                               and self.now > j.result_at + P.compute_challenge_window + MARGIN,
-                               after=lambda j: 0 if j.challenger or j.audited
-                               else j.result_at + P.compute_challenge_window)
+        i, j = self._submitted(data, lambda j: not j.challenger and not j.audited
+                               and self.now > self._payable_from(j) + MARGIN,
+                               after=lambda j: 0 if j.challenger or j.audited else self._payable_from(j))
         if j is None:
             return
-        compute, closes = self.m.compute, j.result_at + P.compute_challenge_window
-        if self._near(closes):
+        compute, closes, payable = self.m.compute, j.result_at + P.compute_challenge_window, self._payable_from(j)
+        if self._near(closes, payable):
             return
-        audited = j.audited if j.drawn else self._audited(i)
         if self.now <= closes:
             with ape.reverts(compute.ComputeMarketTooEarly, jobId=i + 1):
                 compute.finalize(i + 1, sender=self.challenger)
-        elif j.challenger:
+        elif j.challenger or j.audited:
             with ape.reverts(compute.ComputeMarketProofRequired, jobId=i + 1):
                 compute.finalize(i + 1, sender=self.challenger)
-        elif audited is None:
-            with ape.reverts(compute.ComputeMarketTooEarly, jobId=i + 1):  # the draw inside it is too early
-                compute.finalize(i + 1, sender=self.challenger)
-        elif audited:
-            with ape.reverts(compute.ComputeMarketProofRequired, jobId=i + 1):
+        elif self.now <= payable:
+            with ape.reverts(compute.ComputeMarketTooEarly, jobId=i + 1):  # the seed may still be revealed
                 compute.finalize(i + 1, sender=self.challenger)
         else:
             compute.finalize(i + 1, sender=self.challenger)
-            j.drawn = True
             self._pay_job(i)
 
     @precondition(lambda self: self.jobs)
@@ -1561,7 +1614,7 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
             with ape.reverts(compute.ComputeMarketWrongStatus, jobId=i + 1, current=j.status, required=OPEN):
                 compute.cancel(i + 1, sender=j.requester)
         elif j.provider is not None:  # a named job only expires
-            with ape.reverts(compute.ComputeMarketBadJob):
+            with ape.reverts(compute.ComputeMarketNamedJob, jobId=i + 1):
                 compute.cancel(i + 1, sender=j.requester)
         else:
             compute.cancel(i + 1, sender=j.requester)
@@ -1744,7 +1797,7 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
 
 
 def test_protocol__any_sequence_keeps_every_ledger_and_settles_each_item_once(project, chain, deployer, core, accounts,
-                                                                              tmp_path):
+                                                                              tmp_path, monkeypatch):
     # One object per account (ape makes a new one per lookup): roles are picked from this list. accounts[1] (`gov`
     # in unit tests) holds no power on the real deployment: here it sponsors bounties.
     everyone = [accounts[i] for i in range(1, 10)]
@@ -1771,5 +1824,12 @@ def test_protocol__any_sequence_keeps_every_ledger_and_settles_each_item_once(pr
                     everyone=everyone),
     )
     ProtocolMachine.packages = {}
+    # Deterministic time as well: a block's timestamp is the wall clock's, or its parent's + 1 s when the chain is
+    # ahead of the clock. Ten years ahead, every block is its parent + 1 s (+ the machine's own time jumps), so a
+    # run's choices meet the same windows whatever the machine's speed. The chain is restored after the test.
+    import eth_tester.backends.pyevm.main as pyevm
+
+    monkeypatch.setattr(pyevm, "os", SimpleNamespace(urandom=RANDAO.urandom))
+    chain.mine(1, deltatime=10 * 365 * DAY)
     ProtocolMachine.prepare()
     run_state_machine_as_test(ProtocolMachine, settings=machine_settings(ci_examples=5, ci_steps=35))

@@ -39,7 +39,7 @@ def stack(project, deployer, core, whale, alice, accounts, tmp_path, chain):
     model_id = register_model(market.models, alice, circuit_id(ic.evaluation.circuit_id),
                               pipeline.model_commitment(ic.evaluation, net))
     client = sdk.ComputeClient(market.compute, market.models, market.verifiers, start,
-                               {"ApiaryToken": core.token.address})
+                               {"ApiaryToken": core.token.address}, state_dir=tmp_path / "secrets")
     providers = [accounts[7], accounts[8], accounts[9]]
     for who in (*providers, accounts[6], alice):
         if who != alice:
@@ -145,11 +145,11 @@ def test_agents__proof_optimistic_liar_crash_vanish_audit(stack, tmp_path, alice
     assert caught in status["submitted"] and status["prove_seconds"] == 0
 
 
-def test_watchdog__audited_or_not__every_lie_gets_a_proof_due_and_no_tick_fails(stack, tmp_path, alice, carol,
-                                                                                 accounts):
-    """With audits at 50%, the watchdog meets liars whose results the audit catches (the market refuses to
-    challenge them): it reads the draw where its challenge would land, leaves those to the audit and challenges
-    the others; no tick fails, and every lie has a proof due."""
+def test_watchdog__audits_unknown_while_challenges_are_open__every_lie_challenged_no_tick_fails(
+        stack, tmp_path, alice, carol, accounts):
+    """With audits at 50%, nobody can tell the audited results while challenges are open (the requester's seed
+    comes out after the window): the watchdog challenges every lie — committed, then revealed a block later —
+    every lie has a proof due, and no tick fails. The requester's reveal afterwards changes nothing for them."""
     core, market, client, ic, net, model_id, providers, x = stack
     c = market.compute
     params = list(c.params())
@@ -160,19 +160,49 @@ def test_watchdog__audited_or_not__every_lie_gets_a_proof_due_and_no_tick_fails(
     liar = ProviderAgent(client, providers[2], {model_id: (ic, net)}, tmp_path / "p.json", poll_interval=0,
                          log=lines.append, lie=True)
     watchdog = Watchdog(client, carol, {model_id: (ic, net)}, tmp_path / "w.json", poll_interval=0, log=lines.append)
-    outcomes = set()
-    for _ in range(12):
-        job = sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral="20", hours=1,
-                           mode="optimistic", provider=providers[2].address)
+    jobs = []
+    for _ in range(3):
+        jobs.append(sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral="20",
+                                 hours=1, mode="optimistic", provider=providers[2].address))
         step(liar, 1)
         step(watchdog, 1)
-        j = c.job(job)
-        assert int(j.proofDue), lines[-4:]
-        outcomes.add("challenged" if j.challenger == carol.address else "audited" if j.audited else "?")
-        if outcomes >= {"challenged", "audited"}:
-            break
-    assert outcomes == {"challenged", "audited"}, outcomes
+        j = c.job(jobs[-1])
+        assert j.challenger == carol.address and int(j.proofDue) and any(bytes(j.auditSeedHash)), lines[-4:]
+        assert not j.drawn
+    advance(seconds=int(c.params().challengeWindow) + 1)
+    for job in jobs:
+        assert sdk.reveal_audit(client, alice, job) is not None  # drawn; the proof was due anyway
+        assert c.job(job).challenger == carol.address
     assert not any("tick failed" in line or "(retrying)" in line for line in lines), lines
+    assert not list(client.secrets().glob("challenge-*")), "a revealed challenge's salt is not kept"
+
+
+def test_challenge__a_crash_between_commit_and_reveal__the_rerun_reveals_the_same_bond(stack, alice, carol):
+    """The salt is written before the commitment is sent: a rerun finds the commitment on chain and reveals it,
+    instead of locking a second bond behind a new one."""
+    core, market, client, ic, net, model_id, providers, x = stack
+    c = market.compute
+    job = sdk.post_job(client, alice, ic, model_id, x, token="ApiaryToken", price="2", collateral="20", hours=1,
+                       mode="optimistic", provider=providers[1].address)
+    c.submitResult(job, [1, 2, 3], sender=providers[1])
+    original = sdk.send
+
+    def crash_after_commit(method, *args, sender, **kwargs):
+        if method.abis[0].name == "challenge":  # committed; the process dies before the reveal is sent
+            raise KeyboardInterrupt
+        return original(method, *args, sender=sender, **kwargs)
+
+    before = core.token.balanceOf(carol)
+    sdk.send = crash_after_commit
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sdk.challenge_job(client, carol, job)
+    finally:
+        sdk.send = original
+    assert c.job(job).challenger == sdk.ZERO
+    assert sdk.challenge_job(client, carol, job)
+    bond = int(c.job(job).terms.challengeBond)
+    assert c.job(job).challenger == carol.address and before - core.token.balanceOf(carol) == bond
 
 
 def test_agent__price_policy__jobs_paid_in_other_tokens_or_below_the_minimum_are_left_alone(
@@ -318,10 +348,7 @@ def test_agents__requester_tricks__provider_keeps_its_input_skips_unprovable_wat
     watchdog = Watchdog(client, carol, {model_id: (ic, net)}, tmp_path / "w.json", poll_interval=0, log=lines.append)
     step(watchdog)
     assert c.job(job).challenger == sdk.ZERO and any("not checked" in line for line in lines)  # no blind challenge
-    from apiary.sdk.data import _approve
-
-    _approve(core.token.address, alice, c.address, int(c.job(job).terms.challengeBond), lambda _m: None)
-    c.challenge(job, sender=alice)
+    assert sdk.challenge_job(client, alice, job)
     step(agent)
     assert sdk.STATUS[int(c.job(job).status)] == "paid", lines[-4:]  # proven from the kept input; bond taken
 

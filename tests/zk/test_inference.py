@@ -228,7 +228,7 @@ def test_market__real_inference_proof_pays__other_input_or_model_refused(market,
 
     def post():
         compute.postJob((model_id, inference.input_commitment(iris_ic, iris_x), "file://x", apy, 40, 60,
-                         chain.pending_timestamp + 86_400, 0, provider), sender=requester)
+                         chain.pending_timestamp + 86_400, 0, provider, bytes(32)), sender=requester)
         job_id = int(compute.totalJobs())
         compute.accept(job_id, sender=provider)
         return job_id
@@ -290,14 +290,14 @@ def test_market__one_batch_proof_settles_several_jobs__tricks_refused(market, pr
 
     def post(x, mode=0):
         compute.postJob((model_id, inference.input_commitment(iris_ic, x), "file://x", apy, 40, 60,
-                         chain.pending_timestamp + 86_400, mode, provider), sender=requester)
+                         chain.pending_timestamp + 86_400, mode, provider, bytes(32)), sender=requester)
         return int(compute.totalJobs())
 
     jobs = [post(x) for x in xs]
     proof = inference.prove_inference_batch(iris_batch, iris_model, xs)
-    with ape.reverts(compute.ComputeMarketBadJob):  # the same job twice would be paid twice
+    with ape.reverts(compute.ComputeMarketBadBatch):  # the same job twice would be paid twice
         compute.submitProofBatch([jobs[0], jobs[0]], proof.proof, proof.instances, sender=provider)
-    with ape.reverts(compute.ComputeMarketBadJob):
+    with ape.reverts(compute.ComputeMarketBadBatch):
         compute.submitProofBatch([jobs[1], jobs[0]], proof.proof, proof.instances, sender=provider)
     with ape.reverts(compute.InferenceProofWrongInput):  # slot 0 holds job 0's input, not job 1's
         compute.submitProofBatch([jobs[1], jobs[2]], proof.proof, proof.instances, sender=provider)

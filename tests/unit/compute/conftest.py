@@ -42,6 +42,19 @@ def input_commitment(seed: bytes) -> bytes:
     return keccak(input_point(seed))
 
 
+def commitment(job_id: int, challenger, salt: bytes) -> bytes:
+    """keccak256(abi.encode(jobId, challenger, salt)): a challenge bound to its author (ComputeMarket)."""
+    from eth_abi import encode
+
+    return keccak(encode(["uint256", "address", "bytes32"], [job_id, str(challenger), salt]))
+
+
+def challenge(compute, job_id: int, who, *, salt: bytes = b"\x5a" * 32, bond: int | None = None):
+    """Commit a challenge of `job_id` (one transaction: one block), then reveal it (the next block)."""
+    compute.commitChallenge(commitment(job_id, who, salt), PARAMS[2] if bond is None else bond, sender=who)
+    return compute.challenge(job_id, salt, sender=who)
+
+
 @pytest.fixture(scope="module")
 def infer_verifier(project, deployer):
     return project.MockHalo2Verifier.deploy(sender=deployer)
@@ -102,10 +115,11 @@ def funded(compute, apy, usd, requester, providers, carol, attacker, bob):
 @pytest.fixture(scope="module")
 def post(funded, usd, model_id, chain, requester):
     def do(mode=0, *, seed=b"in", price=PRICE, collateral=COLLATERAL, deadline=None, provider=None, sender=None,
-           model=None):
+           model=None, audit_seed=None):
         deadline = deadline or chain.pending_timestamp + DAY
         req = (model if model is not None else model_id, input_commitment(seed), "ipfs://input", usd, price, collateral,
-               deadline, mode, provider or "0x0000000000000000000000000000000000000000")
+               deadline, mode, provider or "0x0000000000000000000000000000000000000000",
+               keccak(audit_seed) if audit_seed is not None else bytes(32))
         funded.postJob(req, sender=sender or requester)
         return int(funded.totalJobs())
 

@@ -8,11 +8,12 @@ import pytest
 from eth_utils import keccak
 
 from .conftest import (COLLATERAL, DAY, EVAL, FIELD, HOUR, INFER, MAX_AMOUNT, ONE, OUTPUTS, PARAMS, PRICE, FakeProof,
-                       input_commitment, weights_point)
+                       challenge, commitment, input_commitment, weights_point)
 
 PROOF, OPTIMISTIC = 0, 1
 OPEN, ACCEPTED, SUBMITTED, PAID, SLASHED, REFUNDED = 1, 2, 3, 4, 5, 6
 OUT = [7, 1, 2**200]
+ZERO = "0x0000000000000000000000000000000000000000"
 
 
 def fee(amount, bps=100):
@@ -82,7 +83,7 @@ def test_post__bad_jobs_refused_nothing_moves(compute, post, chain, requester, u
         post(deadline=chain.pending_timestamp + 10)  # shorter than MIN_JOB_TIME
     with ape.reverts(compute.ComputeMarketBadParam):
         post(deadline=chain.pending_timestamp + 31 * DAY)
-    with ape.reverts(compute.ComputeMarketBadJob):
+    with ape.reverts(compute.ComputeMarketRequesterIsProvider, account=requester):
         post(provider=requester)
     with ape.reverts(models.ModelRegistryUnknownModel):
         post(model=99)
@@ -159,7 +160,7 @@ def test_unstake__during_a_pending_dispute__slash_still_lands(compute, post, pro
     job_id = post(OPTIMISTIC)
     compute.accept(job_id, sender=p)
     compute.submitResult(job_id, OUT, sender=p)
-    compute.challenge(job_id, sender=carol)
+    challenge(compute, job_id, carol)
     compute.requestUnstake(compute.freeStake(p), sender=p)  # everything it can
     later(chain, DAY + 1)
     compute.completeUnstake(sender=p)
@@ -242,7 +243,7 @@ def test_optimistic__honest_result_settles_after_the_window(compute, post, provi
 def test_optimistic__challenge_answered_by_a_proof__provider_takes_the_bond(compute, post, providers, carol, usd, apy):
     p = providers[0]
     job_id = _submitted(compute, post, p)
-    compute.challenge(job_id, sender=carol)
+    challenge(compute, job_id, carol)
     with ape.reverts(compute.InferenceProofWrongOutputs):  # the proof must be of the outputs posted
         compute.proveResult(job_id, FakeProof(b"in", b"m").proof, [1, 2, 3], sender=p)
     compute.proveResult(job_id, FakeProof(b"in", b"m").proof, OUT, sender=carol)  # anyone may send it
@@ -254,7 +255,7 @@ def test_optimistic__unanswered_challenge__slashed_once_split_as_promised(comput
                                                                        apy, chain, vault):
     p = providers[0]
     job_id = _submitted(compute, post, p)
-    compute.challenge(job_id, sender=carol)
+    challenge(compute, job_id, carol)
     with ape.reverts(compute.ComputeMarketTooEarly):
         compute.slashUnproven(job_id, sender=carol)
     later(chain, HOUR + 1)
@@ -272,20 +273,87 @@ def test_optimistic__unanswered_challenge__slashed_once_split_as_promised(comput
         compute.finalize(job_id, sender=carol)
 
 
-def test_challenge__after_window__twice__by_the_provider__refused(compute, post, providers, carol, attacker, chain):
+def test_challenge__after_window__twice__by_the_provider__refused(compute, post, providers, carol, attacker, chain, apy):
     p = providers[0]
     job_id = _submitted(compute, post, p)
     with ape.reverts(compute.ComputeMarketSelfChallenge):
-        compute.challenge(job_id, sender=p)
-    compute.challenge(job_id, sender=carol)
-    with ape.reverts(compute.ComputeMarketAlreadyChallenged):
-        compute.challenge(job_id, sender=attacker)
+        challenge(compute, job_id, p)
+    challenge(compute, job_id, carol)
+    # a second challenger is too late: its bond comes back, the first keeps the job
+    receipt = challenge(compute, job_id, attacker)
+    assert compute.job(job_id).challenger == carol and compute.owed(attacker, apy) == PARAMS[2]
+    assert [e.jobId for e in receipt.events if e.event_name == "ChallengeCommitRefunded"] == [job_id]
     late = _submitted(compute, post, p, seed=b"late")
+    salt = b"\x07" * 32
+    compute.commitChallenge(commitment(late, carol, salt), PARAMS[2], sender=carol)
     later(chain, HOUR + 1)
     with ape.reverts(compute.ComputeMarketWindowClosed):
-        compute.challenge(late, sender=carol)
+        compute.challenge(late, salt, sender=carol)
     with ape.reverts(compute.ComputeMarketProofRequired):
         compute.finalize(job_id, sender=carol)
+
+
+def test_challenge__needs_the_callers_own_earlier_commitment(compute, post, providers, carol, attacker, apy):
+    p = providers[0]
+    job_id = _submitted(compute, post, p)
+    salt = b"\x01" * 32
+    with ape.reverts(compute.ComputeMarketNoCommitment):  # nothing committed
+        compute.challenge(job_id, salt, sender=carol)
+    compute.commitChallenge(commitment(job_id, carol, salt), PARAMS[2], sender=carol)
+    with ape.reverts(compute.ComputeMarketCommitmentTaken):  # one bond per commitment
+        compute.commitChallenge(commitment(job_id, carol, salt), PARAMS[2], sender=carol)
+    with ape.reverts(compute.ComputeMarketNoCommitment):  # carol's commitment names carol
+        compute.challenge(job_id, salt, sender=attacker)
+    with ape.reverts(compute.ComputeMarketNoCommitment):  # and its job
+        compute.challenge(_submitted(compute, post, p, seed=b"other"), salt, sender=carol)
+    compute.challenge(job_id, salt, sender=carol)
+    assert compute.job(job_id).challenger == carol and compute.job(job_id).bond == PARAMS[2]
+    assert compute.challengeCommit(commitment(job_id, carol, salt)).atBlock == 0  # spent
+
+
+def test_copied_challenge_from_the_mempool__the_copier_gains_nothing(compute, post, providers, carol, attacker, apy,
+                                                                     chain):
+    """SECURITY: a public transaction copied from the mempool and landed first. The copier of a reveal has no
+    commitment of its own (above); the copier of a commitment locks its own bond behind the watchdog's hash,
+    which only the watchdog can reveal: the watchdog's challenge stands on the copier's bond, and the copier loses
+    it once the provider is slashed (the bond goes back to the challenger, not to the copier)."""
+    p = providers[0]
+    job_id = _submitted(compute, post, p)
+    salt = b"\x02" * 32
+    c = commitment(job_id, carol, salt)
+    before = apy.balanceOf(attacker)
+    compute.commitChallenge(c, PARAMS[2], sender=attacker)  # the copy, landed first
+    with ape.reverts(compute.ComputeMarketCommitmentTaken):
+        compute.commitChallenge(c, PARAMS[2], sender=carol)
+    with ape.reverts(compute.ComputeMarketNoCommitment):
+        compute.challenge(job_id, salt, sender=attacker)
+    compute.challenge(job_id, salt, sender=carol)
+    assert compute.job(job_id).challenger == carol
+    later(chain, HOUR + 1)
+    compute.slashUnproven(job_id, sender=carol)
+    assert compute.owed(attacker, apy) == 0 and apy.balanceOf(attacker) == before - PARAMS[2]
+    assert compute.owed(carol, apy) == PARAMS[2] + COLLATERAL * 5_000 // 10_000
+
+
+def test_challenge__bond_below_the_jobs__returned_not_counted(compute, post, providers, carol, apy):
+    job_id = _submitted(compute, post, providers[0])
+    challenge(compute, job_id, carol, bond=PARAMS[2] - 1)
+    assert compute.job(job_id).challenger == ZERO and compute.owed(carol, apy) == PARAMS[2] - 1
+
+
+def test_unrevealed_commitment__forfeited_to_the_vault_after_its_lifetime(compute, post, providers, carol, apy, chain,
+                                                                          attacker):
+    c = commitment(1, carol, b"\x03" * 32)
+    compute.commitChallenge(c, PARAMS[2], sender=carol)
+    fees = compute.feesPending(apy)
+    with ape.reverts(compute.ComputeMarketCommitmentLive):
+        compute.forfeitChallengeCommit(c, sender=attacker)
+    later(chain, 7 * DAY + 1)
+    compute.forfeitChallengeCommit(c, sender=attacker)
+    assert compute.feesPending(apy) == fees + PARAMS[2] and compute.owed(attacker, apy) == 0
+    with ape.reverts(compute.ComputeMarketNoCommitment):
+        compute.forfeitChallengeCommit(c, sender=attacker)
+    assert compute.escrowed(apy) == apy.balanceOf(compute)
 
 
 def test_self_challenge__a_provider_and_friend_never_profit(compute, post, providers, attacker, apy, usd):
@@ -294,7 +362,7 @@ def test_self_challenge__a_provider_and_friend_never_profit(compute, post, provi
     p, friend = providers[0], attacker
     before = apy.balanceOf(p) + apy.balanceOf(friend) + compute.providerOf(p).stake
     job_id = _submitted(compute, post, p)
-    compute.challenge(job_id, sender=friend)
+    challenge(compute, job_id, friend)
     ape.chain.mine(1, deltatime=HOUR + 1)
     compute.slashUnproven(job_id, sender=friend)
     after = apy.balanceOf(p) + apy.balanceOf(friend) + compute.providerOf(p).stake + compute.owed(friend, apy)
@@ -307,7 +375,7 @@ def test_requester_who_challenges_every_job__pays_a_bond_each_time(compute, post
     start = apy.balanceOf(requester)
     for i in range(3):
         job_id = _submitted(compute, post, p, seed=bytes([i]))
-        compute.challenge(job_id, sender=requester)
+        challenge(compute, job_id, requester)
         compute.proveResult(job_id, FakeProof(bytes([i]), b"m").proof, OUT, sender=p)
     assert start - apy.balanceOf(requester) == 3 * PARAMS[2] and compute.owed(p, apy) == 3 * PARAMS[2]
 
@@ -322,73 +390,102 @@ def _audit_all(compute, gov, providers):
     compute.setParams(params, sender=gov)
 
 
-def test_audit__drawn_from_the_block_after_the_result__nobody_knows_it_at_submission(compute, post, providers, gov, chain):
+def _seed(i: int) -> bytes:
+    return keccak(b"audit seed" + i.to_bytes(4, "big"))
+
+
+def _draw(seed: bytes, job) -> bool:
+    """The draw ComputeMarket.revealAudit makes: keccak256(abi.encode(seed, resultRandao, jobId)) at 50%."""
+    from eth_abi import encode
+
+    return int.from_bytes(keccak(encode(["bytes32", "uint64", "uint256"], [seed, job[0], job[1]])), "big") % 10_000 < 5_000
+
+
+def _audited_submitted(compute, post, provider, i: int):
+    job_id = post(OPTIMISTIC, seed=i.to_bytes(2, "big"), audit_seed=_seed(i))
+    compute.accept(job_id, sender=provider)
+    compute.submitResult(job_id, OUT, sender=provider)
+    return job_id
+
+
+def test_audit__requesters_seed_revealed_after_the_window__draw_as_promised(compute, post, providers, gov, chain,
+                                                                            requester, carol):
     _audit_all(compute, gov, providers)
     p = providers[0]
     outcomes = []
     for i in range(24):
-        job_id = _submitted(compute, post, p, seed=bytes([i]))
-        target = compute.auditBlock(job_id)
-        assert target == compute.job(job_id).resultBlock + 1
-        with ape.reverts(compute.ComputeMarketTooEarly):  # the deciding block does not exist yet
-            compute.drawAudit(job_id, sender=p)
-        chain.mine(1)
-        compute.drawAudit(job_id, sender=p)
-        expected = int.from_bytes(keccak(bytes(chain.blocks[target].hash) + job_id.to_bytes(32, "big")), "big") % 10_000 < 5_000
-        assert compute.job(job_id).audited == expected
+        job_id = _audited_submitted(compute, post, p, i)
+        with ape.reverts(compute.ComputeMarketTooEarly):  # nobody who can still challenge may learn the draw
+            compute.revealAudit(job_id, _seed(i), sender=requester)
+        later(chain, HOUR + 1)
+        with ape.reverts(compute.ComputeMarketBadSeed):
+            compute.revealAudit(job_id, _seed(i + 1), sender=requester)
+        compute.revealAudit(job_id, _seed(i), sender=carol)  # whoever holds the seed
+        j = compute.job(job_id)
+        expected = _draw(_seed(i), (j.resultRandao, job_id))
+        assert j.drawn and j.audited == expected and (j.proofDue > 0) == expected
         outcomes.append(expected)
     assert 0 < sum(outcomes) < len(outcomes)  # 50%: both outcomes occur
 
 
-def test_audit_outcome__computed_without_a_transaction__matches_the_draw(compute, post, providers, gov, chain, carol):
-    """The watchdog reads the draw instead of sending drawAudit for the results it doubts (outside review F3: the
-    transaction pointed copiers at them); its computation agrees with the market's, before and after 256 blocks."""
-    from apiary.sdk.compute import audit_outcome
-
+def test_audit__no_block_hash_in_the_draw__a_producer_cannot_reroll_it(compute, post, providers, gov, chain, requester):
+    """SECURITY: a block producer re-rolls a draw that depends on its block. The draw reads no block hash: the
+    same seed, job and prevrandao give the same outcome whatever blocks were produced in between (their number,
+    their timestamps, their contents); prevrandao is fixed by the beacon chain, not by re-sealing a block."""
     _audit_all(compute, gov, providers)
     p = providers[0]
-    for i in range(12):
-        job_id = _submitted(compute, post, p, seed=bytes([i]))
-        assert audit_outcome(job_id, compute.job(job_id), compute.auditBlock(job_id)) is None  # no deciding block yet
-        chain.mine(1)
-        predicted = audit_outcome(job_id, compute.job(job_id), compute.auditBlock(job_id))
-        compute.drawAudit(job_id, sender=carol)
-        assert compute.job(job_id).audited == predicted
-    late = _submitted(compute, post, p, seed=b"late")
-    chain.mine(260)
-    assert audit_outcome(late, compute.job(late), compute.auditBlock(late)) is True
-    compute.drawAudit(late, sender=carol)
-    assert compute.job(late).audited
+    for i, blocks in enumerate((1, 5, 300)):
+        job_id = _audited_submitted(compute, post, p, 100 + i)
+        j = compute.job(job_id)
+        chain.mine(blocks, deltatime=HOUR + 1)
+        compute.revealAudit(job_id, _seed(100 + i), sender=requester)
+        assert compute.job(job_id).audited == _draw(_seed(100 + i), (j.resultRandao, job_id))
+
+
+def test_audit__unrevealed_seed__the_provider_is_paid_after_the_response_window(compute, post, providers, gov, chain,
+                                                                                requester, usd):
+    _audit_all(compute, gov, providers)
+    p = providers[0]
+    job_id = _audited_submitted(compute, post, p, 7)
+    later(chain, HOUR + 1)
+    with ape.reverts(compute.ComputeMarketTooEarly):  # the requester may still reveal
+        compute.finalize(job_id, sender=p)
+    later(chain, HOUR)
+    with ape.reverts(compute.ComputeMarketWindowClosed):  # too late: no audit
+        compute.revealAudit(job_id, _seed(7), sender=requester)
+    compute.finalize(job_id, sender=p)
+    assert compute.job(job_id).status == PAID and compute.owed(p, usd) == PRICE - fee(PRICE)
+
+
+def test_audit__no_seed__never_audited_paid_after_the_window(compute, post, providers, gov, chain, requester, usd):
+    _audit_all(compute, gov, providers)
+    p = providers[0]
+    job_id = _submitted(compute, post, p)
+    later(chain, HOUR + 1)
+    with ape.reverts(compute.ComputeMarketBadSeed):
+        compute.revealAudit(job_id, bytes(32), sender=requester)
+    compute.finalize(job_id, sender=p)
+    assert compute.job(job_id).status == PAID
 
 
 def test_audit__audited_liar_without_watchdog__is_slashed(compute, post, providers, gov, chain, requester, usd):
     _audit_all(compute, gov, providers)
     p = providers[0]
     for i in range(40):
-        job_id = _submitted(compute, post, p, seed=bytes([i]))
-        chain.mine(1)
-        compute.drawAudit(job_id, sender=requester)
+        job_id = _audited_submitted(compute, post, p, 200 + i)
+        later(chain, HOUR + 1)
+        compute.revealAudit(job_id, _seed(200 + i), sender=requester)
         if compute.job(job_id).audited:
             break
+        compute.finalize(job_id, sender=p)  # not audited: paid at once
+        assert compute.job(job_id).status == PAID
     else:
         pytest.fail("no audit in 40 draws at 50%")
-    later(chain, HOUR + 1)
     with ape.reverts(compute.ComputeMarketProofRequired):
         compute.finalize(job_id, sender=p)
+    later(chain, HOUR + 1)
     compute.slashUnproven(job_id, sender=requester)
     assert compute.job(job_id).status == SLASHED and compute.owed(requester, usd) == PRICE
-
-
-def test_audit__nobody_draws_for_256_blocks__counts_as_audited(compute, post, providers, gov, chain):
-    _audit_all(compute, gov, providers)
-    params = list(PARAMS)
-    params[6] = 1  # 0.01%: a real draw would almost never audit
-    compute.setParams(params, sender=gov)
-    p = providers[0]
-    job_id = _submitted(compute, post, p)
-    chain.mine(300)
-    compute.drawAudit(job_id, sender=p)
-    assert compute.job(job_id).audited and compute.job(job_id).proofDue > 0
 
 
 # ---------------------------------------------------------------- deadlines
@@ -432,7 +529,7 @@ def test_ledger__escrow_equals_stakes_bonds_and_payments(compute, post, provider
     p = providers[0]
     _submitted(compute, post, p)
     job_id = _submitted(compute, post, p, seed=b"b")
-    compute.challenge(job_id, sender=carol)
+    challenge(compute, job_id, carol)
     stakes = sum(compute.providerOf(x).stake for x in providers)
     assert compute.locked(apy) == stakes + PARAMS[2] and compute.locked(usd) == 2 * PRICE
     assert compute.escrowed(apy) == apy.balanceOf(compute) and compute.escrowed(usd) == usd.balanceOf(compute)
@@ -461,84 +558,48 @@ def test_named_provider__takes_its_job_with_the_result__others_and_open_jobs_mus
 def test_named_job__cannot_be_cancelled_in_front_of_its_result__only_expires(compute, post, providers, requester, chain,
                                                                             usd):
     job_id = post(OPTIMISTIC, provider=providers[0])
-    with ape.reverts(compute.ComputeMarketBadJob):
+    with ape.reverts(compute.ComputeMarketNamedJob, jobId=job_id, provider=providers[0]):
         compute.cancel(job_id, sender=requester)
     later(chain, DAY + 1)
     compute.expire(job_id, sender=requester)
     assert compute.job(job_id).status == REFUNDED and compute.owed(requester, usd) == PRICE
 
 
-def test_challenge__of_an_audited_result__refused(compute, post, providers, gov, chain, carol, attacker):
+def test_a_providers_friend_challenges_exactly_the_audited_results__it_cannot_know_them(compute, post, providers,
+                                                                                         gov, chain, attacker,
+                                                                                         requester, usd):
+    """Attack (issue 20, 5): the draw became public a block before anyone recorded it, and the provider's friend
+    challenged only the results it audits, taking half the collateral the requester would have received. Now the
+    draw needs the requester's secret seed, which can be revealed only once the challenge window has closed:
+    while a challenge is possible nothing on chain tells audited results apart, and once the draw is known no
+    challenge is. The audited liar's collateral goes to the requester and the vault as the audit promised."""
     _audit_all(compute, gov, providers)
     p = providers[0]
     for i in range(40):
-        job_id = _submitted(compute, post, p, seed=bytes([i]))
-        chain.mine(1)
-        compute.drawAudit(job_id, sender=carol)
-        if compute.job(job_id).audited:
-            break
+        job_id = _audited_submitted(compute, post, p, 300 + i)
+        if _draw(_seed(300 + i), (compute.job(job_id).resultRandao, job_id)):
+            break  # (the test knows the seed; the friend does not)
     else:
         pytest.fail("no audit in 40 draws at 50%")
-    with ape.reverts(compute.ComputeMarketProofRequired):  # a friend's challenge would only cut the requester's share
-        compute.challenge(job_id, sender=attacker)
-
-
-def test_a_providers_friend_challenges_exactly_the_audited_results__refused(compute, post, providers, gov, chain,
-                                                                            attacker, requester, usd):
-    """Attack (issue 20, 5): the draw for a result is known one block after resultBlock + 1, but nobody recorded
-    it; the provider's friend challenges only the results the draw audits, taking half the collateral the
-    requester would have received. The challenge now makes the draw itself: it is refused for those results,
-    and the audited liar's collateral goes to the requester and the vault as the audit promised."""
-    _audit_all(compute, gov, providers)
-    p = providers[0]
-    for i in range(40):
-        job_id = _submitted(compute, post, p, seed=bytes([i]))
-        chain.mine(1)  # the deciding block exists; the draw is not recorded by anyone
-        target = compute.auditBlock(job_id)
-        if int.from_bytes(keccak(bytes(chain.blocks[target].hash) + job_id.to_bytes(32, "big")), "big") % 10_000 < 5_000:
-            break
-    else:
-        pytest.fail("no audit in 40 draws at 50%")
-    assert not compute.job(job_id).drawn
-    with ape.reverts(compute.ComputeMarketProofRequired, jobId=job_id):
-        compute.challenge(job_id, sender=attacker)
-    assert compute.job(job_id).challenger == "0x0000000000000000000000000000000000000000"
-    compute.drawAudit(job_id, sender=requester)
+    with ape.reverts(compute.ComputeMarketTooEarly):  # the seed cannot come out while challenges are open
+        compute.revealAudit(job_id, _seed(300 + i), sender=requester)
+    salt = b"\x09" * 32
+    compute.commitChallenge(commitment(job_id, attacker, salt), PARAMS[2], sender=attacker)
+    later(chain, HOUR + 1)
+    compute.revealAudit(job_id, _seed(300 + i), sender=requester)
+    assert compute.job(job_id).audited
+    with ape.reverts(compute.ComputeMarketWindowClosed):  # the draw is known: challenges are over
+        compute.challenge(job_id, salt, sender=attacker)
     later(chain, HOUR + 1)
     compute.slashUnproven(job_id, sender=requester)
     assert compute.owed(attacker, usd) == 0 and compute.owed(requester, usd) == PRICE
-
-
-def test_challenge__once_the_draw_says_no_audit__records_it_and_goes_ahead(compute, post, providers, gov, chain, carol):
-    _audit_all(compute, gov, providers)
-    p = providers[0]
-    for i in range(40):
-        job_id = _submitted(compute, post, p, seed=bytes([i]))
-        chain.mine(1)
-        target = compute.auditBlock(job_id)
-        if int.from_bytes(keccak(bytes(chain.blocks[target].hash) + job_id.to_bytes(32, "big")), "big") % 10_000 >= 5_000:
-            break
-    compute.challenge(job_id, sender=carol)
-    j = compute.job(job_id)
-    assert j.drawn and not j.audited and j.challenger == carol.address
-
-
-def test_draw_audits__batch_draws_what_can_be_drawn(compute, post, providers, gov, chain, carol):
-    _audit_all(compute, gov, providers)
-    p = providers[0]
-    a = _submitted(compute, post, p, seed=b"a")
-    b = _submitted(compute, post, p, seed=b"b")
-    receipt = compute.drawAudits([a, b, 999], sender=carol)  # b's deciding block is not mined yet; 999 unknown
-    assert compute.job(a).drawn and not compute.job(b).drawn
-    chain.mine(1)
-    compute.drawAudits([a, b], sender=carol)
-    assert compute.job(b).drawn and receipt
+    assert compute.job(job_id).challenger == ZERO
 
 
 def test_post__input_uri_bounded(compute, funded, usd, model_id, chain, requester):
     req = (model_id, input_commitment(b"in"), "u" * 513, usd, PRICE, COLLATERAL, chain.pending_timestamp + DAY, 0,
-           "0x0000000000000000000000000000000000000000")
-    with ape.reverts(compute.ComputeMarketBadJob):
+           "0x0000000000000000000000000000000000000000", bytes(32))
+    with ape.reverts(compute.ComputeMarketBadInput, uriBytes=513):
         compute.postJob(req, sender=requester)
 
 
@@ -603,7 +664,7 @@ def test_batch__attacks__rejected_nothing_moves(compute, post, providers, attack
     for j in jobs:
         compute.accept(j, sender=p)
     ids, seeds, outs, sender, proof = jobs[:2], [b"a", b"b"], [1] * (OUTPUTS * SLOTS), p, None
-    error = compute.ComputeMarketBadJob
+    error = compute.ComputeMarketBadBatch
     if case == "duplicate":
         ids, seeds = [jobs[0], jobs[0]], [b"a", b"a"]
     elif case == "unordered":
@@ -658,7 +719,7 @@ def test_batch__jobs_posted_before_the_batch_circuit__only_by_their_own_verifier
     compute.setBatchCircuit(verifiers.circuitId(EVAL), verifiers.circuitId("mock-infer-x3"), sender=gov)
     chain.mine(1, deltatime=5)
     late = post(PROOF, seed=b"b", provider=p.address)
-    with ape.reverts(compute.ComputeMarketBadJob):
+    with ape.reverts(compute.ComputeMarketBadBatch):
         compute.submitProofBatch([early, late], batch_proof([b"a", b"b"]), [1] * (OUTPUTS * SLOTS), sender=p)
     with ape.reverts(compute.InferenceProofOutputCount):  # a slot more than registered
         compute.submitProofBatch([late], batch_proof([b"b"]), [1] * (OUTPUTS * (SLOTS + 1)), sender=p)
