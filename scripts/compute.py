@@ -97,7 +97,7 @@ def cli():
 # ---------------------------------------------------------------- governance
 
 
-@cli.command("propose-inference", cls=ConnectedCommand)
+@cli.command("propose-inference", cls=ConnectedCommand, deploys=True)
 @account_option()
 @click.option("--circuit", required=True, help="The evaluation circuit (built-in id or folder) whose twin to enable.")
 @click.option("--verifier", type=ADDRESS, default=None, help="A deployed inference verifier (default: deploy one).")

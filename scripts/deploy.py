@@ -38,7 +38,7 @@ def parse_holder(value: str) -> tuple[str, int]:
         raise click.BadParameter(f"'{value}': weight must be an integer") from None
 
 
-@click.command(cls=ConnectedCommand, short_help="Deploy the protocol and write the manifest")
+@click.command(cls=ConnectedCommand, deploys=True, short_help="Deploy the protocol and write the manifest")
 @account_option()
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), default="testnet", show_default=True,
               help="Governance timing and fee parameters.")

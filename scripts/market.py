@@ -80,7 +80,7 @@ def cli():
 # ---------------------------------------------------------------- circuits
 
 
-@cli.command("deploy-verifier", cls=ConnectedCommand)
+@cli.command("deploy-verifier", cls=ConnectedCommand, deploys=True)
 @account_option()
 @circuit_option()
 @click.option("--force", is_flag=True, help="Deploy again even if the manifest records a live verifier.")

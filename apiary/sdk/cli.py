@@ -50,8 +50,9 @@ def _network_choice(ctx: click.Context) -> str | None:
 class _OneLineErrors:
     """Mixin for click commands: `--verbose`, and every exception reported as one line with exit status 1."""
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, deploys: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.deploys = deploys  # the command creates contracts: `--unattended` lets it (signer.unattended)
         self.params.append(click.Option(["--verbose"], is_flag=True, expose_value=False, is_eager=True,
                                         callback=_remember_verbose, help="Print the traceback of a failure."))
 
@@ -90,8 +91,9 @@ class ConnectedCommand(_OneLineErrors, ConnectedProviderCommand):
     signs without asking, with its passphrase from the environment, only this deployment's transactions
     (apiary/sdk/signer.py); without a terminal and without `--unattended`, a keyfile account fails in one line."""
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, deploys: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.deploys = deploys  # the command creates contracts: `--unattended` lets it (signer.unattended)
         self.params.append(click.Option(
             ["--unattended"], is_flag=True, expose_value=False,
             callback=lambda ctx, _p, value: ctx.meta.__setitem__(_UNATTENDED, value),
@@ -103,7 +105,7 @@ class ConnectedCommand(_OneLineErrors, ConnectedProviderCommand):
         if callback is not None:
             @functools.wraps(callback)  # ape passes ecosystem/network/provider by the callback's signature
             def prepared(*args: Any, **kwargs: Any) -> Any:
-                _prepare_account(ctx, kwargs)
+                _prepare_account(ctx, kwargs, self.deploys)
                 return callback(*args, **kwargs)
 
             self.callback = prepared
@@ -113,7 +115,7 @@ class ConnectedCommand(_OneLineErrors, ConnectedProviderCommand):
             self.callback = callback
 
 
-def _prepare_account(ctx: click.Context, kwargs: dict[str, Any]) -> None:
+def _prepare_account(ctx: click.Context, kwargs: dict[str, Any], deploys: bool = False) -> None:
     """Connected now: set up a keyfile account for `--unattended`, or refuse early where it could not sign."""
     from . import signer
 
@@ -136,7 +138,7 @@ def _prepare_account(ctx: click.Context, kwargs: dict[str, Any]) -> None:
         allowed = manifest.addresses.values()
     except ManifestError:
         allowed = []  # nothing deployed here: nothing to sign for
-    signer.unattended(account, allowed, log=lambda m: click.echo(m, err=True))
+    signer.unattended(account, allowed, log=lambda m: click.echo(m, err=True), deploys=deploys)
 
 
 class Command(_OneLineErrors, click.Command):

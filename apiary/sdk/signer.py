@@ -10,6 +10,8 @@ an agent with one fails every tick without a terminal. With `--unattended`:
   contracts (and `approve` calls whose spender is one of them), with no ether attached: anything else, and every
   message signature, is refused with one line, so a bug or a hostile input cannot make the agent sign a transfer
   elsewhere;
+* a command that deploys contracts (`deploy`, `market deploy-verifier`, `compute propose-inference`) may also
+  create contracts, without ether, and then call the contracts it created in this run;
 * the command says which account signs and that it is unlocked.
 
 Without `--unattended` nothing changes: ape asks at the terminal, and without one the command fails in one line
@@ -59,13 +61,27 @@ def passphrase_for(alias: str, env: dict[str, str] | None = None) -> str | None:
     return None
 
 
-def allowed_receiver(txn: Any, allowed: set[str]) -> str | None:
-    """Why an unattended account must not sign `txn`; None when it may."""
+def created_address(sender: str, nonce: int) -> str:
+    """The address of the contract that `sender` creates with its transaction of `nonce` (CREATE)."""
+    import rlp
+    from eth_utils import keccak, to_canonical_address
+
+    return "0x" + keccak(rlp.encode([to_canonical_address(sender), int(nonce)]))[12:].hex()
+
+
+def allowed_receiver(txn: Any, allowed: set[str], deploys: bool = False) -> str | None:
+    """Why an unattended account must not sign `txn`; None when it may. With `deploys`, a contract creation is
+    allowed and the address it creates joins `allowed`."""
     to = str(txn.receiver) if txn.receiver else None
     if int(getattr(txn, "value", 0) or 0):
         return f"it sends {int(txn.value)} wei of ether"
     if to is None:
-        return "it deploys a contract"
+        if not deploys:
+            return "it deploys a contract"
+        if getattr(txn, "nonce", None) is None or not getattr(txn, "sender", None):
+            return "it deploys a contract from an unknown nonce"
+        allowed.add(created_address(str(txn.sender), int(txn.nonce)))
+        return None
     if to.lower() in allowed:
         return None
     data = bytes(txn.data or b"")
@@ -77,10 +93,12 @@ def allowed_receiver(txn: Any, allowed: set[str]) -> str | None:
     return f"it calls {to}, not a contract of this deployment"
 
 
-def unattended(account: Any, allowed: Iterable[str], log: Callable[[str], None] = print) -> Any:
+def unattended(account: Any, allowed: Iterable[str], log: Callable[[str], None] = print, *,
+               deploys: bool = False) -> Any:
     """Unlock keyfile `account` from the environment and let it sign, without asking, only transactions to
-    `allowed` addresses (see the module's docstring). Other accounts (test accounts, hardware wallets) are left
-    as they are. Returns the account."""
+    `allowed` addresses — and with `deploys`, contract creations and calls to what they created (see the
+    module's docstring). Other accounts (test accounts, hardware wallets) are left as they are. Returns the
+    account."""
     if not is_keyfile(account):
         return account
     passphrase = passphrase_for(account.alias)
@@ -97,7 +115,7 @@ def unattended(account: Any, allowed: Iterable[str], log: Callable[[str], None] 
     sign_transaction = account.sign_transaction
 
     def guarded(txn: Any, **signer_options: Any) -> Any:
-        if (why := allowed_receiver(txn, targets)) is not None:
+        if (why := allowed_receiver(txn, targets, deploys)) is not None:
             raise ApiaryCliError(f"unattended '{account.alias}' refused to sign: {why}")
         return sign_transaction(txn, **signer_options)
 
@@ -107,8 +125,10 @@ def unattended(account: Any, allowed: Iterable[str], log: Callable[[str], None] 
     # Instance attributes shadow the class's methods: ape's AccountAPI.call signs through self.sign_transaction.
     object.__setattr__(account, "sign_transaction", guarded)
     object.__setattr__(account, "sign_message", no_messages)
-    log(f"signing as '{account.alias}' ({account.address}): unlocked, signing without asking only calls to this "
-        f"deployment's {len(targets)} contracts")
+    what = f"calls to this deployment's {len(targets)} contracts"
+    if deploys:
+        what = f"contract creations (no ether), calls to the contracts they create and {what}"
+    log(f"signing as '{account.alias}' ({account.address}): unlocked, signing without asking only {what}")
     return account
 
 

@@ -55,6 +55,30 @@ def test_unattended__signs_the_deployments_calls_and_approvals_of_them_only(keyf
     assert keyfile_account.nonce == nonce
 
 
+def test_unattended_deploy__creates_contracts_and_calls_only_those_it_created(keyfile_account, project, deployer,
+                                                                              bob, monkeypatch):
+    """`deploy --unattended` (and deploy-verifier, propose-inference): creations are signed, and so are calls to
+    the contracts this run created; calls elsewhere, ether and creations without the flag are refused."""
+    other = project.MockERC20.deploy("X", "X", sender=deployer)
+    monkeypatch.setenv("APE_ACCOUNTS_seller_PASSPHRASE", PASSPHRASE)
+    lines: list[str] = []
+    signer.unattended(keyfile_account, [], log=lines.append, deploys=True)
+    assert "contract creations (no ether)" in lines[0]
+    mine = project.MockERC20.deploy("USD", "USD", sender=keyfile_account)
+    mine.mint(keyfile_account, 10, sender=keyfile_account)  # a call to what it created: signed
+    assert mine.balanceOf(keyfile_account) == 10
+    with pytest.raises(ApiaryCliError, match="refused to sign: it calls"):
+        other.mint(keyfile_account, 1, sender=keyfile_account)
+    assert signer.created_address(deployer.address, 0) != signer.created_address(deployer.address, 1)
+
+
+def test_unattended__without_deploys__a_creation_is_refused(keyfile_account, project, monkeypatch):
+    monkeypatch.setenv("APE_ACCOUNTS_seller_PASSPHRASE", PASSPHRASE)
+    signer.unattended(keyfile_account, [], log=lambda _m: None)
+    with pytest.raises(ApiaryCliError, match="refused to sign: it deploys a contract"):
+        project.MockERC20.deploy("USD", "USD", sender=keyfile_account)
+
+
 def test_unattended__passphrase_only_from_the_environment_or_a_private_file(keyfile_account, tmp_path, monkeypatch):
     with pytest.raises(ApiaryCliError, match="set APE_ACCOUNTS_seller_PASSPHRASE, or APIARY_PASSPHRASE_FILE"):
         signer.unattended(keyfile_account, [])
