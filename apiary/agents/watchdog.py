@@ -42,6 +42,20 @@ class Watchdog(Agent):
 
         c = self.client.compute
         j = c.job(job_id)
+        if sdk.kept_challenge(self.client, self.account, job_id):
+            # Committed before a restart, never revealed: reveal it now, whatever happened since (its bond comes
+            # back if someone else challenged first; unrevealed it would be forfeited).
+            self.mark(f"challenge:{job_id}")
+            try:
+                held = sdk.challenge_job(self.client, self.account, job_id)
+            except Exception as exc:  # noqa: BLE001 - e.g. the window closed meanwhile: say so, keep going
+                self.log(f"{self.name}: job #{job_id}: the challenge committed before the restart could not be "
+                         f"revealed: {exc}")
+                return
+            self.state["watching"].append(job_id)
+            self.log(f"{self.name}: job #{job_id}: revealed the challenge committed before the restart"
+                     + ("" if held else " (someone else challenged first: bond returned)"))
+            return
         served = self.served.get(int(j.modelId))
         if served is None or sdk.STATUS[int(j.status)] != "submitted" or j.challenger != sdk.ZERO:
             return

@@ -172,8 +172,9 @@ def post_job(client: ComputeClient, requester: Any, ic: Any, model_id: int, inpu
     seed_hash = new_audit_seed(client) if mode == "optimistic" else bytes(32)
     request = (model_id, commitment, uri, pay.address, amount, locked, deadline, MODES[mode], provider or ZERO,
                seed_hash)
-    send(client.compute.postJob, request, sender=requester)
-    job_id = int(client.compute.totalJobs())
+    receipt = send(client.compute.postJob, request, sender=requester)
+    # The id from this transaction's own event: another requester's job may land right after it.
+    job_id = int(next(iter(receipt.decode_logs(client.compute.JobPosted))).jobId)
     log(f"job #{job_id}: model #{model_id} on input {_hex(commitment)}, {mode}, due {format_time(deadline)}")
     return job_id
 
@@ -289,6 +290,20 @@ def challenge_commitment(job_id: int, challenger: str, salt: bytes) -> bytes:
     return keccak(encode(["uint256", "address", "bytes32"], [int(job_id), str(challenger), bytes(salt)]))
 
 
+def _challenge_salt_path(client: ComputeClient, sender: Any, job_id: int) -> Path:
+    return client.secrets() / f"challenge-{int(job_id)}-{sender.address.lower()}.json"
+
+
+def kept_challenge(client: ComputeClient, sender: Any, job_id: int) -> bool:
+    """Whether `sender` committed a challenge of the job from this machine and has not revealed it yet (a crash or
+    a restart in between): reveal it with `challenge_job`, which reuses the salt."""
+    salt = _read_secret(_challenge_salt_path(client, sender, job_id))
+    if salt is None:
+        return False
+    commitment = challenge_commitment(job_id, sender.address, salt)
+    return bool(int(client.compute.challengeCommit(commitment, sender.address).atBlock))
+
+
 def challenge_job(client: ComputeClient, sender: Any, job_id: int, log: Log = _quiet) -> bool:
     """Challenge a posted result: commit (the bond and a hash that hides the job), then reveal in a later block.
     The salt is saved before the commitment is sent, so a rerun after a crash reveals the same commitment
@@ -300,13 +315,13 @@ def challenge_job(client: ComputeClient, sender: Any, job_id: int, log: Log = _q
 
     c = client.compute
     j = c.job(job_id)
-    path = client.secrets() / f"challenge-{int(job_id)}-{sender.address.lower()}.json"
+    path = _challenge_salt_path(client, sender, job_id)
     salt = _read_secret(path)
     if salt is None:
         salt = os.urandom(32)
         _write_secret(path, salt)
     commitment = challenge_commitment(job_id, sender.address, salt)
-    if not int(c.challengeCommit(commitment).atBlock):
+    if not int(c.challengeCommit(commitment, sender.address).atBlock):
         bond = int(j.terms.challengeBond)
         _approve(str(c.stakeToken()), sender, c.address, bond, log)
         send(c.commitChallenge, commitment, bond, sender=sender)
@@ -338,7 +353,8 @@ def wait_result(client: ComputeClient, job_id: int, timeout: float = 0.0, poll: 
     deadline = time.monotonic() + timeout
     while True:
         j = client.compute.job(job_id)
-        if revealer is not None and STATUS[int(j.status)] == "submitted" and not j.drawn and any(bytes(j.auditSeedHash)):
+        if (revealer is not None and revealer.address == j.requester and STATUS[int(j.status)] == "submitted"
+                and not j.drawn and any(bytes(j.auditSeedHash))):
             if reveal_audit(client, revealer, job_id) is not None:
                 j = client.compute.job(job_id)
         done = reached(j)
@@ -386,7 +402,8 @@ def settle_if_due(client: ComputeClient, sender: Any, job_id: int) -> str | None
             return "slashed"
         if j.challenger == ZERO and now > int(j.resultAt) + int(j.terms.challengeWindow) and not (j.drawn and j.audited):
             if any(bytes(j.auditSeedHash)) and not j.drawn:
-                audited = reveal_audit(client, sender, job_id)  # the requester's seed, if it lives on this machine
+                # the requester's own job: its seed, if it lives on this machine (nobody else reveals it)
+                audited = reveal_audit(client, sender, job_id) if sender.address == j.requester else None
                 if audited:
                     return "audited"
                 if audited is None and now <= reveal_window(j)[1]:

@@ -54,7 +54,7 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     mapping(bytes32 evaluationCircuitId => uint64) private _batchSetAt;
     mapping(uint256 id => Job) private _jobs;
     mapping(address account => Provider) private _providers;
-    mapping(bytes32 commitment => ChallengeCommit) private _commits;
+    mapping(bytes32 commitmentAndCommitter => ChallengeCommit) private _commits;
     uint256 private _jobCount;
 
     constructor(
@@ -262,31 +262,39 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
 
     /// @inheritdoc IComputeMarket
     function commitChallenge(bytes32 commitment, uint256 bond) external nonReentrant {
-        if (_commits[commitment].atBlock != 0) revert ComputeMarketCommitmentTaken(commitment);
+        // Kept under the committer's own key: a copy of the hash sent first by someone else takes nothing from
+        // its author (it is the copier's, and only the author can reveal that hash).
+        bytes32 key = _commitKey(commitment, msg.sender);
+        if (_commits[key].atBlock != 0) revert ComputeMarketCommitmentTaken(commitment);
         uint256 received = _collect(stakeToken, msg.sender, bond);
         // (_collect refuses a transfer that delivered nothing)
         if (received > type(uint128).max) revert ComputeMarketBadParam("bond received", received, 1, type(uint128).max);
-        _commits[commitment] = ChallengeCommit(uint64(block.number), uint64(block.timestamp), uint128(received));
+        _commits[key] = ChallengeCommit(uint64(block.number), uint64(block.timestamp), uint128(received));
         emit ChallengeCommitted(commitment, msg.sender, received);
     }
 
     /// @inheritdoc IComputeMarket
     function challenge(uint256 jobId, bytes32 salt) external nonReentrant {
-        Job storage j = _expect(jobId, Status.Submitted);
+        Job storage j = _job(jobId);
         bytes32 commitment = keccak256(abi.encode(jobId, msg.sender, salt));
-        ChallengeCommit memory k = _commits[commitment];
+        bytes32 key = _commitKey(commitment, msg.sender);
+        ChallengeCommit memory k = _commits[key];
         // Committed in an earlier block: a reveal copied from the mempool needs the copier's own commitment.
         if (k.atBlock == 0 || k.atBlock >= block.number) revert ComputeMarketNoCommitment(commitment);
-        uint256 closes = uint256(j.resultAt) + j.terms.challengeWindow;
-        if (block.timestamp > closes) revert ComputeMarketWindowClosed(jobId, closes);
-        if (msg.sender == j.provider) revert ComputeMarketSelfChallenge(jobId);
-        delete _commits[commitment];
         if (j.challenger != address(0) || k.bond < j.terms.challengeBond) {
-            // Beaten to it, or a bond too small for this job: the bond goes back, nothing else happens.
+            // Someone challenged first (whatever became of the job since), or a bond too small for this job: the
+            // bond goes back, nothing else happens. A job nobody challenged refunds nothing: committing to every
+            // result to copy a watchdog's reveal costs a bond per result.
+            delete _commits[key];
             _refundLocked(stakeToken, msg.sender, k.bond);
             emit ChallengeCommitRefunded(commitment, jobId, msg.sender, k.bond);
             return;
         }
+        if (j.status != Status.Submitted) revert ComputeMarketWrongStatus(jobId, j.status, Status.Submitted);
+        uint256 closes = uint256(j.resultAt) + j.terms.challengeWindow;
+        if (block.timestamp > closes) revert ComputeMarketWindowClosed(jobId, closes);
+        if (msg.sender == j.provider) revert ComputeMarketSelfChallenge(jobId);
+        delete _commits[key];
         j.challenger = msg.sender;
         j.bond = k.bond;
         _requireProof(j);
@@ -294,12 +302,13 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     }
 
     /// @inheritdoc IComputeMarket
-    function forfeitChallengeCommit(bytes32 commitment) external nonReentrant {
-        ChallengeCommit memory k = _commits[commitment];
+    function forfeitChallengeCommit(bytes32 commitment, address committer) external nonReentrant {
+        bytes32 key = _commitKey(commitment, committer);
+        ChallengeCommit memory k = _commits[key];
         if (k.atBlock == 0) revert ComputeMarketNoCommitment(commitment);
         uint256 expires = uint256(k.at) + COMMIT_LIFETIME;
         if (block.timestamp <= expires) revert ComputeMarketCommitmentLive(commitment, expires);
-        delete _commits[commitment];
+        delete _commits[key];
         _forfeitToVault(stakeToken, k.bond);
         emit ChallengeCommitForfeited(commitment, k.bond);
     }
@@ -398,13 +407,17 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     }
 
     /// @inheritdoc IComputeMarket
-    function challengeCommit(bytes32 commitment) external view returns (ChallengeCommit memory) {
-        return _commits[commitment];
+    function challengeCommit(bytes32 commitment, address committer) external view returns (ChallengeCommit memory) {
+        return _commits[_commitKey(commitment, committer)];
     }
 
     /*//////////////////////////////////////////////////////////////
                                 PRIVATE
     //////////////////////////////////////////////////////////////*/
+
+    function _commitKey(bytes32 commitment, address committer) private pure returns (bytes32) {
+        return keccak256(abi.encode(commitment, committer));
+    }
 
     function _job(uint256 jobId) private view returns (Job storage j) {
         j = _jobs[jobId];

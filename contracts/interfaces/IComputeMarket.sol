@@ -21,10 +21,13 @@ import {IHalo2Verifier} from "./IHalo2Verifier.sol";
 ///
 /// Challenges are bound to their author: `commitChallenge(keccak256(abi.encode(jobId, challenger, salt)))` with
 /// the bond, then, in a later block and while the window is open, `challenge(jobId, salt)` from that account.
-/// The commitment hides the job, and a revealed challenge copied from the mempool needs the copier's own earlier
-/// commitment: a pure copier cannot land it. The first reveal holds the job; a later one gets its bond back. A
-/// commitment never revealed is forfeited to the fee vault once it expires (COMMIT_LIFETIME), so committing to
-/// every job in the hope of copying a watchdog's reveal costs a bond per job nobody else challenged.
+/// The commitment hides the job and is kept under its committer: a copy of it sent first is the copier's own
+/// (which it cannot reveal), and a reveal copied from the mempool needs the copier's own earlier commitment. The
+/// first reveal holds the job; a commitment revealed after someone else challenged the job (even once settled),
+/// or with a bond below the job's, gets its bond back. A commitment never revealed is forfeited to the fee vault
+/// once it expires (COMMIT_LIFETIME), so committing to every job in the hope of copying a watchdog's reveal costs
+/// a bond per job nobody else challenged. Not closed: a provider's friend may commit to its lies early and
+/// reveal before a watchdog; the pair still loses the vault's and the requester's shares (MAX_PAID_SHARE_BPS).
 ///
 /// Audit randomness: the requester commits `auditSeedHash = keccak256(abi.encode(seed))` of a secret seed when
 /// posting, and reveals the seed with `revealAudit` after the challenge window, within the response window; the
@@ -239,10 +242,10 @@ interface IComputeMarket {
     /// `commitment = keccak256(abi.encode(jobId, challenger, salt))`; reveal it with `challenge` in a later block.
     function commitChallenge(bytes32 commitment, uint256 bond) external;
     /// @notice Reveal the caller's commitment: the job is challenged (a proof is due), or, if someone already
-    /// challenged it or the commitment's bond is below the job's, the bond is returned.
+    /// challenged it (settled since or not) or the commitment's bond is below the job's, the bond is returned.
     function challenge(uint256 jobId, bytes32 salt) external;
     /// @notice Send an expired, unrevealed commitment's bond to the fee vault (anyone).
-    function forfeitChallengeCommit(bytes32 commitment) external;
+    function forfeitChallengeCommit(bytes32 commitment, address committer) external;
     /// @notice The requester's seed (whoever sends it): draws the audit, after the challenge window and within
     /// the response window that follows it. Later, an unrevealed seed counts as no audit.
     function revealAudit(uint256 jobId, bytes32 seed) external returns (bool audited);
@@ -257,5 +260,5 @@ interface IComputeMarket {
     function providerOf(address account) external view returns (Provider memory);
     function freeStake(address account) external view returns (uint256);
     function totalJobs() external view returns (uint256);
-    function challengeCommit(bytes32 commitment) external view returns (ChallengeCommit memory);
+    function challengeCommit(bytes32 commitment, address committer) external view returns (ChallengeCommit memory);
 }

@@ -1420,8 +1420,7 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         if j.status == SUBMITTED:
             return i, j
         compute = self.m.compute
-        calls = [lambda: compute.challenge(i + 1, bytes(32), sender=self.challenger),
-                 lambda: compute.revealAudit(i + 1, bytes(32), sender=self.challenger),
+        calls = [lambda: compute.revealAudit(i + 1, bytes(32), sender=self.challenger),
                  lambda: compute.finalize(i + 1, sender=self.challenger),
                  lambda: compute.slashUnproven(i + 1, sender=self.challenger),
                  lambda: compute.proveResult(i + 1, InferenceProof(j.input, j.model.seed).proof, OUT,
@@ -1450,13 +1449,13 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         self.commits[c] = (int(made.timestamp), P.challenge_bond)
         if self._near(closes):
             return  # left unrevealed: forfeited later
-        if self.now > closes:
+        if not j.challenger and self.now > closes:
             with ape.reverts(compute.ComputeMarketWindowClosed, jobId=i + 1, closedAt=closes):
                 compute.challenge(i + 1, salt, sender=self.challenger)
             return
         receipt = compute.challenge(i + 1, salt, sender=self.challenger)
         del self.commits[c]
-        if j.challenger:
+        if j.challenger:  # someone challenged first: the bond comes back, whenever it is revealed
             apy.refund(self.challenger.address, P.challenge_bond)
         else:
             j.challenger, j.bond = self.challenger, P.challenge_bond
@@ -1473,9 +1472,9 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
             return
         if self.now <= expires:
             with ape.reverts(compute.ComputeMarketCommitmentLive, commitment=c):
-                compute.forfeitChallengeCommit(c, sender=self.challenger)
+                compute.forfeitChallengeCommit(c, self.challenger, sender=self.challenger)
             return
-        compute.forfeitChallengeCommit(c, sender=self.challenger)
+        compute.forfeitChallengeCommit(c, self.challenger, sender=self.challenger)
         self._ledger("compute", self.apy).forfeit(bond)
         del self.commits[c]
 

@@ -84,22 +84,26 @@ def test_agents__proof_optimistic_liar_crash_vanish_audit(stack, tmp_path, alice
     assert sdk.STATUS[int(c.job(job).status)] == "paid"
     assert sdk.outputs_of(client, job) == inference.outputs_of(net, inference.read_input(ic, x))
 
-    # optimistic, honest: the watchdog agrees; paid after the window (a sampled audit is answered with a proof)
+    # optimistic, honest: the watchdog agrees; after the window the requester reveals its audit seed, and the
+    # provider is paid (a sampled audit is answered with a proof)
     job = post("optimistic", providers[1])
     step(second, 1)
     step(watchdog, 1)
     assert c.job(job).challenger == sdk.ZERO and sdk.STATUS[int(c.job(job).status)] == "submitted"
     advance(blocks=1, seconds=130)
+    step(second, 1)
+    assert sdk.STATUS[int(c.job(job).status)] == "submitted"  # waiting for the requester's seed
+    assert sdk.reveal_audit(client, alice, job) is not None
     step(second, 3)
     assert sdk.STATUS[int(c.job(job).status)] == "paid", lines[-5:]
 
-    # a liar: challenged by the watchdog (or, one time in twenty, caught by the sampled audit, which the watchdog
-    # then leaves to it: the market refuses to challenge an audited result), cannot answer, slashed
+    # a liar: challenged by the watchdog (nobody knows the audit draw while challenges are open), cannot
+    # answer, slashed
     job = post("optimistic", providers[2])
     step(liar, 1)
     step(watchdog, 1)
-    assert c.job(job).challenger == carol.address or c.job(job).audited, lines[5:]
-    assert int(c.job(job).proofDue), "the watchdog leaves a proof due either way"
+    assert c.job(job).challenger == carol.address, lines[5:]
+    assert int(c.job(job).proofDue)
     step(liar, 1)
     assert any("no proof exists" in line for line in lines)
     advance(blocks=1, seconds=700)
@@ -134,6 +138,7 @@ def test_agents__proof_optimistic_liar_crash_vanish_audit(stack, tmp_path, alice
         job = post("optimistic", providers[2])
         step(liar, 1)
         advance(blocks=2, seconds=130)
+        sdk.reveal_audit(client, alice, job)  # the requester's seed, after the window
         step(liar, 1)  # finalizes, or finds its job audited
         if sdk.STATUS[int(c.job(job).status)] == "submitted" and c.job(job).audited:
             caught = job
