@@ -206,6 +206,9 @@ def test_two_machines__keyfiles_http_files_unattended_agents_on_a_testnet(sepoli
         circuit = dao.run("market", "propose-circuit", "--circuit", CIRCUIT, "--quiet").strip().splitlines()[-1]
         inference = dao.run("compute", "propose-inference", "--circuit", CIRCUIT, "--quiet").strip().splitlines()[-1]
         publish_manifest()  # it records the verifiers it deployed
+        verified = dao.run("verify", signs=False)  # what to submit to a block explorer or Sourcify
+        assert "contracts/compute/ComputeMarket.sol:ComputeMarket" in verified and "Standard-Json-Input" in verified
+        assert "not compiled by this project (an ezkl verifier" in verified, verified
         mine(6)  # the testnet profile's voting delay: 5 blocks
         for proposal in (circuit, inference):
             dao.run("gov", "vote", "--proposal", proposal, "--support", "for")
