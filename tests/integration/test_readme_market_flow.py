@@ -47,14 +47,17 @@ def _port_open(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def anvil_node():
-    """A fresh anvil as `./dev node` starts it (chain id 1337) on a free port; yields its URI, stops it after."""
+def anvil_node(chain_id: int = 1337, *extra: str):
+    """A fresh anvil as `./dev node` starts it (chain id 1337, or `chain_id`; `extra` arguments) on a free port;
+    yields its URI, stops it after."""
     import shutil
     import time
 
     assert shutil.which("anvil"), "anvil not on PATH: run the tests through ./dev test"
     port = free_port()
-    node = subprocess.Popen(["anvil", "--port", str(port), "--chain-id", "1337", "--silent"], start_new_session=True)
+    env = {k: v for k, v in os.environ.items() if k != "RUST_LOG"}  # anvil logs every request when it is set
+    node = subprocess.Popen(["anvil", "--port", str(port), "--chain-id", str(chain_id), "--silent", *extra], env=env,
+                            start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while not _port_open(port):

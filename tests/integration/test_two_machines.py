@@ -35,7 +35,7 @@ import pytest
 from eth_account import Account as EthAccount
 
 from apiary.paths import PROJECT_ROOT
-from tests.integration.test_readme_market_flow import _port_open
+from tests.integration.test_readme_market_flow import _port_open, anvil_node
 from tests.ports import free_port
 
 CHAIN_ID = 11155111
@@ -158,21 +158,9 @@ class _Huge(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def sepolia_like():
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "RUST_LOG"}  # anvil logs every request when it is set
     # Blocks every second, as on a testnet: ape waits for confirmations there, which an automining node never mines.
-    node = subprocess.Popen(["anvil", "--port", str(port), "--chain-id", str(CHAIN_ID), "--block-time", "1", "--silent"],
-                            env=env,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not _port_open(port):
-            assert node.poll() is None and time.monotonic() < deadline, "anvil did not start"
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(node.pid, signal.SIGTERM)
-        node.wait(timeout=30)
+    with anvil_node(CHAIN_ID, "--block-time", "1") as uri:
+        yield uri
 
 
 @pytest.mark.anvil

@@ -69,6 +69,21 @@ def try_tx(fn, *args, **kw):
         return exc
 
 
+def _commit_then_crash(client, who, job_id, monkeypatch):
+    """sdk.challenge_job commits, then the process dies before the reveal is sent (the salt stays on disk)."""
+    real_send = sdk.send
+
+    def crash_before_reveal(method, *args, sender, **kwargs):
+        if method.abis[0].name == "challenge":
+            raise KeyboardInterrupt
+        return real_send(method, *args, sender=sender, **kwargs)
+
+    monkeypatch.setattr(sdk, "send", crash_before_reveal)
+    with pytest.raises(KeyboardInterrupt):
+        sdk.challenge_job(client, who, job_id)
+    monkeypatch.setattr(sdk, "send", real_send)
+
+
 @pytest.fixture
 def client(compute, models, verifiers, usd, tmp_path, chain):
     return sdk.ComputeClient(compute, models, verifiers, int(chain.blocks.head.number), {"USD": usd.address},
@@ -182,17 +197,7 @@ def test_watchdog_restart_after_commit__someone_else_challenged__its_bond_is_for
 
     liar = providers[0]
     job_id = submitted(compute, post, liar)
-    real_send = sdk.send
-
-    def crash_before_reveal(method, *args, sender, **kwargs):
-        if method.abis[0].name == "challenge":
-            raise KeyboardInterrupt
-        return real_send(method, *args, sender=sender, **kwargs)
-
-    monkeypatch.setattr(sdk, "send", crash_before_reveal)
-    with pytest.raises(KeyboardInterrupt):
-        sdk.challenge_job(client, carol, job_id)
-    monkeypatch.setattr(sdk, "send", real_send)
+    _commit_then_crash(client, carol, job_id, monkeypatch)
     challenge(compute, job_id, attacker)  # while the watchdog is down
     dog = Watchdog(client, carol, {int(model_id): (None, None)}, tmp_path / "watchdog.json", log=lambda _m: None)
     dog.tick()  # the restart
@@ -214,17 +219,7 @@ def test_watchdog_restart_near_the_window_end__kept_commitment_never_revealed(
 
     liar = providers[0]
     job_id = submitted(compute, post, liar)
-    real_send = sdk.send
-
-    def crash_before_reveal(method, *args, sender, **kwargs):
-        if method.abis[0].name == "challenge":
-            raise KeyboardInterrupt
-        return real_send(method, *args, sender=sender, **kwargs)
-
-    monkeypatch.setattr(sdk, "send", crash_before_reveal)
-    with pytest.raises(KeyboardInterrupt):
-        sdk.challenge_job(client, carol, job_id)
-    monkeypatch.setattr(sdk, "send", real_send)
+    _commit_then_crash(client, carol, job_id, monkeypatch)
     # the watchdog's view of the job: its input checks out and the model gives other outputs than those posted
     job_input = bytes(compute.job(job_id).inputCommitment)
     monkeypatch.setattr(sdk, "fetch_input", lambda *a, **k: "x")
