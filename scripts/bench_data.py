@@ -70,7 +70,12 @@ def cli(ecosystem, network, rows):
     digest = reg.attestationDigest(a.root, a.rows, a.schema_hash)
     gas("DatasetRegistry.attest (P-256, Solidity verifier: no RIP-7212 precompile here)",
         reg.attest(a_id, camera_p256.device_id, camera_p256.sign(digest), sender=bob))
-    gas("DatasetRegistry.attest (secp256k1)", reg.attest(a_id, camera_k1.device_id, camera_k1.sign(digest), sender=bob))
+    # The first attestation by an active device stands: the secp256k1 camera attests a dataset of its own.
+    k1 = merkle.commit_file(_csv(work / "k1.csv", range(2000, 2100)))
+    k1_id = register(alice, k1)
+    k1_digest = reg.attestationDigest(k1.root, k1.rows, k1.schema_hash)
+    gas("DatasetRegistry.attest (secp256k1)", reg.attest(k1_id, camera_k1.device_id, camera_k1.sign(k1_digest),
+                                                         sender=bob))
     copy = merkle.commit_file(_csv(work / "copy.csv", range(900, 1100)))
     copy_id = register(bob, copy)
     shared = merkle.shared_rows(copy, a, int(reg.minDuplicateRows()))
