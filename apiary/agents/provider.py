@@ -443,7 +443,7 @@ class ProviderAgent(Agent):
                 # Nothing to do inside the challenge window, nor while the requester may still reveal its audit
                 # seed (a reveal that audits the result arrives as an AuditDrawn event and wakes the job up).
                 opens, closes = sdk.reveal_window(j)
-                self._quiet_until[job_id] = (closes if any(bytes(j.auditSeedHash)) and not j.drawn else opens - 1) + 1
+                self._quiet_until[job_id] = closes + 1 if any(bytes(j.auditSeedHash)) and not j.drawn else opens
             if int(j.proofDue) and not self.seen(f"prove:{job_id}") and not self.seen(f"unprovable:{job_id}"):
                 posted = sdk.outputs_of(self.client, job_id)
                 x = self._checked_input(job_id, ic)

@@ -152,10 +152,8 @@ def _verifier(name: str, entry: dict, out_dir: Path, version: str) -> Verificati
         compiled = evm.compile_verifier(source, circuit.build)
         if _creation_input(entry["tx"]) != compiled.bytecode + args:
             problem = f"this checkout's verifier or vk.bin is not the deployed one; input written to {path}"
-    v = Verification(label, address, "Verifier.sol", path, version, "0x" + args.hex(), problem)
-    v.name = "Halo2Verifier"
-    v.label = label
-    return v
+    return Verification("Halo2Verifier", address, "Verifier.sol", path, version, "0x" + args.hex(), problem,
+                        label=label)
 
 
 HOW = ("Submit each file as 'Solidity (Standard-Json-Input)' on the chain's block explorer (compiler version as "

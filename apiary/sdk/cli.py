@@ -50,9 +50,8 @@ def _network_choice(ctx: click.Context) -> str | None:
 class _OneLineErrors:
     """Mixin for click commands: `--verbose`, and every exception reported as one line with exit status 1."""
 
-    def __init__(self, *args: Any, deploys: bool = False, **kwargs: Any):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.deploys = deploys  # the command creates contracts: `--unattended` lets it (signer.unattended)
         self.params.append(click.Option(["--verbose"], is_flag=True, expose_value=False, is_eager=True,
                                         callback=_remember_verbose, help="Print the traceback of a failure."))
 

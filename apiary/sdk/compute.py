@@ -209,16 +209,10 @@ def outputs_of(client: ComputeClient, job_id: int) -> list[int] | None:
 
 
 def _write_secret(path: Path, value: bytes) -> None:
-    """Write a secret to a 0600 file before the transaction that depends on it is sent (a crash after sending
-    must not lose it)."""
-    import json
-    import os
+    """Write a secret (0600, atomically: data._secret) before the transaction that depends on it is sent."""
+    from .data import _secret
 
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"secret": "0x" + value.hex()}, f)
-        f.flush()
-        os.fsync(f.fileno())
+    _secret(path, {"secret": "0x" + value.hex()})
 
 
 def _read_secret(path: Path) -> bytes | None:
@@ -322,17 +316,17 @@ def challenge_job(client: ComputeClient, sender: Any, job_id: int, log: Log = _q
         _write_secret(path, salt)
     commitment = challenge_commitment(job_id, sender.address, salt)
     if not int(c.challengeCommit(commitment, sender.address).atBlock):
-        bond = int(j.terms.challengeBond)
-        _approve(str(c.stakeToken()), sender, c.address, bond, log)
+        bond, stake = int(j.terms.challengeBond), Token.at(str(c.stakeToken()))
+        _approve(stake.address, sender, c.address, bond, log)
         send(c.commitChallenge, commitment, bond, sender=sender)
-        log(f"job #{job_id}: challenge committed (bond {Token.at(str(c.stakeToken())).format(bond)})")
+        log(f"job #{job_id}: challenge committed (bond {stake.format(bond)})")
     # The commitment's block is mined (its receipt came back): the reveal lands in a later one.
-    receipt = send(c.challenge, job_id, salt, sender=sender)
+    send(c.challenge, job_id, salt, sender=sender)
     path.unlink(missing_ok=True)
     held = c.job(job_id).challenger == sender.address
     if not held:
         log(f"job #{job_id}: someone else challenged it first; the bond was returned")
-    return held and bool(receipt)
+    return held
 
 
 SETTLED = ("paid", "slashed", "refunded")

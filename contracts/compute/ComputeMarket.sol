@@ -157,8 +157,9 @@ contract ComputeMarket is IComputeMarket, Ownable, Settlement {
     function postJob(JobRequest calldata r) external nonReentrant returns (uint256 jobId) {
         Params memory p = _params;
         if (r.price == 0) revert ComputeMarketZeroAmount();
-        if (r.inputCommitment == bytes32(0)) revert ComputeMarketBadInput(r.inputCommitment, bytes(r.inputUri).length);
-        if (bytes(r.inputUri).length > MAX_URI_BYTES) revert ComputeMarketBadInput(r.inputCommitment, bytes(r.inputUri).length);
+        if (r.inputCommitment == bytes32(0) || bytes(r.inputUri).length > MAX_URI_BYTES) {
+            revert ComputeMarketBadInput(r.inputCommitment, bytes(r.inputUri).length);
+        }
         if (r.provider == msg.sender) revert ComputeMarketRequesterIsProvider(msg.sender);
         if (r.collateral < p.minCollateral) revert ComputeMarketBadParam("collateral", r.collateral, p.minCollateral, type(uint256).max);
         if (r.deadline < block.timestamp + MIN_JOB_TIME || r.deadline > block.timestamp + MAX_JOB_TIME) {

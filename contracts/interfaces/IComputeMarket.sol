@@ -163,7 +163,6 @@ interface IComputeMarket {
     error ComputeMarketDeadlinePassed(uint256 jobId, uint256 deadline);
     error ComputeMarketTooEarly(uint256 jobId, uint256 at);
     error ComputeMarketWindowClosed(uint256 jobId, uint256 closedAt);
-    error ComputeMarketAlreadyChallenged(uint256 jobId, address challenger);
     error ComputeMarketSelfChallenge(uint256 jobId);
     error ComputeMarketProofNotRequired(uint256 jobId);
     error ComputeMarketProofRequired(uint256 jobId, uint64 proofDue);
