@@ -115,10 +115,13 @@ class ConnectedCommand(_OneLineErrors, ConnectedProviderCommand):
 
 
 def _prepare_account(ctx: click.Context, kwargs: dict[str, Any], deploys: bool = False) -> None:
-    """Connected now: set up a keyfile account for `--unattended`, or refuse early where it could not sign."""
+    """Connected now: set up a keyfile account for `--unattended`, or refuse early where it could not sign (a
+    keyfile account without a terminal, a wallet whose app is not running)."""
     from . import signer
 
     account = kwargs.get("account")
+    if account is not None and (why := signer.wallet_unreachable(account)) is not None:
+        raise ApiaryCliError(why)
     if account is None or not signer.is_keyfile(account):
         return
     if not ctx.meta.get(_UNATTENDED):

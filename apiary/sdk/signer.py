@@ -21,6 +21,7 @@ that names `--unattended`.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Iterable
@@ -130,6 +131,25 @@ def unattended(account: Any, allowed: Iterable[str], log: Callable[[str], None] 
         what = f"contract creations (no ether), calls to the contracts they create and {what}"
     log(f"signing as '{account.alias}' ({account.address}): unlocked, signing without asking only {what}")
     return account
+
+
+def wallet_unreachable(account: Any) -> str | None:
+    """Why the wallet behind `account` cannot be used now, or None. A wallet plugin's account asks its app or
+    device for what it needs (ape-frame asks Frame, on 127.0.0.1:1248, for the address): when the app is not
+    running that is a connection error deep inside the plugin, which becomes one line that names the app."""
+    plugin = type(account).__module__.split(".", 1)[0]
+    if is_keyfile(account) or plugin in ("ape_test", "ape_accounts"):
+        return None
+    try:
+        account.address  # noqa: B018 - the plugin asks its app here
+    except Exception as exc:  # noqa: BLE001 - whatever the plugin raises: a missing app is one line, not a traceback
+        app = plugin.removeprefix("ape_").capitalize()
+        alias = getattr(account, "alias", None) or app.lower()
+        found = re.search(r"host='([^']+)', port=(\d+)", str(exc))
+        where = f"nothing answers at {found[1]}:{found[2]}" if found else (str(exc).splitlines() or [""])[0][:200]
+        return (f"--account {alias}: the {app} wallet does not answer ({where or type(exc).__name__}): start {app} "
+                "and unlock it, or choose another --account")
+    return None
 
 
 def needs_terminal(account: Any) -> str | None:

@@ -62,7 +62,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import ape
-from eth_abi import decode, encode
+from eth_abi import encode
 from eth_utils import keccak
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
@@ -76,6 +76,7 @@ from apiary.sdk.data import SALE_STATES
 from apiary.sdk.devnode import advance
 from apiary.sdk.market import Phase, Status, circuit_id, register_model
 from tests.invariants.depth import machine_settings
+from tests.invariants.fastview import FastView
 from tests.invariants.settlement import BPS, ChainMachine, SettlementLedger
 from tests.invariants.test_bounties_stateful import B
 from tests.invariants.test_compute_market_stateful import ACCEPTED, PAID, REFUNDED, SETTLED, SLASHED, SUBMITTED, Job
@@ -103,47 +104,6 @@ SALE = {name: i for i, name in enumerate(SALE_STATES)}
 OPEN = STATUS.index("open")
 NO_FRAUD, WRONG_KEY, BAD_PACKAGE = 0, 1, 2  # IDataMarket.Fraud
 VOTE_CHOICES = (FOR, FOR, AGAINST, ABSTAIN)
-
-
-# ---------------------------------------------------------------- fast reads
-
-
-class FastView:
-    """Read-only calls through the provider's eth_call, decoded with the contract's ABI: ape's call path costs
-    ~8 ms a call, this ~1.5 ms, and the invariants below make a hundred reads after every step. Arguments with an
-    `.address` are passed as that address; a struct comes back with its fields as attributes."""
-
-    def __init__(self, contract: Any, provider: Any, caller: str):
-        self.address = contract.address
-        self._provider, self._caller = provider, caller
-        self._methods = {m.name: m for m in contract.contract_type.view_methods}
-        self._readers: dict = {}
-
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name not in self._readers:
-            self._readers[name] = self._reader(self._methods[name])
-        return self._readers[name]
-
-    def _reader(self, abi: Any):
-        selector = keccak(text=abi.selector)[:4]
-        ins, outs = [i.canonical_type for i in abi.inputs], [o.canonical_type for o in abi.outputs]
-
-        def read(*args):
-            data = selector + encode(ins, [getattr(a, "address", a) for a in args])
-            tx = {"to": self.address, "from": self._caller, "data": "0x" + data.hex()}
-            raw = self._provider.make_request("eth_call", [tx, "latest"])
-            values = decode(outs, bytes.fromhex(raw[2:]) if isinstance(raw, str) else bytes(raw))
-            return _fields(abi.outputs[0], values[0]) if len(values) == 1 else values
-
-        return read
-
-
-def _fields(abi_type: Any, value: Any) -> Any:
-    if abi_type.components:
-        return SimpleNamespace(**{c.name: _fields(c, v) for c, v in zip(abi_type.components, value)})
-    return value
 
 
 # ---------------------------------------------------------------- model items

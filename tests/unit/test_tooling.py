@@ -67,6 +67,43 @@ def test_solc_stand_in__missing_import__reports_not_found(tmp_path):
     assert any("Nope.sol" in e["message"] for e in errors)
 
 
+SOURCES = {
+    "I.sol": "pragma solidity 0.8.28; interface I { function f() external view returns (uint256); }",
+    "L.sol": "pragma solidity 0.8.28; library L { function twice(uint256 x) internal pure returns (uint256) "
+             "{ return 2 * x; } }",
+    "B.sol": 'pragma solidity 0.8.28; import "./I.sol"; abstract contract B is I { uint256 internal v = 3; }',
+    "A.sol": 'pragma solidity 0.8.28; import "./B.sol"; import "./L.sol"; contract A is B { using L for uint256; '
+             "function f() external view returns (uint256) { return v.twice(); } }",
+    "C.sol": 'pragma solidity 0.8.28; import {A} from "./A.sol"; contract C { A public a = new A(); '
+             "function g() external {} }",
+    "D.sol": 'pragma solidity 0.8.28; import "./L.sol"; contract D { function h(uint256 x) external pure '
+             "returns (uint256) { return L.twice(x); } } contract E is D {}",
+}
+
+
+def test_solc_stand_in__on_every_core__gives_what_one_compilation_gives(tmp_path):
+    """The stand-in compiles a project's files on every core (one task per file with a deployable contract,
+    each selecting only its outputs) and merges the answers: the merged answer is the single compilation's —
+    every contract, bytecode, source map, AST and source id, and each warning once."""
+    binary = SOLC_DIR / f"solc-v{SOLC_VERSION}"
+    selection = ["abi", "evm.bytecode.object", "evm.bytecode.sourceMap", "evm.deployedBytecode.object"]
+    source = {"language": "Solidity", "sources": {name: {"content": text} for name, text in SOURCES.items()},
+              "settings": {"viaIR": True, "optimizer": {"enabled": True, "runs": 200},
+                           "outputSelection": {"*": {"*": selection, "": ["ast"]}}}}
+
+    def compile_with(jobs: str) -> dict:
+        done = subprocess.run([binary, "--standard-json", "--base-path", str(tmp_path)], input=json.dumps(source),
+                              capture_output=True, text=True, check=True, env={**os.environ, "APIARY_SOLC_JOBS": jobs})
+        return json.loads(done.stdout)
+
+    one, split = compile_with("1"), compile_with("3")
+    assert sorted(one["contracts"]) == sorted(SOURCES) and one["contracts"]["D.sol"].keys() == {"D", "E"}
+    messages = lambda out: sorted(e["formattedMessage"] for e in out.pop("errors", []))  # noqa: E731
+    warnings = messages(one)
+    assert messages(split) == warnings and len(warnings) == len(SOURCES)  # "no SPDX identifier", once per file
+    assert split == one
+
+
 def _dev_test(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(PROJECT_ROOT / "dev"), "test", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
                           timeout=600, env={**os.environ, "APIARY_TEST_REPORTS": str(tmp_path), **env})
