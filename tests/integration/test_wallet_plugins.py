@@ -53,6 +53,9 @@ def test_wallet_app_not_running__one_line_that_names_it__other_accounts_unaffect
     assert "Frame wallet does not answer" in lines[-1] and "127.0.0.1:1248" in lines[-1], lines[-1]
     assert "start Frame" in lines[-1] and "node" not in lines[-1], lines[-1]
 
+    listed = subprocess.run([ape, "accounts", "list"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    assert listed.returncode == 0 and "Traceback" not in listed.stdout + listed.stderr, listed.stderr  # the README's
+
     other = subprocess.run([*transfer, "--account", "TEST::0"], cwd=PROJECT_ROOT, env=env, capture_output=True,
                            text=True, timeout=300)
     assert other.returncode == 1 and "Traceback" not in other.stderr, other.stdout + other.stderr
