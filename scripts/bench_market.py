@@ -84,6 +84,8 @@ def cli(ecosystem, network):
     gas("withdraw", market.bounties.withdraw(usd, sender=alice))
     gas("flushFees (fees of both bounties to the vault)", market.bounties.flushFees(usd, sender=bob))
 
+    _token_rows(deployer, a, gas)
+
     before = _snapshot(PROJECT_ROOT / "docs" / "market-gas.md")
     out = PROJECT_ROOT / "reports" / "market-gas.md"
     out.parent.mkdir(exist_ok=True)
@@ -92,6 +94,38 @@ def cli(ecosystem, network):
     lines += [f"| {label} | {g:,} | {before.get(_key(label), '-')} |" for label, g in rows]
     out.write_text("\n".join(lines) + "\n")
     click.echo(out.read_text())
+
+
+def _token_rows(deployer, a, gas) -> None:
+    """APY transfers beside OpenZeppelin anchors deployed here: an ERC20 transfer, an ERC20Votes transfer between
+    holders who delegated to themselves, an ERC721 mint. Every transfer is between two accounts that already hold
+    tokens, in a block of its own."""
+    holder, other, third = a[4], a[5], a[6]
+    plain = project.MockERC20.deploy("Plain", "P", sender=deployer)
+    for h in (holder, other):
+        plain.mint(h, 10**24, sender=deployer)
+    gas("anchor: OpenZeppelin ERC20 transfer", plain.transfer(other, 10**18, sender=holder))
+    votes = project.AnchorVotes.deploy([holder.address, other.address], 10**24, sender=deployer)
+    for h in (holder, other):
+        votes.invoke_transaction("delegate", h, sender=h)  # ape keeps `.delegate` for proxies
+    chain.mine()
+    gas("anchor: OpenZeppelin ERC20Votes transfer, both delegated", votes.transfer(other, 10**18, sender=holder))
+    nft = project.AnchorNFT.deploy(sender=deployer)
+    gas("anchor: OpenZeppelin ERC721 mint", nft.mint(holder, 1, sender=holder))
+
+    # APY as deployed (a token of its own here, so that this account, its owner, can name a recorder that
+    # announces a record block as the fee vault does when a distribution is made)
+    apy = project.ApiaryToken.deploy([holder.address, other.address], [10**24, 10**24], sender=deployer)
+    apy.setRecorder(third, sender=deployer)
+    chain.mine()
+    gas("APY transfer (no record block passed since either side's last change)",
+        apy.transfer(other, 10**18, sender=holder))
+    record = chain.blocks.height + 2
+    apy.announceRecordBlock(record, sender=third)
+    chain.mine(3)
+    gas("APY transfer, first change of both sides after a record block (their balances recorded)",
+        apy.transfer(other, 10**18, sender=holder))
+    gas("APY transfer, the same two again (recorded already)", apy.transfer(other, 10**18, sender=holder))
 
 
 def _key(label: str) -> str:

@@ -128,7 +128,11 @@ def token(create_token, alice, bob, carol, whale):
 @pytest.fixture(scope="module")
 def create_vault(project, deployer, gov):
     def create(share_token, max_fee_bps=1_000, initial_fee_bps=100, owner=None):
-        return project.FeeVault.deploy((owner or gov).address, share_token.address, max_fee_bps, initial_fee_bps, sender=deployer)
+        vault = project.FeeVault.deploy((owner or gov).address, share_token.address, max_fee_bps, initial_fee_bps,
+                                        sender=deployer)
+        if share_token.contract_type.name == "ApiaryToken" and share_token.owner() == deployer.address:
+            share_token.setRecorder(vault, sender=deployer)  # the vault announces its record blocks (as deployed)
+        return vault
 
     return create
 

@@ -77,6 +77,10 @@ def deploy_core(
                    config.fees.initial_fee_bps, sender=deployer)
     log(f"FeeVault        {vault.address}  (fee {config.fees.initial_fee_bps} bps, cap {config.fees.max_fee_bps} bps)")
 
+    # The vault announces its distributions' record blocks to the token; then the timelock owns the token (the
+    # one power that ownership gives: naming the recorder, should the vault ever be replaced).
+    send(token.setRecorder, vault.address, sender=deployer)
+    send(token.transferOwnership, timelock.address, sender=deployer)
     send(timelock.grantRole, timelock.PROPOSER_ROLE(), governor.address, sender=deployer)
     send(timelock.grantRole, timelock.CANCELLER_ROLE(), governor.address, sender=deployer)
     send(timelock.renounceRole, timelock.DEFAULT_ADMIN_ROLE(), deployer.address, sender=deployer)
@@ -102,7 +106,7 @@ def role_holders(timelock: Any, start_block: int) -> dict[str, set[str]]:
 
 def check_handover(deployment: CoreDeployment) -> None:
     """Raise HandoverError unless only the protocol's own contracts (and the open executor) hold roles."""
-    timelock, governor, vault = deployment.timelock, deployment.governor, deployment.vault
+    timelock, governor, vault, token = deployment.timelock, deployment.governor, deployment.vault, deployment.token
     allowed = {
         _role_hex(timelock.DEFAULT_ADMIN_ROLE()): {timelock.address},
         _role_hex(timelock.PROPOSER_ROLE()): {governor.address},
@@ -116,6 +120,10 @@ def check_handover(deployment: CoreDeployment) -> None:
             problems.append(f"role {role} still held by {sorted(unexpected)}")
     if vault.owner() != timelock.address:
         problems.append(f"FeeVault owner is {vault.owner()}, not the timelock")
+    if token.owner() != timelock.address:
+        problems.append(f"ApiaryToken owner is {token.owner()}, not the timelock")
+    if token.recorder() != vault.address:
+        problems.append(f"ApiaryToken recorder is {token.recorder()}, not the FeeVault")
     if governor.timelock() != timelock.address:
         problems.append(f"Governor executes through {governor.timelock()}, not the timelock")
     if problems:

@@ -9,9 +9,11 @@ import {IERC5805} from "@openzeppelin/contracts/interfaces/IERC5805.sol";
 ///    is its own delegate, so nobody has to discover self-delegation before voting (the OpenZeppelin
 ///    "zero votes until `delegate(self)`" trap). Explicit delegation works exactly as in ERC20Votes;
 ///    `delegate(address(0))` means "back to myself".
-///  - **Historical balances.** Every balance change is checkpointed on the token's clock, so the fee vault can
-///    pay holders pro rata to what they held at a past timepoint, never to tokens bought (or flash-borrowed)
-///    later.
+///  - **Balances at record blocks.** The fee vault announces each distribution's record block ahead of time
+///    (`announceRecordBlock`, only its `recorder`); the token then knows every holder's balance at the end of that
+///    block (`getPastBalance`), so the vault pays holders pro rata to what they held then, never to tokens bought
+///    (or flash-borrowed) later. Balances are written only on an account's first change after a record block, so
+///    transfers cost what an ERC20Votes transfer costs until a distribution is made.
 /// The whole supply is minted once, at deployment, to a fixed genesis allocation; nobody can mint afterwards.
 interface IApiaryToken is IERC5805 {
     /// @notice The genesis allocation is malformed: `holders` and `amounts` differ in length.
@@ -21,6 +23,33 @@ interface IApiaryToken is IERC5805 {
     /// @notice Genesis allocation entry `index` gives zero tokens.
     error ApiaryTokenZeroAllocation(uint256 index);
 
-    /// @notice `account`'s token balance at the end of `timepoint` (which must lie in the past).
+    /// @notice Only the recorder (the fee vault) announces record blocks; `caller` is not it.
+    error ApiaryTokenNotRecorder(address caller);
+    /// @notice A record block must lie ahead when it is announced: `recordBlock` is not after `current`.
+    error ApiaryTokenRecordBlockNotAhead(uint256 recordBlock, uint256 current);
+    /// @notice `max` announced record blocks lie ahead already (each transfer looks past them): wait for one.
+    error ApiaryTokenTooManyPendingRecords(uint256 max);
+    /// @notice Balances are kept at announced record blocks only; `timepoint` is not one.
+    error ApiaryTokenNotARecordBlock(uint256 timepoint);
+
+    /// @notice The account allowed to announce record blocks changed (the owner, the timelock, names it).
+    event RecorderSet(address indexed previous, address indexed recorder);
+    /// @notice Holders' balances at the end of `recordBlock` will be readable once it has passed.
+    event RecordBlockAnnounced(uint256 recordBlock);
+
+    /// @notice The account that announces record blocks: the fee vault.
+    function recorder() external view returns (address);
+
+    /// @notice Name the recorder (owner only: the deployer until it hands the token to the timelock).
+    function setRecorder(address newRecorder) external;
+
+    /// @notice Keep every holder's balance at the end of `recordBlock`, which must lie ahead (recorder only; at
+    /// most MAX_PENDING_RECORDS ahead at once; announcing a block twice is one record).
+    function announceRecordBlock(uint48 recordBlock) external;
+
+    /// @notice Whether balances are kept at `timepoint` (an announced record block).
+    function isRecordBlock(uint256 timepoint) external view returns (bool);
+
+    /// @notice `account`'s token balance at the end of `timepoint`, an announced record block in the past.
     function getPastBalance(address account, uint256 timepoint) external view returns (uint256);
 }

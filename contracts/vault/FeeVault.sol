@@ -146,6 +146,8 @@ contract FeeVault is IFeeVault, Ownable, ReentrancyGuard {
 
         _takeUnallocated(token, amount);
         _reserved[token] += amount;
+        // The token keeps holders' balances at the end of the record block from now on (IApiaryToken).
+        shareToken.announceRecordBlock(recordBlock);
         id = _distributions.length;
         _distributions.push(
             Distribution({

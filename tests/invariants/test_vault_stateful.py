@@ -44,6 +44,7 @@ def test_vault__any_sequence_keeps_ledger_and_shares(chain, project, deployer, g
             amounts = [4_000, 1_000, 1_000, 1_000]
             self.share = project.ApiaryToken.deploy([h.address for h in holders], amounts, sender=deployer)
             self.vault = project.FeeVault.deploy(gov, self.share, 1_000, 100, sender=deployer)
+            self.share.setRecorder(self.vault, sender=deployer)  # as deployed: the vault announces record blocks
             self.tokens = [
                 project.MockERC20.deploy("Mock USD", "mUSD", sender=deployer),
                 project.FeeOnTransferToken.deploy(100, sender=deployer),

@@ -1,7 +1,10 @@
 """ApiaryToken: fixed genesis supply, votes without a self-delegation step, explicit delegation, history."""
 
 import ape
+import pytest
 from eth_account import Account
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from eth_account.messages import encode_typed_data
 
 from apiary.deploy.config import ONE_TOKEN
@@ -131,16 +134,129 @@ def test_permit__sets_allowance(token, alice, bob, chain):
     assert token.allowance(owner.address, bob) == 5 * ONE_TOKEN
 
 
-def test_past_balance__is_fixed_at_each_block(token, alice, attacker, chain):
-    before = chain.blocks.height
+@pytest.fixture
+def recorder(token, deployer, gov):
+    """`gov` stands in for the fee vault: it announces record blocks (the token's owner names it)."""
+    previous = token.recorder()
+    token.setRecorder(gov, sender=deployer)
+    yield gov
+    token.setRecorder(previous, sender=deployer)
+
+
+def test_past_balance__exact_at_each_announced_record_block(token, alice, bob, attacker, recorder, chain):
+    first = chain.blocks.height + 3
+    token.announceRecordBlock(first, sender=recorder)
+    token.transfer(attacker, 100 * ONE_TOKEN, sender=alice)  # before the record block: counts
+    chain.mine(first - chain.blocks.height - 1)
+    token.transfer(attacker, 50 * ONE_TOKEN, sender=alice)  # in the record block itself: counts
+    assert chain.blocks.height == first
+    token.transfer(attacker, 200 * ONE_TOKEN, sender=alice)  # after it: does not
+    token.transfer(bob, 10 * ONE_TOKEN, sender=attacker)
+    second = chain.blocks.height + 5
+    token.announceRecordBlock(second, sender=recorder)
+    chain.mine(6)
+    assert token.getPastBalance(alice, first) == 850 * ONE_TOKEN
+    assert token.getPastBalance(attacker, first) == 150 * ONE_TOKEN
+    assert token.getPastBalance(bob, first) == 1_000 * ONE_TOKEN
+    # nothing changed between the two record blocks: the second reads today's balances
+    assert token.getPastBalance(alice, second) == token.balanceOf(alice) == 650 * ONE_TOKEN
+    assert token.getPastBalance(attacker, second) == 340 * ONE_TOKEN
+    assert token.getPastBalance(bob, second) == 1_010 * ONE_TOKEN
+    token.transfer(bob, 340 * ONE_TOKEN, sender=attacker)
     chain.mine()
-    token.transfer(attacker, 300 * ONE_TOKEN, sender=alice)
-    after = chain.blocks.height
-    chain.mine()
-    assert token.getPastBalance(alice, before) == 1_000 * ONE_TOKEN
-    assert token.getPastBalance(attacker, before) == 0
-    assert token.getPastBalance(attacker, after) == 300 * ONE_TOKEN
-    assert token.getPastBalance(alice, after) == 700 * ONE_TOKEN
+    assert token.getPastBalance(attacker, second) == 340 * ONE_TOKEN and token.balanceOf(attacker) == 0
+    assert token.getPastBalance(attacker, first) == 150 * ONE_TOKEN
+
+
+def test_past_balance__out_of_order_announcements__each_exact(token, alice, bob, recorder, chain):
+    now = chain.blocks.height
+    token.announceRecordBlock(now + 10, sender=recorder)
+    token.announceRecordBlock(now + 4, sender=recorder)  # a later proposal with an earlier record block
+    token.announceRecordBlock(now + 4, sender=recorder)  # twice: one record
+    chain.mine(now + 5 - chain.blocks.height)
+    token.transfer(bob, 1 * ONE_TOKEN, sender=alice)  # after the earlier one, before the later one
+    chain.mine(10)
+    assert token.getPastBalance(alice, now + 4) == 1_000 * ONE_TOKEN
+    assert token.getPastBalance(alice, now + 10) == 999 * ONE_TOKEN
+    assert token.isRecordBlock(now + 4) and token.isRecordBlock(now + 10) and not token.isRecordBlock(now + 5)
+
+
+def test_past_balance__not_a_record_block__reverts(token, alice, chain):
+    chain.mine(2)
+    past = chain.blocks.height - 1
+    with ape.reverts(token.ApiaryTokenNotARecordBlock, timepoint=past):
+        token.getPastBalance(alice, past)
+
+
+def test_records__only_the_recorder_announces__only_ahead__at_most_eight_ahead(token, deployer, attacker, recorder,
+                                                                                 chain):
+    now = chain.blocks.height
+    with ape.reverts(token.ApiaryTokenNotRecorder, caller=attacker.address):
+        token.announceRecordBlock(now + 5, sender=attacker)
+    here = chain.blocks.height + 1  # the block the next transaction lands in
+    with ape.reverts(token.ApiaryTokenRecordBlockNotAhead, recordBlock=here, current=here):
+        token.announceRecordBlock(here, sender=recorder)
+    for i in range(token.MAX_PENDING_RECORDS()):
+        token.announceRecordBlock(now + 100 + i, sender=recorder)
+    with ape.reverts(token.ApiaryTokenTooManyPendingRecords, max=8):
+        token.announceRecordBlock(now + 200, sender=recorder)
+    with ape.reverts(token.OwnableUnauthorizedAccount, account=attacker.address):
+        token.setRecorder(attacker, sender=attacker)
+
+
+def test_deployed__timelock_owns_the_token__the_vault_records(core):
+    assert core.token.owner() == core.timelock.address and core.token.recorder() == core.vault.address
+
+
+ACTORS = 4
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=st.lists(st.one_of(
+    st.tuples(st.just("transfer"), st.integers(0, ACTORS - 1), st.integers(0, ACTORS - 1), st.integers(0, 100)),
+    st.tuples(st.just("announce"), st.integers(1, 4)),
+    st.tuples(st.just("mine"), st.integers(1, 3)),
+), min_size=1, max_size=30))
+def test_past_balance__equals_a_naive_history_at_every_record_block(token, whale, alice, bob, carol, recorder, chain,
+                                                                     steps):
+    """Property: against a model that keeps every account's balance at the end of every block, getPastBalance
+    at every announced record block that has passed is exact, whatever the order of transfers (in the record
+    block itself, right after it, self-transfers, none), announcements (out of order too) and empty blocks."""
+    actors = [whale, alice, bob, carol]
+    snap = chain.snapshot()
+    try:
+        balances = {a.address: token.balanceOf(a) for a in actors}
+        at_end = {chain.blocks.height: dict(balances)}  # block -> balances at its end (blocks with a change)
+        records: set[int] = set()
+        pending = lambda: sum(1 for r in records if r >= chain.blocks.height + 1)  # noqa: E731
+
+        def landed(receipt):
+            at_end[receipt.block_number] = dict(balances)
+
+        for step in steps:
+            if step[0] == "transfer":
+                _, i, j, percent = step
+                sender, receiver = actors[i], actors[j]
+                amount = balances[sender.address] * percent // 100
+                balances[sender.address] -= amount
+                balances[receiver.address] += amount
+                landed(token.transfer(receiver, amount, sender=sender))
+            elif step[0] == "announce":
+                block = chain.blocks.height + 1 + step[1]
+                if block in records or pending() < 8:
+                    landed(token.announceRecordBlock(block, sender=recorder))
+                    records.add(block)
+            else:
+                chain.mine(step[1])
+        chain.mine(6)
+        height = chain.blocks.height
+        for record in sorted(records):
+            assert record < height
+            state = at_end[max(b for b in at_end if b <= record)]
+            for a in actors:
+                assert token.getPastBalance(a, record) == state[a.address], (a, record)
+    finally:
+        chain.restore(snap)
 
 
 def test_past_balance__future_lookup__reverts(token, alice, chain):
