@@ -131,6 +131,9 @@ interface IFeeVault {
     /// balances at `recordBlock`, a clock value fixed in the proposal that must still be in the future (at most
     /// MAX_RECORD_LEAD ahead). The claim window opens after the record block (first claim or `openClaims`) and
     /// lasts `claimPeriod` seconds from then, so a far record block never voids it. Owner (timelock) only.
+    /// The vault announces the record block to the share token (IApiaryToken.announceRecordBlock), which keeps
+    /// balances only at announced record blocks: the vault must be the token's recorder (as deployed; a
+    /// replacement vault is named by governance through the token's owner, the timelock).
     function distribute(IERC20 token, uint256 amount, uint256 claimPeriod, uint48 recordBlock) external returns (uint256 id);
 
     /// @notice Opens the claim window of distribution `id` once its record block has passed. Anyone may call;
