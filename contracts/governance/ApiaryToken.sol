@@ -125,11 +125,9 @@ contract ApiaryToken is ERC20, ERC20Permit, ERC20Votes, Ownable, IApiaryToken {
         uint48 currentTimepoint = clock();
         if (timepoint >= currentTimepoint) revert ERC5805FutureLookup(timepoint, currentTimepoint);
         if (!_isRecord[timepoint]) revert ApiaryTokenNotARecordBlock(timepoint);
-        Checkpoints.Trace208 storage trace = _recordedBalances[account];
-        (bool exists, uint48 latestKey,) = trace.latestCheckpoint();
         // The first checkpoint at or after the record block; none: no change since, the balance is today's.
-        if (!exists || latestKey < timepoint) return balanceOf(account);
-        return trace.lowerLookup(SafeCast.toUint48(timepoint));
+        if (_latestRecordedKey(account) < timepoint) return balanceOf(account);
+        return _recordedBalances[account].lowerLookup(SafeCast.toUint48(timepoint));
     }
 
     function nonces(address account) public view override(ERC20Permit, Nonces) returns (uint256) {
@@ -171,10 +169,14 @@ contract ApiaryToken is ERC20, ERC20Permit, ERC20Votes, Ownable, IApiaryToken {
 
     /// @dev Checkpoint `account`'s balance before this change under `record`, unless it has one at or after it.
     function _record(address account, uint48 record) private {
-        Checkpoints.Trace208 storage trace = _recordedBalances[account];
-        (bool exists, uint48 latestKey,) = trace.latestCheckpoint();
-        if (exists && latestKey >= record) return;
+        if (_latestRecordedKey(account) >= record) return;
         // slither-disable-next-line unused-return — Checkpoints.push returns the (previous, new) values, not a status; it reverts on error
-        trace.push(record, SafeCast.toUint208(balanceOf(account)));
+        _recordedBalances[account].push(record, SafeCast.toUint208(balanceOf(account)));
+    }
+
+    /// @dev The record block of `account`'s latest balance checkpoint (0: none; record blocks are never 0).
+    function _latestRecordedKey(address account) private view returns (uint48) {
+        uint256 n = _recordedBalances[account].length();
+        return n == 0 ? 0 : _recordedBalances[account].at(SafeCast.toUint32(n - 1))._key;
     }
 }
