@@ -11,8 +11,10 @@ def test_bench_market__runs_and_reports_every_call():
                             timeout=900, env={**os.environ})
     assert result.returncode == 0, result.stderr[-2000:]
     report = (PROJECT_ROOT / "reports" / "market-gas.md").read_text()
-    for call in ("createOpen", "createSealed", "commitModel", "submitChunk, mock verifier", "submitChunk, real verifier", "withdraw"):
+    for call in ("createOpen", "createSealed", "commitModel", "submitChunk, mock verifier", "submitChunk, real verifier", "withdraw",
+                 "anchor: OpenZeppelin ERC20 transfer", "anchor: OpenZeppelin ERC20Votes transfer", "APY transfer"):
         assert call in report
+    assert "| calldata floor | goal |" in report and "| ≤ 80,000 |" in report
 
 
 def test_bench_compute__jobs_through_the_agent_on_anvil__each_paid_once(tmp_path):
