@@ -124,6 +124,13 @@ def check_handover(deployment: CoreDeployment) -> None:
         problems.append(f"ApiaryToken owner is {token.owner()}, not the timelock")
     if token.recorder() != vault.address:
         problems.append(f"ApiaryToken recorder is {token.recorder()}, not the FeeVault")
+    from ape import chain
+
+    head = chain.blocks.height + 1
+    if others := {str(e.recorder) for e in token.RecorderSet.range(deployment.start_block, head)} - {vault.address}:
+        problems.append(f"ApiaryToken recorder was set to {sorted(others)} during the deployment")
+    if announced := [int(e.recordBlock) for e in token.RecordBlockAnnounced.range(deployment.start_block, head)]:
+        problems.append(f"record blocks {announced} were announced during the deployment (they hold pending slots)")
     if governor.timelock() != timelock.address:
         problems.append(f"Governor executes through {governor.timelock()}, not the timelock")
     if problems:

@@ -27,11 +27,18 @@ import {IApiaryToken} from "../interfaces/IApiaryToken.sol";
 /// changed in between); it is checkpointed under `R` unless the account already has a checkpoint at or after `R`,
 /// which cannot be (any earlier checkpoint was written at a change `t' <= r`, under a key below `t'`). So the first
 /// checkpoint at or after `r` holds the balance at `r`, and with none the balance has not changed since.
+/// The argument rests on three facts the code keeps: a record block is announced only while ahead, so the latest
+/// passed record block never moves back and checkpoint keys only grow (a push never reverts); `_records` stays
+/// sorted (an insertion only moves pending entries, at most MAX_PENDING_RECORDS - 1); and every balance change,
+/// self-transfers and zero amounts included, goes through `_update`, which reads the balance before the change.
 contract ApiaryToken is ERC20, ERC20Permit, ERC20Votes, Ownable, IApiaryToken {
     using Checkpoints for Checkpoints.Trace208;
 
     /// @notice At most this many announced record blocks may lie ahead at once (each transfer looks past them).
     uint256 public constant MAX_PENDING_RECORDS = 8;
+    /// @notice A record block is announced at most this many blocks ahead (the fee vault's own limit): a wrong
+    /// recorder can hold the pending slots for a week at most.
+    uint256 public constant MAX_RECORD_LEAD = 50_400;
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -85,7 +92,9 @@ contract ApiaryToken is ERC20, ERC20Permit, ERC20Votes, Ownable, IApiaryToken {
     function announceRecordBlock(uint48 recordBlock) external {
         if (msg.sender != recorder) revert ApiaryTokenNotRecorder(msg.sender);
         uint48 current = clock();
-        if (recordBlock <= current) revert ApiaryTokenRecordBlockNotAhead(recordBlock, current);
+        if (recordBlock <= current || recordBlock > current + MAX_RECORD_LEAD) {
+            revert ApiaryTokenRecordBlockNotAhead(recordBlock, current, MAX_RECORD_LEAD);
+        }
         if (_isRecord[recordBlock]) return; // two distributions on one record block: one record
         uint256 n = _records.length;
         uint256 pending;
@@ -103,6 +112,11 @@ contract ApiaryToken is ERC20, ERC20Permit, ERC20Votes, Ownable, IApiaryToken {
         _isRecord[recordBlock] = true;
         if (recordBlock > _lastRecord) _lastRecord = recordBlock;
         emit RecordBlockAnnounced(recordBlock);
+    }
+
+    /// @notice Ownership cannot be renounced: the recorder must stay nameable (a replacement vault).
+    function renounceOwnership() public view override onlyOwner {
+        revert ApiaryTokenCannotRenounceOwnership();
     }
 
     /// @inheritdoc IApiaryToken

@@ -25,8 +25,10 @@ interface IApiaryToken is IERC5805 {
 
     /// @notice Only the recorder (the fee vault) announces record blocks; `caller` is not it.
     error ApiaryTokenNotRecorder(address caller);
-    /// @notice A record block must lie ahead when it is announced: `recordBlock` is not after `current`.
-    error ApiaryTokenRecordBlockNotAhead(uint256 recordBlock, uint256 current);
+    /// @notice A record block must lie ahead when it is announced, at most `maxLead` blocks after `current`.
+    error ApiaryTokenRecordBlockNotAhead(uint256 recordBlock, uint256 current, uint256 maxLead);
+    /// @notice The token's owner names the recorder; ownership cannot be given up.
+    error ApiaryTokenCannotRenounceOwnership();
     /// @notice `max` announced record blocks lie ahead already (each transfer looks past them): wait for one.
     error ApiaryTokenTooManyPendingRecords(uint256 max);
     /// @notice Balances are kept at announced record blocks only; `timepoint` is not one.
@@ -43,8 +45,9 @@ interface IApiaryToken is IERC5805 {
     /// @notice Name the recorder (owner only: the deployer until it hands the token to the timelock).
     function setRecorder(address newRecorder) external;
 
-    /// @notice Keep every holder's balance at the end of `recordBlock`, which must lie ahead (recorder only; at
-    /// most MAX_PENDING_RECORDS ahead at once; announcing a block twice is one record).
+    /// @notice Keep every holder's balance at the end of `recordBlock`, which must lie ahead by at most
+    /// MAX_RECORD_LEAD blocks (recorder only; at most MAX_PENDING_RECORDS record blocks ahead at once, so the
+    /// distributions of one proposal should share one record block; announcing a block twice is one record).
     function announceRecordBlock(uint48 recordBlock) external;
 
     /// @notice Whether balances are kept at `timepoint` (an announced record block).

@@ -58,6 +58,31 @@ def test_check_handover__detects_a_leftover_admin(project, deployer, local_confi
         check_handover(half_done)
 
 
+def test_check_handover__a_recorder_that_announced_during_the_deployment__detected(project, deployer, local_config,
+                                                                                    chain):
+    """Found by the token's review (issue 22): a deployer could name itself recorder, fill the token's pending
+    record slots (blocking every distribution for up to MAX_RECORD_LEAD blocks), then hand over cleanly. The final
+    roles look right; the events since the deployment's first block do not."""
+    from apiary.deploy import deploy as deploy_module
+
+    start = chain.blocks.height + 1
+    timelock = project.ApiaryTimelock.deploy(60, [], [ZERO], deployer, sender=deployer)
+    recipients, amounts = deploy_module.genesis_allocation(local_config, timelock.address)
+    token = project.ApiaryToken.deploy(recipients, amounts, sender=deployer)
+    governor = project.ApiaryGovernor.deploy(token, timelock, (1, 20, 0, 4, 5), sender=deployer)
+    vault = project.FeeVault.deploy(timelock, token, 1_000, 100, sender=deployer)
+    token.setRecorder(deployer, sender=deployer)
+    token.announceRecordBlock(chain.blocks.height + 100, sender=deployer)
+    token.setRecorder(vault, sender=deployer)
+    token.transferOwnership(timelock, sender=deployer)
+    timelock.grantRole(timelock.PROPOSER_ROLE(), governor, sender=deployer)
+    timelock.grantRole(timelock.CANCELLER_ROLE(), governor, sender=deployer)
+    timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), deployer, sender=deployer)
+    with pytest.raises(HandoverError, match="announced during the deployment") as info:
+        check_handover(deploy_module.CoreDeployment(token, timelock, governor, vault, start_block=start))
+    assert f"recorder was set to ['{deployer.address}']" in str(info.value)
+
+
 def test_check_market_handover__a_market_contract_not_owned_by_the_timelock__detected(project, deployer, core,
                                                                                      attacker):
     """Also found (issue 20): nothing checked that every market contract is owned by the timelock, pays the

@@ -194,14 +194,19 @@ def test_records__only_the_recorder_announces__only_ahead__at_most_eight_ahead(t
     with ape.reverts(token.ApiaryTokenNotRecorder, caller=attacker.address):
         token.announceRecordBlock(now + 5, sender=attacker)
     here = chain.blocks.height + 1  # the block the next transaction lands in
-    with ape.reverts(token.ApiaryTokenRecordBlockNotAhead, recordBlock=here, current=here):
+    with ape.reverts(token.ApiaryTokenRecordBlockNotAhead, recordBlock=here, current=here, maxLead=50_400):
         token.announceRecordBlock(here, sender=recorder)
+    here = chain.blocks.height + 1
+    with ape.reverts(token.ApiaryTokenRecordBlockNotAhead, recordBlock=here + 50_401, current=here):
+        token.announceRecordBlock(here + 50_401, sender=recorder)  # a wrong recorder holds slots a week at most
     for i in range(token.MAX_PENDING_RECORDS()):
         token.announceRecordBlock(now + 100 + i, sender=recorder)
     with ape.reverts(token.ApiaryTokenTooManyPendingRecords, max=8):
         token.announceRecordBlock(now + 200, sender=recorder)
     with ape.reverts(token.OwnableUnauthorizedAccount, account=attacker.address):
         token.setRecorder(attacker, sender=attacker)
+    with ape.reverts(token.ApiaryTokenCannotRenounceOwnership):
+        token.renounceOwnership(sender=deployer)
 
 
 def test_deployed__timelock_owns_the_token__the_vault_records(core):
