@@ -106,6 +106,8 @@ def role_holders(timelock: Any, start_block: int) -> dict[str, set[str]]:
 
 def check_handover(deployment: CoreDeployment) -> None:
     """Raise HandoverError unless only the protocol's own contracts (and the open executor) hold roles."""
+    from ape import chain
+
     timelock, governor, vault, token = deployment.timelock, deployment.governor, deployment.vault, deployment.token
     allowed = {
         _role_hex(timelock.DEFAULT_ADMIN_ROLE()): {timelock.address},
@@ -124,8 +126,6 @@ def check_handover(deployment: CoreDeployment) -> None:
         problems.append(f"ApiaryToken owner is {token.owner()}, not the timelock")
     if token.recorder() != vault.address:
         problems.append(f"ApiaryToken recorder is {token.recorder()}, not the FeeVault")
-    from ape import chain
-
     head = chain.blocks.height + 1
     if others := {str(e.recorder) for e in token.RecorderSet.range(deployment.start_block, head)} - {vault.address}:
         problems.append(f"ApiaryToken recorder was set to {sorted(others)} during the deployment")

@@ -138,7 +138,7 @@ def wallet_unreachable(account: Any) -> str | None:
     device for what it needs (ape-frame asks Frame, on 127.0.0.1:1248, for the address): when the app is not
     running that is a connection error deep inside the plugin, which becomes one line that names the app."""
     plugin = type(account).__module__.split(".", 1)[0]
-    if is_keyfile(account) or plugin in ("ape_test", "ape_accounts"):
+    if plugin in ("ape_test", "ape_accounts"):  # test and keyfile accounts: nothing to ask
         return None
     try:
         account.address  # noqa: B018 - the plugin asks its app here

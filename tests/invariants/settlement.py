@@ -107,7 +107,7 @@ class SettlementInvariants:
     def settlement_ledgers_match(self):
         if getattr(self, "ledger", None) is None:
             return
-        self.ledger.check(fast(self.market), fast(self.token), self.accounts, fast(self.vault).unallocated(self.token))
+        self.ledger.check(self.market, self.token, self.accounts, fast(self.vault).unallocated(self.token))
 
 
 class ChainMachine:

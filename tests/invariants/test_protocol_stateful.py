@@ -76,7 +76,7 @@ from apiary.sdk.data import SALE_STATES
 from apiary.sdk.devnode import advance
 from apiary.sdk.market import Phase, Status, circuit_id, register_model
 from tests.invariants.depth import machine_settings
-from tests.invariants.fastview import FastView
+from tests.invariants.fastview import fast
 from tests.invariants.settlement import BPS, ChainMachine, SettlementLedger
 from tests.invariants.test_bounties_stateful import B
 from tests.invariants.test_compute_market_stateful import ACCEPTED, PAID, REFUNDED, SETTLED, SLASHED, SUBMITTED, Job
@@ -263,7 +263,6 @@ class ProtocolMachine(ChainMachine, RuleBasedStateMachine):
         self.owners, self.sellers, self.buyers = a["owners"], a["sellers"], a["buyers"]
         self.requesters, self.providers, self.everyone = a["requesters"], a["providers"], a["everyone"]
         self.runner = LocalProposalRunner(self.governor, self.core.timelock)
-        fast = lambda c: FastView(c, self.chain.provider, e["deployer"].address)  # noqa: E731
         self.fast = {name: fast(c) for name, c in self.contracts.items()}
         self.fast_vault, self.fast_apy, self.fast_usd = fast(self.vault), fast(self.apy), fast(self.usd)
         self.fast_governor, self.fast_provenance = fast(self.governor), fast(self.m.provenance)
